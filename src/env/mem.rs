@@ -1,0 +1,1 @@
+//! An in-memory environment for tests (placeholder until the env work lands).

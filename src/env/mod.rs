@@ -1,0 +1,114 @@
+//! All file-system and clock access goes through [`Env`], so tests can run
+//! in memory and inject faults.
+//!
+//! Contract: paths are `/`-separated strings (LevelDB's `dbname + "/" +
+//! name`). Errors follow LevelDB's POSIX env: `NotFound` for a missing file,
+//! `IO error` otherwise, the message naming the file. A `WritableFile`'s data
+//! is durable only after `sync`; `flush` only hands it to the OS. Every `Env`
+//! is `Send + Sync`; file objects are used by one thread at a time, except
+//! `RandomAccessFile`, which is shared and read concurrently.
+
+use std::sync::Arc;
+
+use crate::status::Result;
+
+pub mod mem;
+pub mod posix;
+
+/// A file read from front to back (logs, MANIFEST, CURRENT).
+pub trait SequentialFile: Send {
+    /// Reads up to `buf.len()` bytes; returns how many were read (0 at EOF).
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
+    /// Skips `n` bytes forward.
+    fn skip(&mut self, n: u64) -> Result<()>;
+}
+
+/// A file read at arbitrary offsets, by many threads at once (tables).
+pub trait RandomAccessFile: Send + Sync {
+    /// Reads up to `buf.len()` bytes at `offset`; returns how many were
+    /// read (fewer only at end of file).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize>;
+}
+
+/// A file written sequentially (logs, tables, MANIFEST).
+pub trait WritableFile: Send {
+    fn append(&mut self, data: &[u8]) -> Result<()>;
+    /// Hands buffered data to the operating system.
+    fn flush(&mut self) -> Result<()>;
+    /// Makes everything appended so far durable.
+    fn sync(&mut self) -> Result<()>;
+    fn close(&mut self) -> Result<()>;
+}
+
+/// A held lock on a file; released when dropped.
+pub trait FileLock: Send + Sync {}
+
+/// A sink for the human-readable info log (`LOG`).
+pub trait Logger: Send + Sync {
+    /// Writes one line (the logger adds the timestamp, thread id and newline).
+    fn log(&self, message: &str);
+}
+
+/// The operating-system interface the database uses.
+pub trait Env: Send + Sync {
+    fn new_sequential_file(&self, path: &str) -> Result<Box<dyn SequentialFile>>;
+    fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>>;
+    /// Creates (or truncates) a file for writing.
+    fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>>;
+    /// Opens a file for appending, creating it if missing.
+    fn new_appendable_file(&self, path: &str) -> Result<Box<dyn WritableFile>>;
+    fn file_exists(&self, path: &str) -> bool;
+    /// The names (not paths) of the entries of `dir`, without `.` and `..`.
+    fn get_children(&self, dir: &str) -> Result<Vec<String>>;
+    fn remove_file(&self, path: &str) -> Result<()>;
+    /// Creates a directory; an existing one is not an error.
+    fn create_dir(&self, path: &str) -> Result<()>;
+    fn remove_dir(&self, path: &str) -> Result<()>;
+    fn get_file_size(&self, path: &str) -> Result<u64>;
+    /// Atomically replaces `to` with `from`.
+    fn rename_file(&self, from: &str, to: &str) -> Result<()>;
+    /// Syncs a directory so renames and creations in it are durable.
+    fn sync_dir(&self, path: &str) -> Result<()>;
+    /// Locks `path` (creating it) against other processes and other opens in
+    /// this process. Fails with `IO error: lock <path>: ...` when held.
+    fn lock_file(&self, path: &str) -> Result<Box<dyn FileLock>>;
+    /// Opens an info logger writing to `path` (truncating it).
+    fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>>;
+    /// Microseconds since some fixed point; only differences are meaningful.
+    fn now_micros(&self) -> u64;
+    fn sleep_for_micros(&self, micros: u64);
+    /// Runs `work` on the environment's background thread, in order.
+    fn schedule(&self, work: Box<dyn FnOnce() + Send>);
+}
+
+/// Reads a whole file into memory.
+pub fn read_file_to_vec(env: &dyn Env, path: &str) -> Result<Vec<u8>> {
+    let mut file = env.new_sequential_file(path)?;
+    let mut data = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(data);
+        }
+        data.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Writes `data` to `path`, syncing it when `sync` is set.
+pub fn write_string_to_file(env: &dyn Env, data: &[u8], path: &str, sync: bool) -> Result<()> {
+    let mut file = env.new_writable_file(path)?;
+    let result = file
+        .append(data)
+        .and_then(|_| if sync { file.sync() } else { Ok(()) })
+        .and_then(|_| file.close());
+    if result.is_err() {
+        let _ = env.remove_file(path);
+    }
+    result
+}
+
+/// The process-wide POSIX environment.
+pub fn default_env() -> Arc<dyn Env> {
+    posix::PosixEnv::shared()
+}

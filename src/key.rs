@@ -1,0 +1,319 @@
+//! Internal keys (LevelDB's db/dbformat): user key + 8-byte tag.
+//!
+//! Invariants: an internal key is `user_key ++ fixed64(sequence << 8 | type)`;
+//! sequences are at most [`MAX_SEQUENCE`] (2^56 − 1). Internal keys order by
+//! user key (user comparator) ascending, then by tag descending, so the
+//! newest entry of a user key comes first. A parsed key borrows its bytes.
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::util::coding::{decode_fixed64, put_fixed64, put_varint32, varint_length};
+use crate::util::comparator::Comparator;
+
+pub type SequenceNumber = u64;
+
+/// The largest sequence number: 56 bits, leaving 8 for the type in the tag.
+pub const MAX_SEQUENCE: SequenceNumber = (1 << 56) - 1;
+
+/// What an internal key records: a value or a deletion marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ValueType {
+    Deletion = 0,
+    Value = 1,
+}
+
+/// The type used in seek keys: the highest, so a seek for sequence `s` lands
+/// on the first entry with sequence `<= s`.
+pub const VALUE_TYPE_FOR_SEEK: ValueType = ValueType::Value;
+
+impl ValueType {
+    pub fn from_byte(b: u8) -> Option<ValueType> {
+        match b {
+            0 => Some(ValueType::Deletion),
+            1 => Some(ValueType::Value),
+            _ => None,
+        }
+    }
+}
+
+/// The 8-byte tag of an internal key.
+#[inline]
+pub fn pack_sequence_and_type(seq: SequenceNumber, t: ValueType) -> u64 {
+    debug_assert!(seq <= MAX_SEQUENCE);
+    (seq << 8) | t as u64
+}
+
+/// Appends the internal key for (`user_key`, `seq`, `t`) to `dst`.
+#[inline]
+pub fn append_internal_key(dst: &mut Vec<u8>, user_key: &[u8], seq: SequenceNumber, t: ValueType) {
+    dst.extend_from_slice(user_key);
+    put_fixed64(dst, pack_sequence_and_type(seq, t));
+}
+
+/// A new internal key.
+pub fn internal_key(user_key: &[u8], seq: SequenceNumber, t: ValueType) -> Vec<u8> {
+    let mut k = Vec::with_capacity(user_key.len() + 8);
+    append_internal_key(&mut k, user_key, seq, t);
+    k
+}
+
+/// An internal key split into its parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParsedInternalKey<'a> {
+    pub user_key: &'a [u8],
+    pub sequence: SequenceNumber,
+    pub value_type: ValueType,
+}
+
+/// Splits an internal key; `None` if shorter than 8 bytes or of unknown type.
+#[inline]
+pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedInternalKey<'_>> {
+    if ikey.len() < 8 {
+        return None;
+    }
+    let split = ikey.len() - 8;
+    let tag = decode_fixed64(&ikey[split..]);
+    let value_type = ValueType::from_byte((tag & 0xff) as u8)?;
+    Some(ParsedInternalKey {
+        user_key: &ikey[..split],
+        sequence: tag >> 8,
+        value_type,
+    })
+}
+
+/// The user-key part of an internal key (which must be at least 8 bytes).
+#[inline]
+pub fn extract_user_key(ikey: &[u8]) -> &[u8] {
+    debug_assert!(ikey.len() >= 8);
+    &ikey[..ikey.len().saturating_sub(8)]
+}
+
+/// The tag of an internal key (which must be at least 8 bytes).
+#[inline]
+pub fn extract_tag(ikey: &[u8]) -> u64 {
+    decode_fixed64(&ikey[ikey.len() - 8..])
+}
+
+/// LevelDB's `EscapeString`: printable ASCII kept, other bytes as `\xNN`.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (b' '..=b'~').contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// `InternalKey::DebugString()`: `'<user key>' @ <seq> : <type>`, or
+/// `(bad)<escaped bytes>` when the key does not parse.
+pub fn debug_internal_key(ikey: &[u8]) -> String {
+    match parse_internal_key(ikey) {
+        Some(p) => format!(
+            "'{}' @ {} : {}",
+            escape_bytes(p.user_key),
+            p.sequence,
+            p.value_type as u8
+        ),
+        None => format!("(bad){}", escape_bytes(ikey)),
+    }
+}
+
+/// Orders internal keys: user key ascending, then tag descending.
+#[derive(Clone)]
+pub struct InternalKeyComparator {
+    user: Arc<dyn Comparator>,
+}
+
+impl InternalKeyComparator {
+    pub fn new(user: Arc<dyn Comparator>) -> InternalKeyComparator {
+        InternalKeyComparator { user }
+    }
+
+    pub fn user_comparator(&self) -> &Arc<dyn Comparator> {
+        &self.user
+    }
+
+    #[inline]
+    pub fn compare_user(&self, a: &[u8], b: &[u8]) -> Ordering {
+        self.user.compare(a, b)
+    }
+}
+
+impl Comparator for InternalKeyComparator {
+    #[inline]
+    fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+        match self.user.compare(extract_user_key(a), extract_user_key(b)) {
+            Ordering::Equal => extract_tag(b).cmp(&extract_tag(a)),
+            other => other,
+        }
+    }
+
+    fn name(&self) -> &str {
+        "leveldb.InternalKeyComparator"
+    }
+
+    fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]) {
+        let user_start = extract_user_key(start);
+        let user_limit = extract_user_key(limit);
+        let mut tmp = user_start.to_vec();
+        self.user.find_shortest_separator(&mut tmp, user_limit);
+        if tmp.len() < user_start.len() && self.user.compare(user_start, &tmp) == Ordering::Less {
+            put_fixed64(
+                &mut tmp,
+                pack_sequence_and_type(MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK),
+            );
+            debug_assert_eq!(self.compare(start, &tmp), Ordering::Less);
+            debug_assert_eq!(self.compare(&tmp, limit), Ordering::Less);
+            *start = tmp;
+        }
+    }
+
+    fn find_short_successor(&self, key: &mut Vec<u8>) {
+        let user_key = extract_user_key(key);
+        let mut tmp = user_key.to_vec();
+        self.user.find_short_successor(&mut tmp);
+        if tmp.len() < user_key.len() && self.user.compare(user_key, &tmp) == Ordering::Less {
+            put_fixed64(
+                &mut tmp,
+                pack_sequence_and_type(MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK),
+            );
+            *key = tmp;
+        }
+    }
+}
+
+/// The key a point lookup searches with, in the memtable's encoding:
+/// `varint32(len(user_key) + 8) ++ user_key ++ tag(seq, VALUE_TYPE_FOR_SEEK)`.
+pub struct LookupKey {
+    data: Vec<u8>,
+    key_start: usize,
+}
+
+impl LookupKey {
+    pub fn new(user_key: &[u8], seq: SequenceNumber) -> LookupKey {
+        let internal_len = user_key.len() + 8;
+        let mut data = Vec::with_capacity(internal_len + 5);
+        put_varint32(&mut data, internal_len as u32);
+        let key_start = varint_length(internal_len as u64);
+        append_internal_key(&mut data, user_key, seq, VALUE_TYPE_FOR_SEEK);
+        LookupKey { data, key_start }
+    }
+
+    /// The whole encoding, as memtable entries begin.
+    pub fn memtable_key(&self) -> &[u8] {
+        &self.data
+    }
+    /// The internal key (no length prefix).
+    pub fn internal_key(&self) -> &[u8] {
+        &self.data[self.key_start..]
+    }
+    /// The user key.
+    pub fn user_key(&self) -> &[u8] {
+        &self.data[self.key_start..self.data.len() - 8]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::comparator::BytewiseComparator;
+
+    fn icmp() -> InternalKeyComparator {
+        InternalKeyComparator::new(Arc::new(BytewiseComparator))
+    }
+
+    #[test]
+    fn encode_decode() {
+        for key in [&b""[..], b"k", b"hello", b"longggggggggggggggggggggg"] {
+            for seq in [1, 2, 3, (1 << 8) - 1, 1 << 8, (1 << 32) + 1, MAX_SEQUENCE] {
+                for t in [ValueType::Value, ValueType::Deletion] {
+                    let ik = internal_key(key, seq, t);
+                    let p = parse_internal_key(&ik).unwrap();
+                    assert_eq!((p.user_key, p.sequence, p.value_type), (key, seq, t));
+                }
+            }
+        }
+        assert!(parse_internal_key(b"bar").is_none());
+        assert!(parse_internal_key(&[2, 0, 0, 0, 0, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn ordering_newest_first() {
+        let c = icmp();
+        let a = internal_key(b"foo", 100, ValueType::Value);
+        let b = internal_key(b"foo", 99, ValueType::Value);
+        let d = internal_key(b"foo", 100, ValueType::Deletion);
+        let e = internal_key(b"goo", 200, ValueType::Value);
+        assert_eq!(c.compare(&a, &b), Ordering::Less);
+        assert_eq!(c.compare(&a, &d), Ordering::Less);
+        assert_eq!(c.compare(&b, &e), Ordering::Less);
+    }
+
+    fn shorten(s: Vec<u8>, l: Vec<u8>) -> Vec<u8> {
+        let mut s = s;
+        icmp().find_shortest_separator(&mut s, &l);
+        s
+    }
+
+    #[test]
+    fn separators_as_dbformat_test() {
+        let ik = |k: &[u8], s, t| internal_key(k, s, t);
+        use ValueType::*;
+        // When user keys are the same.
+        assert_eq!(
+            shorten(ik(b"foo", 100, Value), ik(b"foo", 99, Value)),
+            ik(b"foo", 100, Value)
+        );
+        assert_eq!(
+            shorten(ik(b"foo", 100, Value), ik(b"foo", 100, Deletion)),
+            ik(b"foo", 100, Value)
+        );
+        // When user keys are misordered.
+        assert_eq!(
+            shorten(ik(b"foo", 100, Value), ik(b"bar", 99, Value)),
+            ik(b"foo", 100, Value)
+        );
+        // When user keys are different, but correctly ordered.
+        assert_eq!(
+            shorten(ik(b"foo", 100, Value), ik(b"hello", 200, Value)),
+            ik(b"g", MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK)
+        );
+        // When start user key is prefix of limit user key.
+        assert_eq!(
+            shorten(ik(b"foo", 100, Value), ik(b"foobar", 200, Value)),
+            ik(b"foo", 100, Value)
+        );
+        // When limit user key is prefix of start user key.
+        assert_eq!(
+            shorten(ik(b"foobar", 100, Value), ik(b"foo", 200, Value)),
+            ik(b"foobar", 100, Value)
+        );
+
+        let mut k = ik(b"foo", 100, Value);
+        icmp().find_short_successor(&mut k);
+        assert_eq!(k, ik(b"g", MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK));
+        let mut k = ik(b"\xff\xff", 100, Value);
+        icmp().find_short_successor(&mut k);
+        assert_eq!(k, ik(b"\xff\xff", 100, Value));
+    }
+
+    #[test]
+    fn lookup_key_parts_and_debug() {
+        let lk = LookupKey::new(b"abc", 7);
+        assert_eq!(lk.user_key(), b"abc");
+        assert_eq!(
+            lk.internal_key(),
+            &internal_key(b"abc", 7, ValueType::Value)[..]
+        );
+        assert_eq!(lk.memtable_key()[0], 11);
+        assert_eq!(debug_internal_key(lk.internal_key()), "'abc' @ 7 : 1");
+        assert_eq!(debug_internal_key(b"\x01ab"), "(bad)\\x01ab");
+        assert_eq!(escape_bytes(b"a \x7f~\n"), "a \\x7f~\\x0a");
+    }
+}

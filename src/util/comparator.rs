@@ -1,0 +1,106 @@
+//! User-key ordering: the `Comparator` trait and LevelDB's bytewise comparator.
+//!
+//! Invariants: a comparator is a total order, stable for the life of a
+//! database (its `name` is stored in the MANIFEST and checked on open).
+//! `find_shortest_separator(start, limit)` may only shorten `start` to some
+//! key in `[start, limit)`; `find_short_successor(key)` may only change `key`
+//! to some key `>= key`. Both may leave the key as it is. Implementations
+//! must be `Send + Sync`: the database calls them from every thread.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// A total order over user keys, as LevelDB's `Comparator`.
+pub trait Comparator: Send + Sync {
+    /// Three-way comparison of two keys.
+    fn compare(&self, a: &[u8], b: &[u8]) -> Ordering;
+    /// The name stored in the MANIFEST; a database refuses to open with a
+    /// comparator of another name.
+    fn name(&self) -> &str;
+    /// Shortens `start` (in place) to a key in `[start, limit)` if possible,
+    /// so index blocks hold short keys.
+    fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]);
+    /// Changes `key` (in place) to a short key `>= key`.
+    fn find_short_successor(&self, key: &mut Vec<u8>);
+}
+
+/// LevelDB's default order: lexicographic over unsigned bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BytewiseComparator;
+
+impl Comparator for BytewiseComparator {
+    #[inline]
+    fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+        a.cmp(b)
+    }
+
+    fn name(&self) -> &str {
+        "leveldb.BytewiseComparator"
+    }
+
+    fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]) {
+        let min_len = start.len().min(limit.len());
+        let diff = start
+            .iter()
+            .zip(limit)
+            .position(|(a, b)| a != b)
+            .unwrap_or(min_len);
+        if diff >= min_len {
+            // One is a prefix of the other: nothing shorter lies between.
+            return;
+        }
+        let byte = start[diff];
+        if byte < 0xff && byte + 1 < limit[diff] {
+            start[diff] += 1;
+            start.truncate(diff + 1);
+        }
+    }
+
+    fn find_short_successor(&self, key: &mut Vec<u8>) {
+        if let Some(i) = key.iter().position(|&b| b != 0xff) {
+            key[i] += 1;
+            key.truncate(i + 1);
+        }
+    }
+}
+
+/// The shared bytewise comparator.
+pub fn bytewise() -> Arc<dyn Comparator> {
+    Arc::new(BytewiseComparator)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sep(a: &[u8], b: &[u8]) -> Vec<u8> {
+        let mut s = a.to_vec();
+        BytewiseComparator.find_shortest_separator(&mut s, b);
+        s
+    }
+
+    #[test]
+    fn shortest_separator() {
+        assert_eq!(sep(b"foo", b"foo"), b"foo");
+        assert_eq!(sep(b"foo", b"bar"), b"foo");
+        assert_eq!(sep(b"foo", b"hello"), b"g");
+        assert_eq!(sep(b"foobar", b"foobas"), b"foobar", "adjacent bytes");
+        assert_eq!(sep(b"foobar", b"foobaz"), b"foobas");
+        assert_eq!(sep(b"foo", b"foobar"), b"foo", "prefix");
+        assert_eq!(sep(b"abc1xyz", b"abc3"), b"abc2");
+        assert_eq!(sep(b"a\xff", b"b"), b"a\xff", "0xff not incremented");
+    }
+
+    #[test]
+    fn short_successor() {
+        let succ = |k: &[u8]| {
+            let mut k = k.to_vec();
+            BytewiseComparator.find_short_successor(&mut k);
+            k
+        };
+        assert_eq!(succ(b"foo"), b"g");
+        assert_eq!(succ(b"\xff\xffab"), b"\xff\xffb");
+        assert_eq!(succ(b"\xff\xff"), b"\xff\xff");
+        assert_eq!(succ(b""), b"");
+    }
+}

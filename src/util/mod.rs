@@ -1,0 +1,7 @@
+//! Building blocks shared by every layer: encodings, checksums, hashing,
+//! comparators, bloom filters, caches and the memtable arena.
+
+pub mod coding;
+pub mod comparator;
+pub mod crc;
+pub mod hash;
