@@ -5,17 +5,24 @@
 //! is a thin layer over the safe Rust API re-exported here. Every on-disk
 //! format is byte-compatible with LevelDB 1.23 (see `shared/spec/formats.md`).
 
+pub mod db;
 pub mod env;
+pub mod filename;
 pub mod filter;
 pub mod iterator;
 pub mod key;
+pub mod log;
+pub mod memtable;
 pub mod options;
 pub mod snapshot;
 pub mod status;
 pub mod table;
 pub mod util;
+pub mod version;
+pub mod write_batch;
 
 pub mod ffi;
 
 pub use options::{CompressionType, Options, ReadOptions, WriteOptions};
+pub use snapshot::Snapshot;
 pub use status::{Code, Error, Result};

@@ -1,0 +1,1 @@
+//! (placeholder: filled by the work that owns this module)
