@@ -534,13 +534,19 @@ mod tests {
     fn keys_in_block_and_in_buffer_mix() {
         let mut entries = BTreeMap::new();
         for i in 0..100u32 {
-            entries.insert(format!("key{:05}", i * 3).into_bytes(), vec![i as u8; i as usize]);
+            entries.insert(
+                format!("key{:05}", i * 3).into_bytes(),
+                vec![i as u8; i as usize],
+            );
         }
         for interval in [1, 2, 3, 16, 1000] {
             let block = build(&entries, interval);
             let mut it = block.iter(bytewise());
             let got = collect_forward(&mut it);
-            let want: Vec<_> = entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let want: Vec<_> = entries
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             assert_eq!(got, want);
             // Backward.
             let mut back = Vec::new();
@@ -570,7 +576,10 @@ mod tests {
     fn kv_strategy() -> impl Strategy<Value = BTreeMap<Vec<u8>, Vec<u8>>> {
         // Small alphabets make shared prefixes common.
         let key = prop_oneof![
-            proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8), Just(0xffu8)], 0..12),
+            proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'b'), Just(0u8), Just(0xffu8)],
+                0..12
+            ),
             proptest::collection::vec(any::<u8>(), 0..40),
         ];
         let value = prop_oneof![

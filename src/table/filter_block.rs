@@ -124,7 +124,9 @@ impl FilterBlockReader {
     /// False only if the filter for the block at `block_offset` rules the
     /// key out.
     pub fn key_may_match(&self, block_offset: u64, key: &[u8]) -> bool {
-        let index = block_offset.checked_shr(u32::from(self.base_lg)).unwrap_or(0);
+        let index = block_offset
+            .checked_shr(u32::from(self.base_lg))
+            .unwrap_or(0);
         if index < self.num as u64 {
             let index = index as usize;
             let at = self.array_offset + index * 4;

@@ -98,22 +98,24 @@ impl Footer {
     }
 }
 
-/// Reads the block at `handle`, checks its trailer and returns its
-/// (uncompressed) contents.
+/// Reads the block at `handle` from `file` (`file_size` bytes long),
+/// checks its trailer and returns its (uncompressed) contents.
 pub fn read_block(
     file: &dyn RandomAccessFile,
+    file_size: u64,
     verify_checksums: bool,
     handle: &BlockHandle,
 ) -> Result<Vec<u8>> {
-    let n = usize::try_from(handle.size)
-        .ok()
-        .and_then(|n| n.checked_add(BLOCK_TRAILER_SIZE))
-        .ok_or_else(|| Error::corruption("truncated block read"))?;
-    // A damaged handle can claim any size; refuse absurd ones instead of
-    // trying to allocate them (a real read would come up short anyway).
-    if n > (1usize << 40) {
+    // A damaged handle can claim any size: a block reaching past the end
+    // of the file would be a short read, so say so without allocating it.
+    let end = handle
+        .offset
+        .checked_add(handle.size)
+        .and_then(|e| e.checked_add(BLOCK_TRAILER_SIZE as u64));
+    if !matches!(end, Some(e) if e <= file_size) {
         return Err(Error::corruption("truncated block read"));
     }
+    let n = handle.size as usize + BLOCK_TRAILER_SIZE;
     let mut buf = vec![0u8; n];
     let mut got = 0;
     while got < n {
@@ -212,7 +214,9 @@ mod tests {
             assert!(cur.is_empty());
             let mut short = &enc[..enc.len() - 1];
             assert_eq!(
-                BlockHandle::decode_from(&mut short).unwrap_err().to_string(),
+                BlockHandle::decode_from(&mut short)
+                    .unwrap_err()
+                    .to_string(),
                 "Corruption: bad block handle"
             );
         }
@@ -227,7 +231,10 @@ mod tests {
         let mut enc = Vec::new();
         f.encode_to(&mut enc);
         assert_eq!(enc.len(), 48);
-        assert_eq!(&enc[40..], &[0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]);
+        assert_eq!(
+            &enc[40..],
+            &[0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]
+        );
         assert_eq!(Footer::decode(&enc).unwrap(), f);
         assert_eq!(
             Footer::decode(&enc[1..]).unwrap_err().to_string(),
@@ -264,11 +271,21 @@ mod tests {
         let stored = stored.to_vec();
         let file = Bytes(framed(&stored, t));
         let h = BlockHandle::new(0, stored.len() as u64);
-        assert_eq!(read_block(&file, true, &h).unwrap(), raw);
+        assert_eq!(
+            read_block(&file, file.0.len() as u64, true, &h).unwrap(),
+            raw
+        );
 
         let plain = Bytes(framed(b"abc", NO_COMPRESSION));
-        assert_eq!(read_block(&plain, true, &BlockHandle::new(0, 3)).unwrap(), b"abc");
-        let err = |f: &Bytes, verify, h| read_block(f, verify, &h).unwrap_err().to_string();
+        assert_eq!(
+            read_block(&plain, 8, true, &BlockHandle::new(0, 3)).unwrap(),
+            b"abc"
+        );
+        let err = |f: &Bytes, verify, h| {
+            read_block(f, f.0.len() as u64, verify, &h)
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
             err(&plain, true, BlockHandle::new(0, 4)),
             "Corruption: truncated block read"
@@ -284,13 +301,19 @@ mod tests {
             err(&flipped, true, BlockHandle::new(0, 3)),
             "Corruption: block checksum mismatch"
         );
-        assert_eq!(read_block(&flipped, false, &BlockHandle::new(0, 3)).unwrap(), b"abd");
+        assert_eq!(
+            read_block(&flipped, 8, false, &BlockHandle::new(0, 3)).unwrap(),
+            b"acc"
+        );
         let bad_type = Bytes(framed(b"abc", 7));
         assert_eq!(
             err(&bad_type, true, BlockHandle::new(0, 3)),
             "Corruption: bad block type"
         );
-        let bad_snappy = Bytes(framed(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2], SNAPPY_COMPRESSION));
+        let bad_snappy = Bytes(framed(
+            &[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2],
+            SNAPPY_COMPRESSION,
+        ));
         assert_eq!(
             err(&bad_snappy, true, BlockHandle::new(0, 7)),
             "Corruption: corrupted compressed block contents"
@@ -300,7 +323,15 @@ mod tests {
     #[test]
     fn compression_needs_an_eighth_saved() {
         let mut scratch = Vec::new();
-        let random: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let mut state = 0x1234_5678u32;
+        let random: Vec<u8> = (0..1000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state >> 24) as u8
+            })
+            .collect();
         let (out, t) = maybe_compress(&random, true, &mut scratch);
         assert_eq!((out.len(), t), (1000, NO_COMPRESSION));
         let (_, t) = maybe_compress(&[b'a'; 1000], false, &mut scratch);

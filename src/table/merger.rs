@@ -65,7 +65,9 @@ impl MergingIterator {
                 continue;
             }
             smallest = match smallest {
-                Some(s) if self.cmp.compare(child.key(), self.children[s].key()) != Ordering::Less => {
+                Some(s)
+                    if self.cmp.compare(child.key(), self.children[s].key()) != Ordering::Less =>
+                {
                     Some(s)
                 }
                 _ => Some(i),
@@ -146,7 +148,9 @@ impl InternalIterator for MergingIterator {
                 }
                 let child = &mut self.children[i];
                 child.seek(&self.key_scratch);
-                if child.valid() && self.cmp.compare(&self.key_scratch, child.key()) == Ordering::Equal {
+                if child.valid()
+                    && self.cmp.compare(&self.key_scratch, child.key()) == Ordering::Equal
+                {
                     child.next();
                 }
             }

@@ -26,6 +26,7 @@ use crate::util::comparator::{BytewiseComparator, Comparator};
 pub struct Table {
     comparator: Arc<dyn Comparator>,
     file: Arc<dyn RandomAccessFile>,
+    file_size: u64,
     block_cache: Option<Arc<BlockCache>>,
     /// This table's key prefix in the block cache.
     cache_id: u64,
@@ -39,7 +40,11 @@ pub type TableIter = TwoLevelIterator<BlockIter, TableBlockOpener>;
 
 impl Table {
     /// Opens the table in `file`, which is `size` bytes long.
-    pub fn open(options: &Options, file: Arc<dyn RandomAccessFile>, size: u64) -> Result<Arc<Table>> {
+    pub fn open(
+        options: &Options,
+        file: Arc<dyn RandomAccessFile>,
+        size: u64,
+    ) -> Result<Arc<Table>> {
         if size < FOOTER_ENCODED_LENGTH as u64 {
             return Err(Error::corruption("file is too short to be an sstable"));
         }
@@ -56,12 +61,13 @@ impl Table {
         let footer = Footer::decode(&footer_bytes[..got])?;
 
         let verify = options.paranoid_checks;
-        let index_contents = read_block(&*file, verify, &footer.index_handle)?;
+        let index_contents = read_block(&*file, size, verify, &footer.index_handle)?;
         let block_cache = options.block_cache.clone();
         let cache_id = block_cache.as_ref().map_or(0, |c| c.new_id());
         let mut table = Table {
             comparator: Arc::clone(&options.comparator),
             file,
+            file_size: size,
             block_cache,
             cache_id,
             metaindex_handle: footer.metaindex_handle,
@@ -83,7 +89,13 @@ impl Table {
     ) -> Option<FilterBlockReader> {
         // Errors here are ignored: the table still works, just without
         // the filter's help.
-        let meta = read_block(&*self.file, verify, &footer.metaindex_handle).ok()?;
+        let meta = read_block(
+            &*self.file,
+            self.file_size,
+            verify,
+            &footer.metaindex_handle,
+        )
+        .ok()?;
         let meta = Arc::new(Block::new(meta));
         let mut it = meta.iter(Arc::new(BytewiseComparator));
         let key = format!("filter.{}", policy.name());
@@ -92,7 +104,7 @@ impl Table {
             return None;
         }
         let handle = BlockHandle::decode_from(&mut it.value()).ok()?;
-        let data = read_block(&*self.file, verify, &handle).ok()?;
+        let data = read_block(&*self.file, self.file_size, verify, &handle).ok()?;
         Some(FilterBlockReader::new(Arc::clone(policy), data))
     }
 
@@ -106,7 +118,12 @@ impl Table {
                 if let Some(block) = cache.lookup(&key) {
                     return Ok(block);
                 }
-                let contents = read_block(&*self.file, options.verify_checksums, &handle)?;
+                let contents = read_block(
+                    &*self.file,
+                    self.file_size,
+                    options.verify_checksums,
+                    &handle,
+                )?;
                 let block = Arc::new(Block::new(contents));
                 if options.fill_cache {
                     cache.insert(key, Arc::clone(&block));
@@ -114,7 +131,12 @@ impl Table {
                 Ok(block)
             }
             None => {
-                let contents = read_block(&*self.file, options.verify_checksums, &handle)?;
+                let contents = read_block(
+                    &*self.file,
+                    self.file_size,
+                    options.verify_checksums,
+                    &handle,
+                )?;
                 Ok(Arc::new(Block::new(contents)))
             }
         }
@@ -171,10 +193,7 @@ impl Table {
                     }
                 }
             }
-            let block = match self.block(options, handle_value) {
-                Ok(b) => b,
-                Err(e) => return Err(e),
-            };
+            let block = self.block(options, handle_value)?;
             let mut cursor = BlockCursor::new(&block);
             cursor.seek(&block, &*self.comparator, key);
             if cursor.valid(&block) {

@@ -11,13 +11,13 @@ use super::format::{BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
 use super::*;
 use crate::env::{RandomAccessFile, WritableFile};
 use crate::filter::FilterPolicy;
-use crate::util::comparator::Comparator;
 use crate::iterator::InternalIterator;
 use crate::key::{internal_key, InternalKeyComparator, ValueType};
 use crate::options::{CompressionType, Options, ReadOptions};
 use crate::status::Result;
 use crate::util::bloom::BloomFilterPolicy;
 use crate::util::comparator::bytewise;
+use crate::util::comparator::Comparator;
 
 /// A writable file appending to a shared buffer.
 pub(crate) struct Sink(pub Arc<Mutex<Vec<u8>>>);
@@ -65,7 +65,11 @@ fn build_table(options: &Options, entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u
 }
 
 fn open(options: &Options, bytes: &[u8]) -> Result<Arc<Table>> {
-    Table::open(options, Arc::new(Source(bytes.to_vec())), bytes.len() as u64)
+    Table::open(
+        options,
+        Arc::new(Source(bytes.to_vec())),
+        bytes.len() as u64,
+    )
 }
 
 fn get(table: &Arc<Table>, ro: &ReadOptions, key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
@@ -116,7 +120,10 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 
 fn entries_strategy() -> impl Strategy<Value = BTreeMap<Vec<u8>, Vec<u8>>> {
     let key = prop_oneof![
-        proptest::collection::vec(prop_oneof![Just(b'k'), Just(b'a'), Just(0u8), Just(0xffu8)], 0..10),
+        proptest::collection::vec(
+            prop_oneof![Just(b'k'), Just(b'a'), Just(0u8), Just(0xffu8)],
+            0..10
+        ),
         proptest::collection::vec(any::<u8>(), 0..30),
     ];
     let value = prop_oneof![
@@ -143,7 +150,11 @@ fn check_against_model(
             Op::Next => {
                 if let Some(p) = pos {
                     it.next();
-                    pos = if p + 1 < model.len() { Some(p + 1) } else { None };
+                    pos = if p + 1 < model.len() {
+                        Some(p + 1)
+                    } else {
+                        None
+                    };
                 }
             }
             Op::Prev => {
@@ -157,7 +168,9 @@ fn check_against_model(
                 let i = model.partition_point(|(k, _)| k < t);
                 pos = if i < model.len() { Some(i) } else { None };
                 // A point lookup, if it reports anything, reports the same.
-                if let Some((k, v)) = get(table, &ro, t).map_err(|e| TestCaseError::fail(e.to_string()))? {
+                if let Some((k, v)) =
+                    get(table, &ro, t).map_err(|e| TestCaseError::fail(e.to_string()))?
+                {
                     prop_assert_eq!((&k, &v), (&model[i].0, &model[i].1));
                 }
             }
@@ -291,13 +304,19 @@ fn filter_block_layout_in_table() {
     entries.insert(b"hello".to_vec(), b"world".to_vec());
     let bytes = build_table(&options, &entries);
     let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
-    let meta = format::read_block(&Source(bytes.clone()), true, &footer.metaindex_handle).unwrap();
+    let meta = format::read_block(
+        &Source(bytes.clone()),
+        bytes.len() as u64,
+        true,
+        &footer.metaindex_handle,
+    )
+    .unwrap();
     let meta = Arc::new(Block::new(meta));
     let mut it = meta.iter(bytewise());
     it.seek_to_first();
     assert_eq!(it.key(), b"filter.leveldb.BuiltinBloomFilter2");
     let fh = BlockHandle::decode_from(&mut it.value()).unwrap();
-    let filter = format::read_block(&Source(bytes.clone()), true, &fh).unwrap();
+    let filter = format::read_block(&Source(bytes.clone()), bytes.len() as u64, true, &fh).unwrap();
     // One 9-byte bloom filter, its offset, the array offset, base lg.
     assert_eq!(filter.len(), 9 + 4 + 4 + 1);
     assert_eq!(&filter[9..], &[0, 0, 0, 0, 9, 0, 0, 0, 11]);
@@ -376,7 +395,11 @@ fn approximate_offset_of_compressed() {
     assert!(between(t.approximate_offset_of(b"k02"), 0, SLOP));
     assert!(between(t.approximate_offset_of(b"k03"), min_z, max_z));
     assert!(between(t.approximate_offset_of(b"k04"), min_z, max_z));
-    assert!(between(t.approximate_offset_of(b"xyz"), 2 * min_z, 2 * max_z));
+    assert!(between(
+        t.approximate_offset_of(b"xyz"),
+        2 * min_z,
+        2 * max_z
+    ));
 }
 
 #[test]
@@ -395,7 +418,11 @@ fn block_cache_use() {
     let mut no_fill = ReadOptions::new();
     no_fill.fill_cache = false;
     assert_eq!(forward(&mut *t1.iter(&no_fill)).len(), 200);
-    assert_eq!(cache.total_charge(), 0, "fill_cache = false leaves the cache alone");
+    assert_eq!(
+        cache.total_charge(),
+        0,
+        "fill_cache = false leaves the cache alone"
+    );
     let ro = ReadOptions::new();
     let got1 = forward(&mut *t1.iter(&ro));
     let charged = cache.total_charge();
@@ -464,11 +491,18 @@ fn truncated_tables_fail_cleanly() {
     for (snappy, bloom) in [(false, false), (true, true)] {
         let options = plain_options(512, 4, snappy, bloom);
         let bytes = build_table(&options, &sample_entries());
-        for cut in (0..bytes.len()).step_by(37).chain(bytes.len() - 60..bytes.len()) {
+        for cut in (0..bytes.len())
+            .step_by(37)
+            .chain(bytes.len() - 60..bytes.len())
+        {
             let short = &bytes[..cut];
             assert!(exercise(&options, short, false), "cut at {cut}");
         }
-        assert!(open(&options, &bytes[..47]).err().unwrap().to_string().contains("too short"));
+        assert!(open(&options, &bytes[..47])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("too short"));
     }
 }
 
@@ -481,19 +515,36 @@ fn bit_flips_never_panic_and_checksums_catch_data_damage() {
         let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
         // Data blocks end where the filter (or the metaindex) begins.
         let data_end = {
-            let t = open(&options, &bytes).unwrap();
-            t.approximate_offset_of(b"\xff\xff")
+            let src = Source(bytes.clone());
+            let index =
+                format::read_block(&src, bytes.len() as u64, true, &footer.index_handle).unwrap();
+            let index = Arc::new(Block::new(index));
+            let mut it = index.iter(bytewise());
+            let mut end = 0;
+            it.seek_to_first();
+            while it.valid() {
+                let h = BlockHandle::decode_from(&mut it.value()).unwrap();
+                end = end.max(h.offset + h.size + 5);
+                it.next();
+            }
+            end
         };
         let mut paranoid = options.clone();
         paranoid.paranoid_checks = true;
-        for pos in (0..bytes.len()).step_by(13).chain(bytes.len() - 48..bytes.len()) {
+        for pos in (0..bytes.len())
+            .step_by(13)
+            .chain(bytes.len() - 48..bytes.len())
+        {
             for bit in [0x01u8, 0x10, 0x80] {
                 let mut bad = bytes.clone();
                 bad[pos] ^= bit;
                 exercise(&options, &bad, false);
                 let caught = exercise(&options, &bad, true);
                 if (pos as u64) < data_end {
-                    assert!(caught, "flip at {pos} (data) not caught with verify_checksums");
+                    assert!(
+                        caught,
+                        "flip at {pos} (data) not caught with verify_checksums"
+                    );
                 }
                 let in_index = (pos as u64) >= footer.index_handle.offset
                     && (pos as u64) < footer.index_handle.offset + footer.index_handle.size + 5;
@@ -503,9 +554,15 @@ fn bit_flips_never_panic_and_checksums_catch_data_damage() {
                 }
                 if pos >= bytes.len() - 8 {
                     let err = open(&options, &bad).err().expect("bad magic");
-                    assert_eq!(err.to_string(), "Corruption: not an sstable (bad magic number)");
+                    assert_eq!(
+                        err.to_string(),
+                        "Corruption: not an sstable (bad magic number)"
+                    );
                 }
-                if bloom && (pos as u64) >= data_end && (pos as u64) < footer.metaindex_handle.offset {
+                if bloom
+                    && (pos as u64) >= data_end
+                    && (pos as u64) < footer.metaindex_handle.offset
+                {
                     // A damaged filter is dropped under paranoid checks:
                     // every key is still found.
                     let t = open(&paranoid, &bad).unwrap();

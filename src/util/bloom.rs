@@ -224,6 +224,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::manual_rotate)] // spelled out as formats.md §8.8 states it
     fn known_bits() {
         // Independently computed: one key "a", 64 bits, k = 6.
         let p = BloomFilterPolicy::new(10);
