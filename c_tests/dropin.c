@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "write") == 0) {
     for (int i = 0; i < 1000; i++) {
       snprintf(key, sizeof key, "key%04d", (i * 617) % 1000);
-      snprintf(val, sizeof val, "value %d written by %s", (i * 617) % 1000, argv[3]);
+      snprintf(val, sizeof val, "value %d", (i * 617) % 1000);
       leveldb_put(db, w, key, strlen(key), val, strlen(val), &err);
       Check(err, "put");
     }

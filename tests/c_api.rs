@@ -126,8 +126,7 @@ fn c_test_is_clean_under_valgrind() {
     ])
     .arg(&exe)
     .arg(scratch.path())
-    .env("LD_LIBRARY_PATH", libs.path())
-    .env("STRATA_C_TEST_KEYS", "4000");
+    .env("LD_LIBRARY_PATH", libs.path());
     let out = check(&mut cmd);
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("PASS\n"));
 }
