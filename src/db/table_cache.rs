@@ -1,0 +1,150 @@
+//! The cache of open tables (LevelDB's db/table_cache): at most
+//! `max_open_files - 10` tables stay open, least recently used evicted.
+//!
+//! Invariants: a cached `Table` is keyed by its file number, which is never
+//! reused within a database, so a hit is always the right file. Evicting an
+//! entry only drops the cache's reference: iterators already reading the
+//! table keep it open. Errors are never cached, so a file that appears later
+//! (or is repaired) can still be opened. Thread-safe: the map sits behind a
+//! mutex that is never held while a file is opened or read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::env::Env;
+use crate::filename::{sst_table_file_name, table_file_name};
+use crate::iterator::{EmptyIterator, InternalIterator};
+use crate::options::{Options, ReadOptions};
+use crate::status::Result;
+use crate::table::Table;
+
+struct Lru {
+    entries: HashMap<u64, (Arc<Table>, u64)>,
+    /// use tick -> file number, oldest first.
+    order: BTreeMap<u64, u64>,
+    tick: u64,
+}
+
+/// Open tables of one database, by file number.
+pub struct TableCache {
+    env: Arc<dyn Env>,
+    dbname: String,
+    /// Options the tables are opened with: internal-key comparator and
+    /// internal filter policy, and the database's block cache.
+    options: Options,
+    capacity: usize,
+    lru: Mutex<Lru>,
+}
+
+impl TableCache {
+    pub fn new(dbname: &str, options: &Options, capacity: usize) -> TableCache {
+        TableCache {
+            env: Arc::clone(&options.env),
+            dbname: dbname.to_string(),
+            options: options.clone(),
+            capacity: capacity.max(1),
+            lru: Mutex::new(Lru {
+                entries: HashMap::new(),
+                order: BTreeMap::new(),
+                tick: 0,
+            }),
+        }
+    }
+
+    /// The open table for file `number`, opening (`.ldb`, then `.sst`) and
+    /// caching it on a miss.
+    pub fn find_table(&self, number: u64, file_size: u64) -> Result<Arc<Table>> {
+        {
+            let mut lru = self.lru.lock();
+            let lru = &mut *lru;
+            lru.tick += 1;
+            let tick = lru.tick;
+            if let Some((table, used)) = lru.entries.get_mut(&number) {
+                lru.order.remove(used);
+                *used = tick;
+                lru.order.insert(tick, number);
+                return Ok(Arc::clone(table));
+            }
+        }
+        let table = self.open_table(number, file_size)?;
+        let mut lru = self.lru.lock();
+        let lru = &mut *lru;
+        if let Some((existing, _)) = lru.entries.get(&number) {
+            // Another reader opened it meanwhile; share theirs.
+            return Ok(Arc::clone(existing));
+        }
+        lru.tick += 1;
+        let tick = lru.tick;
+        lru.entries.insert(number, (Arc::clone(&table), tick));
+        lru.order.insert(tick, number);
+        while lru.entries.len() > self.capacity {
+            let Some((_, victim)) = lru.order.pop_first() else {
+                break;
+            };
+            lru.entries.remove(&victim);
+        }
+        Ok(table)
+    }
+
+    fn open_table(&self, number: u64, file_size: u64) -> Result<Arc<Table>> {
+        let name = table_file_name(&self.dbname, number);
+        let file = match self.env.new_random_access_file(&name) {
+            Ok(f) => f,
+            Err(ldb_err) => {
+                let old_name = sst_table_file_name(&self.dbname, number);
+                match self.env.new_random_access_file(&old_name) {
+                    Ok(f) => f,
+                    Err(_) => return Err(ldb_err),
+                }
+            }
+        };
+        Table::open(&self.options, file, file_size)
+    }
+
+    /// An iterator over the entries of a table (over nothing but the error
+    /// if the table cannot be opened).
+    pub fn iter(
+        &self,
+        options: &ReadOptions,
+        number: u64,
+        file_size: u64,
+    ) -> Box<dyn InternalIterator> {
+        match self.find_table(number, file_size) {
+            Ok(table) => table.iter(options),
+            Err(e) => Box::new(EmptyIterator::with_error(e)),
+        }
+    }
+
+    /// Calls `f` with the first entry of the table at or after `internal_key`
+    /// (if the filter does not rule the key out).
+    pub fn get(
+        &self,
+        options: &ReadOptions,
+        number: u64,
+        file_size: u64,
+        internal_key: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<()> {
+        let table = self.find_table(number, file_size)?;
+        table.internal_get(options, internal_key, f)
+    }
+
+    /// Forgets file `number` (it has been deleted).
+    pub fn evict(&self, number: u64) {
+        let mut lru = self.lru.lock();
+        if let Some((_, used)) = lru.entries.remove(&number) {
+            lru.order.remove(&used);
+        }
+    }
+
+    /// The approximate offset of `key` within table `number` (0 if the table
+    /// cannot be opened).
+    pub fn approximate_offset_of(&self, number: u64, file_size: u64, key: &[u8]) -> u64 {
+        match self.find_table(number, file_size) {
+            Ok(table) => table.approximate_offset_of(key),
+            Err(_) => 0,
+        }
+    }
+}
