@@ -78,8 +78,6 @@ struct Writer {
     /// The batch, copied only when the writer had to queue behind another;
     /// the head writer uses the caller's batch directly.
     batch: Option<WriteBatch>,
-    /// No batch: a request to switch memtables.
-    force: bool,
     sync: bool,
     outcome: Mutex<Option<Result<()>>>,
     cv: Condvar,
@@ -790,7 +788,6 @@ impl DbInner {
         let queued_behind = !guard.writers.is_empty();
         let me = Arc::new(Writer {
             batch: if queued_behind { batch.cloned() } else { None },
-            force: batch.is_none(),
             sync: options.sync,
             outcome: Mutex::new(None),
             cv: Condvar::new(),
