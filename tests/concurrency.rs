@@ -3,6 +3,8 @@
 //! key, reads never go back in time, a write acknowledged before a read
 //! began is visible to it, and an iterator at a snapshot is repeatable.
 
+#![allow(clippy::field_reassign_with_default)]
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -31,7 +33,10 @@ fn parse(i: usize, v: &[u8]) -> u64 {
     let k = parts.next().unwrap();
     assert_eq!(k.as_bytes(), &key(i)[..], "value of another key");
     let version: u64 = parts.next().unwrap().parse().expect("version");
-    assert!(v == &value(i, version)[..], "torn value for key {i} v{version}");
+    assert!(
+        v == &value(i, version)[..],
+        "torn value for key {i} v{version}"
+    );
     version
 }
 
@@ -64,7 +69,10 @@ fn readers_and_iterators_during_writes() {
                 let floor = committed[i].load(Ordering::Acquire);
                 let got = db.get(&ReadOptions::new(), &key(i)).unwrap();
                 let version = got.map(|v| parse(i, &v)).unwrap_or(0);
-                assert!(version >= floor, "key {i}: read v{version} after v{floor} was acknowledged");
+                assert!(
+                    version >= floor,
+                    "key {i}: read v{version} after v{floor} was acknowledged"
+                );
                 assert!(version >= last_seen[i], "key {i}: went back in time");
                 last_seen[i] = version;
                 reads += 1;
@@ -77,7 +85,10 @@ fn readers_and_iterators_during_writes() {
         handles.push(std::thread::spawn(move || {
             let mut scans = 0;
             while !stop.load(Ordering::Acquire) || scans == 0 {
-                let floors: Vec<u64> = committed.iter().map(|c| c.load(Ordering::Acquire)).collect();
+                let floors: Vec<u64> = committed
+                    .iter()
+                    .map(|c| c.load(Ordering::Acquire))
+                    .collect();
                 let snap = db.snapshot();
                 let mut ro = ReadOptions::new();
                 ro.snapshot = Some(snap.clone());

@@ -4,6 +4,8 @@
 //! completely by a C program linked to the reference library, and a
 //! database written by that program opens in ours with every entry.
 
+#![allow(clippy::field_reassign_with_default)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -196,7 +198,7 @@ fn reference_reads_what_we_write() {
         batch.delete(b"key000001");
         model.insert(b"".to_vec(), b"empty key".to_vec());
         model.insert(b"bin\x00\xff".to_vec(), b"".to_vec());
-        model.remove(&b"key000001".to_vec());
+        model.remove(b"key000001".as_slice());
         db.write(&wo, &batch).unwrap();
         let l0: usize = db
             .property("leveldb.num-files-at-level0")
@@ -217,8 +219,15 @@ fn reference_reads_what_we_write() {
     }
     let want = lines_of(model.clone().into_iter());
     let got = run(&exe, "dump", &name);
-    assert_eq!(got.lines().count(), model.len(), "entry count seen by the reference");
-    assert!(got == want, "the reference library reads different contents");
+    assert_eq!(
+        got.lines().count(),
+        model.len(),
+        "entry count seen by the reference"
+    );
+    assert!(
+        got == want,
+        "the reference library reads different contents"
+    );
     // And we still read the database the reference library has rewritten.
     let db = DB::open(Options::default(), &name).unwrap();
     assert!(scan(&db) == model.into_iter().collect::<Vec<_>>());

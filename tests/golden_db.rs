@@ -3,6 +3,8 @@
 //! point reads, before and after a reopen; a database is refused with
 //! LevelDB's error when opened with the wrong comparator.
 
+#![allow(clippy::field_reassign_with_default)]
+
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -7,6 +7,8 @@
 //! `STRATA_MODEL_OPS` the operations per seed (default 3000),
 //! `STRATA_MODEL_SEED` runs one given seed.
 
+#![allow(clippy::field_reassign_with_default)]
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -93,7 +95,9 @@ fn check_scan(db: &DB, model: &Model, snapshot: Option<&Snapshot>, ctx: &str) {
     it.seek_to_first();
     let mut want = model.iter();
     while it.valid() {
-        let (k, v) = want.next().unwrap_or_else(|| panic!("{ctx}: extra key {:?}", it.key()));
+        let (k, v) = want
+            .next()
+            .unwrap_or_else(|| panic!("{ctx}: extra key {:?}", it.key()));
         assert_eq!(it.key(), &k[..], "{ctx}: forward key");
         assert_eq!(it.value(), &v[..], "{ctx}: forward value of {k:?}");
         it.next();
@@ -104,7 +108,9 @@ fn check_scan(db: &DB, model: &Model, snapshot: Option<&Snapshot>, ctx: &str) {
     it.seek_to_last();
     let mut want = model.iter().rev();
     while it.valid() {
-        let (k, v) = want.next().unwrap_or_else(|| panic!("{ctx}: extra key back"));
+        let (k, v) = want
+            .next()
+            .unwrap_or_else(|| panic!("{ctx}: extra key back"));
         assert_eq!(it.key(), &k[..], "{ctx}: backward key");
         assert_eq!(it.value(), &v[..], "{ctx}: backward value");
         it.prev();
@@ -128,7 +134,10 @@ fn check_walk(db: &DB, model: &Model, rng: &mut Rng, snapshot: Option<&Snapshot>
     for _ in 0..12 {
         match &pos {
             None => {
-                assert!(!it.valid(), "{ctx}: iterator should be exhausted after seek/move");
+                assert!(
+                    !it.valid(),
+                    "{ctx}: iterator should be exhausted after seek/move"
+                );
                 return;
             }
             Some(k) => {
@@ -199,7 +208,9 @@ fn run_seed(seed: u64, ops: usize) {
                         model.insert(k, v);
                     }
                 }
-                let sync = WriteOptions { sync: rng.one_in(20) };
+                let sync = WriteOptions {
+                    sync: rng.one_in(20),
+                };
                 db.write(&sync, &batch).unwrap();
             }
             63..=80 => {
@@ -255,6 +266,18 @@ fn run_seed(seed: u64, ops: usize) {
         }
     }
     check_scan(&db, &model, None, &format!("seed {seed} final"));
+    let tables: usize = (0..7)
+        .map(|l| {
+            db.property(&format!("leveldb.num-files-at-level{l}"))
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert!(tables > 0, "seed {seed}: no table was ever written");
+    if std::env::var_os("STRATA_MODEL_VERBOSE").is_some() {
+        eprintln!("seed {seed}:\n{}", db.property("leveldb.stats").unwrap());
+    }
     drop(db);
     let db = open(&env, &name, &mut rng);
     check_scan(&db, &model, None, &format!("seed {seed} final reopen"));

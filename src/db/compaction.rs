@@ -101,13 +101,8 @@ impl DbInner {
                 // Move the file down a level without rewriting it.
                 let f = Arc::clone(&c.inputs[0][0]);
                 c.edit.remove_file(c.level, f.number);
-                c.edit.add_file(
-                    c.level + 1,
-                    f.number,
-                    f.file_size,
-                    f.smallest.clone(),
-                    f.largest.clone(),
-                );
+                c.edit
+                    .add_file(c.level + 1, f.number, f.file_size, &f.smallest, &f.largest);
                 let mut edit = std::mem::take(&mut c.edit);
                 result = self.log_and_apply(guard, &mut edit);
                 if let Err(e) = &result {
@@ -425,8 +420,8 @@ impl DbInner {
                 level + 1,
                 out.number,
                 out.file_size,
-                out.smallest.clone(),
-                out.largest.clone(),
+                &out.smallest,
+                &out.largest,
             );
         }
         let mut edit = std::mem::take(&mut c.edit);

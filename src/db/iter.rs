@@ -200,7 +200,12 @@ impl InternalIterator for DbIterator {
         self.direction = Direction::Forward;
         self.clear_saved_value();
         self.saved_key.clear();
-        append_internal_key(&mut self.saved_key, target, self.sequence, VALUE_TYPE_FOR_SEEK);
+        append_internal_key(
+            &mut self.saved_key,
+            target,
+            self.sequence,
+            VALUE_TYPE_FOR_SEEK,
+        );
         self.iter.seek(&self.saved_key);
         if self.iter.valid() {
             self.find_next_user_entry(false);

@@ -37,7 +37,10 @@ use crate::filename::{
     old_info_log_file_name, parse_file_name, set_current_file, table_file_name, FileType,
 };
 use crate::iterator::InternalIterator;
-use crate::key::{internal_key, InternalKeyComparator, LookupKey, SequenceNumber, ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK};
+use crate::key::{
+    internal_key, InternalKeyComparator, LookupKey, SequenceNumber, ValueType, MAX_SEQUENCE,
+    VALUE_TYPE_FOR_SEEK,
+};
 use crate::log;
 use crate::memtable::MemTable;
 use crate::options::{Options, ReadOptions, WriteOptions};
@@ -228,10 +231,8 @@ impl DB {
             Some(l) => Some(Arc::clone(l)),
             None => {
                 let _ = env.create_dir(dbname);
-                let _ = env.rename_file(
-                    &info_log_file_name(dbname),
-                    &old_info_log_file_name(dbname),
-                );
+                let _ =
+                    env.rename_file(&info_log_file_name(dbname), &old_info_log_file_name(dbname));
                 env.new_logger(&info_log_file_name(dbname)).ok()
             }
         };
@@ -409,7 +410,10 @@ impl DbInner {
         guard.lock = Some(env.lock_file(&lock_file_name(&self.dbname))?);
         if !env.file_exists(&current_file_name(&self.dbname)) {
             if self.options.create_if_missing {
-                self.log(&format!("Creating DB {} since it was missing.", self.dbname));
+                self.log(&format!(
+                    "Creating DB {} since it was missing.",
+                    self.dbname
+                ));
                 self.new_db()?;
             } else {
                 return Err(Error::with_detail(
@@ -475,11 +479,13 @@ impl DbInner {
 
     /// Writes MANIFEST-000001 and CURRENT for an empty database.
     fn new_db(&self) -> Result<()> {
-        let mut new_db = VersionEdit::default();
-        new_db.comparator = Some(self.icmp.user_comparator().name().to_string());
-        new_db.log_number = Some(0);
-        new_db.next_file_number = Some(2);
-        new_db.last_sequence = Some(0);
+        let new_db = VersionEdit {
+            comparator: Some(self.icmp.user_comparator().name().to_string()),
+            log_number: Some(0),
+            next_file_number: Some(2),
+            last_sequence: Some(0),
+            ..Default::default()
+        };
         let manifest = descriptor_file_name(&self.dbname, 1);
         let file = self.env.new_writable_file(&manifest)?;
         let mut writer = log::Writer::new(file);
@@ -641,7 +647,9 @@ impl DbInner {
             Ok(meta) => (meta.file_size, "OK".to_string()),
             Err(e) => (0, e.to_string()),
         };
-        self.log(&format!("Level-0 table #{number}: {size} bytes {status_text}"));
+        self.log(&format!(
+            "Level-0 table #{number}: {size} bytes {status_text}"
+        ));
         guard.pending_outputs.remove(&number);
         let meta = result?;
         let mut level = 0;
@@ -653,7 +661,13 @@ impl DbInner {
                     self.options.max_file_size,
                 );
             }
-            edit.add_file(level, meta.number, meta.file_size, meta.smallest, meta.largest);
+            edit.add_file(
+                level,
+                meta.number,
+                meta.file_size,
+                &meta.smallest,
+                &meta.largest,
+            );
         }
         guard.stats[level].add(&CompactionStats {
             micros: self.env.now_micros().saturating_sub(start),
@@ -811,12 +825,11 @@ impl DbInner {
         let mut result = self.make_room_for_write(&mut guard, batch.is_none());
         let mut last_sequence = guard.versions.last_sequence();
         let mut group_len = 1;
-        if result.is_ok() && batch.is_some() {
+        if let (Ok(()), Some(first)) = (&result, batch) {
             let mem = Arc::clone(&guard.mem);
             let mut log_guard = self.log.lock();
             let log_state = &mut *log_guard;
             // Build the group (LevelDB's BuildBatchGroup).
-            let first = batch.expect("checked");
             let group = &mut log_state.group;
             group.set_contents(first.contents());
             let mut size = first.approximate_size();
@@ -940,10 +953,8 @@ impl DbInner {
                     }
                 }
                 guard.logfile_number = number;
-                let full = std::mem::replace(
-                    &mut guard.mem,
-                    Arc::new(MemTable::new(self.icmp.clone())),
-                );
+                let full =
+                    std::mem::replace(&mut guard.mem, Arc::new(MemTable::new(self.icmp.clone())));
                 guard.imm = Some(full);
                 self.has_imm.store(true, AtomicOrdering::Release);
                 force = false;
@@ -1104,7 +1115,10 @@ impl log::Reporter for RecoveryReporter {
         };
         info_log(
             &self.logger,
-            &format!("{}{}: dropping {} bytes; {}", prefix, self.fname, bytes, reason),
+            &format!(
+                "{}{}: dropping {} bytes; {}",
+                prefix, self.fname, bytes, reason
+            ),
         );
         if self.paranoid {
             let mut first = self.first_error.lock();

@@ -19,7 +19,11 @@ use super::version::Version;
 use super::NUM_LEVELS;
 
 /// Orders files by smallest internal key, then file number.
-pub fn by_smallest_key(icmp: &InternalKeyComparator, a: &FileMetaData, b: &FileMetaData) -> Ordering {
+pub fn by_smallest_key(
+    icmp: &InternalKeyComparator,
+    a: &FileMetaData,
+    b: &FileMetaData,
+) -> Ordering {
     icmp.compare(&a.smallest, &b.smallest)
         .then(a.number.cmp(&b.number))
 }
@@ -72,9 +76,7 @@ impl<'a> VersionBuilder<'a> {
         let icmp = self.base.icmp.clone();
         for level in 0..NUM_LEVELS {
             let state = &mut self.levels[level];
-            state
-                .added
-                .sort_by(|a, b| by_smallest_key(&icmp, a, b));
+            state.added.sort_by(|a, b| by_smallest_key(&icmp, a, b));
             let base_files = &self.base.files[level];
             let mut merged: Vec<Arc<FileMetaData>> =
                 Vec::with_capacity(base_files.len() + state.added.len());
@@ -93,8 +95,9 @@ impl<'a> VersionBuilder<'a> {
                 bi += 1;
             }
             if level > 0 {
-                debug_assert!(merged.windows(2).all(|w| icmp.compare(&w[0].largest, &w[1].smallest)
-                    == Ordering::Less));
+                debug_assert!(merged
+                    .windows(2)
+                    .all(|w| icmp.compare(&w[0].largest, &w[1].smallest) == Ordering::Less));
             }
             v.files[level] = merged;
         }

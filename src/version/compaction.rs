@@ -104,8 +104,10 @@ impl Compaction {
     pub fn should_stop_before(&mut self, internal_key: &[u8]) -> bool {
         let icmp = &self.input_version.icmp;
         while self.grandparent_index < self.grandparents.len()
-            && icmp.compare(internal_key, &self.grandparents[self.grandparent_index].largest)
-                == Ordering::Greater
+            && icmp.compare(
+                internal_key,
+                &self.grandparents[self.grandparent_index].largest,
+            ) == Ordering::Greater
         {
             if self.seen_key {
                 self.overlapped_bytes += self.grandparents[self.grandparent_index].file_size;
@@ -159,7 +161,9 @@ fn find_smallest_boundary_file(
         if icmp.compare(&f.smallest, largest) == Ordering::Greater
             && ucmp.compare(extract_user_key(&f.smallest), extract_user_key(largest))
                 == Ordering::Equal
-            && best.map_or(true, |b| icmp.compare(&f.smallest, &b.smallest) == Ordering::Less)
+            && best.map_or(true, |b| {
+                icmp.compare(&f.smallest, &b.smallest) == Ordering::Less
+            })
         {
             best = Some(f);
         }

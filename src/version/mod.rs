@@ -13,6 +13,7 @@ pub mod builder;
 pub mod compaction;
 pub mod edit;
 pub mod set;
+#[allow(clippy::module_inception)]
 pub mod version;
 
 /// Level-0 file count at which a compaction of level 0 is wanted.

@@ -54,7 +54,12 @@ pub struct PendingApply {
 impl PendingApply {
     /// Appends the edit to the MANIFEST, syncs it, and points CURRENT at a
     /// new MANIFEST. Needs no lock: only one change is pending at a time.
-    pub fn write(&mut self, env: &dyn Env, dbname: &str, logger: &Option<Arc<dyn Logger>>) -> Result<()> {
+    pub fn write(
+        &mut self,
+        env: &dyn Env,
+        dbname: &str,
+        logger: &Option<Arc<dyn Logger>>,
+    ) -> Result<()> {
         let mut result = self.writer.add_record(&self.record);
         if result.is_ok() {
             result = self.writer.sync();
@@ -214,6 +219,9 @@ impl VersionSet {
 
     /// Computes the level that most needs compaction and its score.
     fn finalize(&self, v: &mut Version) {
+        v.level0_newest_first = v.files[0].clone();
+        v.level0_newest_first
+            .sort_unstable_by_key(|f| std::cmp::Reverse(f.number));
         let mut best_level = 0;
         let mut best_score = -1.0;
         for level in 0..NUM_LEVELS - 1 {
@@ -328,8 +336,10 @@ impl VersionSet {
 
     /// Writes the whole current state as one edit record.
     fn write_snapshot(&self, w: &mut log::Writer) -> Result<()> {
-        let mut edit = VersionEdit::default();
-        edit.comparator = Some(self.icmp.user_comparator().name().to_string());
+        let mut edit = VersionEdit {
+            comparator: Some(self.icmp.user_comparator().name().to_string()),
+            ..Default::default()
+        };
         for (level, key) in self.compact_pointer.iter().enumerate() {
             if !key.is_empty() {
                 edit.compact_pointers.push((level, key.clone()));
@@ -337,13 +347,7 @@ impl VersionSet {
         }
         for (level, files) in self.current.files.iter().enumerate() {
             for f in files {
-                edit.add_file(
-                    level,
-                    f.number,
-                    f.file_size,
-                    f.smallest.clone(),
-                    f.largest.clone(),
-                );
+                edit.add_file(level, f.number, f.file_size, &f.smallest, &f.largest);
             }
         }
         let mut record = Vec::new();
@@ -441,13 +445,12 @@ impl VersionSet {
             }
         }
         let result = status.and_then(|_| {
-            let next_file =
-                next_file.ok_or_else(|| Error::corruption("no meta-nextfile entry in descriptor"))?;
+            let next_file = next_file
+                .ok_or_else(|| Error::corruption("no meta-nextfile entry in descriptor"))?;
             let log_number = log_number
                 .ok_or_else(|| Error::corruption("no meta-lognumber entry in descriptor"))?;
-            let last_sequence = last_sequence.ok_or_else(|| {
-                Error::corruption("no last-sequence-number entry in descriptor")
-            })?;
+            let last_sequence = last_sequence
+                .ok_or_else(|| Error::corruption("no last-sequence-number entry in descriptor"))?;
             Ok((next_file, log_number, last_sequence))
         });
         let (next_file, log_number, last_sequence) = match result {

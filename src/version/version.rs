@@ -50,6 +50,9 @@ pub struct GetStats {
 /// A set of table files per level.
 pub struct Version {
     pub(crate) files: [FileList; NUM_LEVELS],
+    /// Level-0 files, newest (highest number) first: the order reads
+    /// search them in.
+    pub(crate) level0_newest_first: FileList,
     pub(crate) icmp: InternalKeyComparator,
     pub(crate) table_cache: Arc<TableCache>,
     /// Level with the highest compaction score, and that score (set once
@@ -97,7 +100,11 @@ pub fn some_file_overlaps_range(
             .any(|f| !(after_file(ucmp, smallest_user, f) || before_file(ucmp, largest_user, f)));
     }
     let index = match smallest_user {
-        Some(s) => find_file(icmp, files, &internal_key(s, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK)),
+        Some(s) => find_file(
+            icmp,
+            files,
+            &internal_key(s, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK),
+        ),
         None => 0,
     };
     if index >= files.len() {
@@ -110,6 +117,7 @@ impl Version {
     pub(crate) fn new(icmp: InternalKeyComparator, table_cache: Arc<TableCache>) -> Version {
         Version {
             files: Default::default(),
+            level0_newest_first: Vec::new(),
             icmp,
             table_cache,
             compaction_level: 0,
@@ -145,16 +153,11 @@ impl Version {
 
         // Level 0 files may overlap each other: search all that can hold the
         // key, newest first.
-        let mut l0: Vec<&Arc<FileMetaData>> = self.files[0]
-            .iter()
-            .filter(|f| {
-                ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest))
-                    != Ordering::Less
-                    && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
-                        != Ordering::Greater
-            })
-            .collect();
-        l0.sort_unstable_by(|a, b| b.number.cmp(&a.number));
+        let l0 = self.level0_newest_first.iter().filter(|f| {
+            ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less
+                && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
+                    != Ordering::Greater
+        });
 
         let mut search = |f: &Arc<FileMetaData>, level: usize| -> Result<Option<TableLookup>> {
             if let Some(prev) = last_read.take() {
@@ -247,10 +250,7 @@ impl Version {
                 && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
                     != Ordering::Greater
         };
-        let mut l0: Vec<&Arc<FileMetaData>> =
-            self.files[0].iter().filter(|f| contains(f)).collect();
-        l0.sort_unstable_by(|a, b| b.number.cmp(&a.number));
-        for f in l0 {
+        for f in self.level0_newest_first.iter().filter(|f| contains(f)) {
             matches += 1;
             if first.is_none() {
                 first = Some((Arc::clone(f), 0));
@@ -316,8 +316,7 @@ impl Version {
                 if level + 2 < NUM_LEVELS {
                     let overlaps =
                         self.get_overlapping_inputs(level + 2, Some(&start), Some(&limit));
-                    if total_file_size(&overlaps) > max_grand_parent_overlap_bytes(max_file_size)
-                    {
+                    if total_file_size(&overlaps) > max_grand_parent_overlap_bytes(max_file_size) {
                         break;
                     }
                 }
