@@ -24,6 +24,8 @@
 pub mod compaction;
 pub mod iter;
 pub mod table_cache;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
