@@ -13,7 +13,7 @@
 //! `Send`.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::iterator::InternalIterator;
 use crate::key::{
@@ -23,6 +23,34 @@ use crate::key::{
 use crate::status::{Error, Result};
 use crate::util::comparator::Comparator;
 use crate::version::version::Version;
+use crate::version::READ_BYTES_PERIOD;
+
+use super::DbInner;
+
+/// LevelDB's Park–Miller generator (util/random.h), for read sampling.
+struct Random(u32);
+
+impl Random {
+    fn new(seed: u32) -> Random {
+        let mut s = seed & 0x7fff_ffff;
+        if s == 0 || s == 2_147_483_647 {
+            s = 1;
+        }
+        Random(s)
+    }
+    fn next(&mut self) -> u32 {
+        let product = u64::from(self.0) * 16807;
+        let mut s = ((product >> 31) + (product & 0x7fff_ffff)) as u32;
+        if s > 0x7fff_ffff {
+            s -= 0x7fff_ffff;
+        }
+        self.0 = s;
+        s
+    }
+    fn uniform(&mut self, n: u64) -> u64 {
+        u64::from(self.next()) % n
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -40,8 +68,13 @@ pub struct DbIterator {
     saved_value: Vec<u8>,
     direction: Direction,
     valid: bool,
-    /// Keeps the tables being read from deletion.
-    _version: Arc<Version>,
+    /// Keeps the tables being read from deletion; also charged with read
+    /// samples.
+    version: Arc<Version>,
+    /// The database, to schedule a compaction a read sample asks for.
+    db: Weak<DbInner>,
+    rnd: Random,
+    bytes_until_read_sampling: u64,
 }
 
 impl DbIterator {
@@ -50,7 +83,11 @@ impl DbIterator {
         iter: Box<dyn InternalIterator>,
         sequence: SequenceNumber,
         version: Arc<Version>,
+        db: Weak<DbInner>,
+        seed: u32,
     ) -> DbIterator {
+        let mut rnd = Random::new(seed);
+        let bytes_until_read_sampling = rnd.uniform(2 * READ_BYTES_PERIOD);
         DbIterator {
             ucmp,
             iter,
@@ -60,7 +97,10 @@ impl DbIterator {
             saved_value: Vec::new(),
             direction: Direction::Forward,
             valid: false,
-            _version: version,
+            version,
+            db,
+            rnd,
+            bytes_until_read_sampling,
         }
     }
 
@@ -68,6 +108,19 @@ impl DbIterator {
     /// parse. Returns (sequence, type) — the user key is re-derived by the
     /// callers to keep the borrow short.
     fn parse_current(&mut self) -> Option<(SequenceNumber, ValueType)> {
+        // Sample about one read per READ_BYTES_PERIOD bytes: files that
+        // reads keep passing through several levels for get compacted.
+        let bytes_read = (self.iter.key().len() + self.iter.value().len()) as u64;
+        while self.bytes_until_read_sampling < bytes_read {
+            self.bytes_until_read_sampling += self.rnd.uniform(2 * READ_BYTES_PERIOD);
+            if self.version.record_read_sample(self.iter.key()) {
+                if let Some(db) = self.db.upgrade() {
+                    let mut guard = db.state.lock();
+                    db.maybe_schedule_compaction(&mut guard);
+                }
+            }
+        }
+        self.bytes_until_read_sampling -= bytes_read;
         match parse_internal_key(self.iter.key()) {
             Some(p) => Some((p.sequence, p.value_type)),
             None => {

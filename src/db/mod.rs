@@ -1003,7 +1003,7 @@ impl DbInner {
     }
 
     fn new_iterator(self: &Arc<Self>, options: &ReadOptions) -> DbIterator {
-        let (mem, imm, current, sequence) = {
+        let (mem, imm, current, sequence, seed) = {
             let mut guard = self.state.lock();
             guard.seed = guard.seed.wrapping_add(1);
             let sequence = match &options.snapshot {
@@ -1015,6 +1015,7 @@ impl DbInner {
                 guard.imm.clone(),
                 Arc::clone(guard.versions.current()),
                 sequence,
+                guard.seed,
             )
         };
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
@@ -1032,6 +1033,8 @@ impl DbInner {
             Box::new(merged),
             sequence,
             current,
+            Arc::downgrade(self),
+            seed,
         )
     }
 

@@ -417,3 +417,49 @@ fn destroy_removes_db_files_only() {
     // A missing directory is fine.
     destroy_db(&format!("{name}-nope"), &Options::default()).unwrap();
 }
+
+#[test]
+fn reuse_logs_keeps_log_and_manifest() {
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.reuse_logs = true;
+    {
+        let db = DB::open(o.clone(), &name).unwrap();
+        fill(&db, 100, "v");
+    }
+    let data_files = || -> Vec<String> {
+        file_names(&name)
+            .into_iter()
+            .filter(|n| !n.starts_with("LOG"))
+            .collect()
+    };
+    let before = data_files();
+    {
+        let db = DB::open(o.clone(), &name).unwrap();
+        assert_eq!(scan(&db).len(), 100);
+        db.put(&WriteOptions::default(), b"zz", b"after").unwrap();
+        assert_eq!(data_files(), before, "log and MANIFEST reused");
+    }
+    let db = DB::open(Options::default(), &name).unwrap();
+    assert_eq!(scan(&db).len(), 101);
+    let log = std::fs::read_to_string(format!("{name}/LOG.old")).unwrap();
+    assert!(log.contains("Reusing old log"), "{log}");
+    assert!(log.contains("Reusing MANIFEST"), "{log}");
+}
+
+#[test]
+fn read_sampling_does_not_disturb_scans() {
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.write_buffer_size = 64 << 10;
+    let db = DB::open(o, &name).unwrap();
+    for round in 0..4 {
+        fill(&db, 1500, &format!("r{round}"));
+        db.flush_memtable().unwrap();
+    }
+    for _ in 0..5 {
+        let all = scan(&db);
+        assert_eq!(all.len(), 1500);
+        assert!(all.iter().all(|(_, v)| v.starts_with(b"r3")));
+    }
+}
