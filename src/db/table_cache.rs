@@ -5,13 +5,10 @@
 //! reused within a database, so a hit is always the right file. Evicting an
 //! entry only drops the cache's reference: iterators already reading the
 //! table keep it open. Errors are never cached, so a file that appears later
-//! (or is repaired) can still be opened. Thread-safe: the map sits behind a
-//! mutex that is never held while a file is opened or read.
+//! (or is repaired) can still be opened. Thread-safe: the sharded LRU's locks
+//! are never held while a file is opened or read.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
-use parking_lot::Mutex;
 
 use crate::env::Env;
 use crate::filename::{sst_table_file_name, table_file_name};
@@ -19,13 +16,7 @@ use crate::iterator::{EmptyIterator, InternalIterator};
 use crate::options::{Options, ReadOptions};
 use crate::status::Result;
 use crate::table::Table;
-
-struct Lru {
-    entries: HashMap<u64, (Arc<Table>, u64)>,
-    /// use tick -> file number, oldest first.
-    order: BTreeMap<u64, u64>,
-    tick: u64,
-}
+use crate::util::cache::Cache;
 
 /// Open tables of one database, by file number.
 pub struct TableCache {
@@ -34,8 +25,8 @@ pub struct TableCache {
     /// Options the tables are opened with: internal-key comparator and
     /// internal filter policy, and the database's block cache.
     options: Options,
-    capacity: usize,
-    lru: Mutex<Lru>,
+    /// Sharded LRU of open tables, each charged 1.
+    tables: Cache<u64, Table>,
 }
 
 impl TableCache {
@@ -44,47 +35,20 @@ impl TableCache {
             env: Arc::clone(&options.env),
             dbname: dbname.to_string(),
             options: options.clone(),
-            capacity: capacity.max(1),
-            lru: Mutex::new(Lru {
-                entries: HashMap::new(),
-                order: BTreeMap::new(),
-                tick: 0,
-            }),
+            tables: Cache::new(capacity.max(1)),
         }
     }
 
     /// The open table for file `number`, opening (`.ldb`, then `.sst`) and
     /// caching it on a miss.
     pub fn find_table(&self, number: u64, file_size: u64) -> Result<Arc<Table>> {
-        {
-            let mut lru = self.lru.lock();
-            let lru = &mut *lru;
-            lru.tick += 1;
-            let tick = lru.tick;
-            if let Some((table, used)) = lru.entries.get_mut(&number) {
-                lru.order.remove(used);
-                *used = tick;
-                lru.order.insert(tick, number);
-                return Ok(Arc::clone(table));
-            }
+        if let Some(table) = self.tables.lookup(&number) {
+            return Ok(table);
         }
+        // Opened without any lock held: two readers missing at once may
+        // both open the file; the second insert simply replaces the first.
         let table = self.open_table(number, file_size)?;
-        let mut lru = self.lru.lock();
-        let lru = &mut *lru;
-        if let Some((existing, _)) = lru.entries.get(&number) {
-            // Another reader opened it meanwhile; share theirs.
-            return Ok(Arc::clone(existing));
-        }
-        lru.tick += 1;
-        let tick = lru.tick;
-        lru.entries.insert(number, (Arc::clone(&table), tick));
-        lru.order.insert(tick, number);
-        while lru.entries.len() > self.capacity {
-            let Some((_, victim)) = lru.order.pop_first() else {
-                break;
-            };
-            lru.entries.remove(&victim);
-        }
+        self.tables.insert_arc(number, Arc::clone(&table), 1);
         Ok(table)
     }
 
@@ -133,10 +97,7 @@ impl TableCache {
 
     /// Forgets file `number` (it has been deleted).
     pub fn evict(&self, number: u64) {
-        let mut lru = self.lru.lock();
-        if let Some((_, used)) = lru.entries.remove(&number) {
-            lru.order.remove(&used);
-        }
+        self.tables.erase(&number);
     }
 
     /// The approximate offset of `key` within table `number` (0 if the table
