@@ -14,29 +14,658 @@ enum {
   leveldb_snappy_compression = 1
 };
 
+/*
+ A shared block cache (`leveldb_cache_create_lru`).
+ */
+typedef struct leveldb_cache_t leveldb_cache_t;
+
+/*
+ A user-supplied key order (`leveldb_comparator_create`).
+ */
+typedef struct leveldb_comparator_t leveldb_comparator_t;
+
+/*
+ An environment (`leveldb_create_default_env`).
+ */
+typedef struct leveldb_env_t leveldb_env_t;
+
+/*
+ Declared for compatibility with LevelDB's c.h; no function uses it.
+ */
+typedef struct leveldb_filelock_t leveldb_filelock_t;
+
+/*
+ A filter policy (`leveldb_filterpolicy_create[_bloom]`).
+ */
+typedef struct leveldb_filterpolicy_t leveldb_filterpolicy_t;
+
+/*
+ An iterator over a database (`leveldb_create_iterator`).
+ */
+typedef struct leveldb_iterator_t leveldb_iterator_t;
+
+/*
+ Declared for compatibility with LevelDB's c.h; no function creates
+ one, so `leveldb_options_set_info_log` only accepts NULL.
+ */
+typedef struct leveldb_logger_t leveldb_logger_t;
+
+/*
+ Options for opening a database (`leveldb_options_create`).
+ */
+typedef struct leveldb_options_t leveldb_options_t;
+
+/*
+ Declared for compatibility with LevelDB's c.h; no function uses it.
+ */
+typedef struct leveldb_randomfile_t leveldb_randomfile_t;
+
+/*
+ Options for reads (`leveldb_readoptions_create`).
+ */
+typedef struct leveldb_readoptions_t leveldb_readoptions_t;
+
+/*
+ Declared for compatibility with LevelDB's c.h; no function uses it.
+ */
+typedef struct leveldb_seqfile_t leveldb_seqfile_t;
+
+/*
+ A consistent read view (`leveldb_create_snapshot`).
+ */
+typedef struct leveldb_snapshot_t leveldb_snapshot_t;
+
+/*
+ An open database (`leveldb_open` .. `leveldb_close`).
+ */
+typedef struct leveldb_t leveldb_t;
+
+/*
+ Declared for compatibility with LevelDB's c.h; no function uses it.
+ */
+typedef struct leveldb_writablefile_t leveldb_writablefile_t;
+
+/*
+ A batch of updates applied atomically (`leveldb_writebatch_create`).
+ */
+typedef struct leveldb_writebatch_t leveldb_writebatch_t;
+
+/*
+ Options for writes (`leveldb_writeoptions_create`).
+ */
+typedef struct leveldb_writeoptions_t leveldb_writeoptions_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /*
- Returns the major version of the LevelDB API this library implements: 1.
+ Creates an LRU cache of uncompressed blocks holding about `capacity`
+ bytes. Owned by the caller, destroyed with `leveldb_cache_destroy`; give
+ it to databases with `leveldb_options_set_cache`.
+ */
+LEVELDB_EXPORT leveldb_cache_t *leveldb_cache_create_lru(size_t capacity);
+
+/*
+ Gives up the caller's cache handle; the cache itself lives on while
+ options or databases still use it. NULL is a no-op; destroying twice is
+ not allowed.
+ */
+LEVELDB_EXPORT void leveldb_cache_destroy(leveldb_cache_t *cache);
+
+/*
+ Creates a comparator from C callbacks, owned by the caller and destroyed
+ with `leveldb_comparator_destroy`.
+
+ - `compare(state, a, alen, b, blen)` returns <0, 0 or >0; it is called
+   with user keys (borrowed for the call) from any thread.
+ - `name(state)` returns a NUL-terminated name that stays valid; it is
+   stored in the database, and a database created with one name refuses to
+   open with another.
+ - `destructor(state)` (may be NULL) is called once, when the comparator
+   is destroyed and no options or database still use it.
+
+ Returns NULL if `compare` or `name` is NULL.
+ */
+LEVELDB_EXPORT
+leveldb_comparator_t *leveldb_comparator_create(void *state,
+                                                void (*destructor)(void *state),
+                                                int (*compare)(void *state,
+                                                               const char *a,
+                                                               size_t alen,
+                                                               const char *b,
+                                                               size_t blen),
+                                                const char *(*name)(void *state));
+
+/*
+ Gives up the caller's comparator handle. `destructor(state)` runs now, or
+ when the last options / database still using the comparator is freed.
+ NULL is a no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_comparator_destroy(leveldb_comparator_t *comparator);
+
+/*
+ Opens (or, with `create_if_missing`, creates) the database in directory
+ `name`.
+
+ `options` and `name` are borrowed for the call only (the comparator,
+ filter policy, cache and env set on `options` are kept alive by the
+ database itself). Returns a new handle owned by the caller and freed with
+ `leveldb_close`; on failure returns NULL and stores the error in
+ `*errptr`.
+ */
+LEVELDB_EXPORT
+leveldb_t *leveldb_open(const leveldb_options_t *options,
+                        const char *name,
+                        char **errptr);
+
+/*
+ Closes the database and frees the handle: waits for background work,
+ releases the directory's LOCK. Iterators must be destroyed and snapshots
+ released before. Objects set on the options (comparator, filter policy,
+ cache, env) are not destroyed. NULL is a no-op; closing twice is not
+ allowed.
+ */
+LEVELDB_EXPORT void leveldb_close(leveldb_t *db);
+
+/*
+ Stores `key` -> `val`. Both buffers are borrowed for the call only
+ (NULL is allowed with length 0). Errors go to `*errptr`.
+ */
+LEVELDB_EXPORT
+void leveldb_put(leveldb_t *db,
+                 const leveldb_writeoptions_t *options,
+                 const char *key,
+                 size_t keylen,
+                 const char *val,
+                 size_t vallen,
+                 char **errptr);
+
+/*
+ Removes `key` (not an error if absent). `key` is borrowed for the call.
+ Errors go to `*errptr`.
+ */
+LEVELDB_EXPORT
+void leveldb_delete(leveldb_t *db,
+                    const leveldb_writeoptions_t *options,
+                    const char *key,
+                    size_t keylen,
+                    char **errptr);
+
+/*
+ Applies every update in `batch` atomically. The batch is borrowed: it is
+ neither cleared nor consumed, and stays owned by the caller. Errors go to
+ `*errptr`.
+ */
+LEVELDB_EXPORT
+void leveldb_write(leveldb_t *db,
+                   const leveldb_writeoptions_t *options,
+                   leveldb_writebatch_t *batch,
+                   char **errptr);
+
+/*
+ Reads the value of `key`.
+
+ Found: returns a `malloc`ed buffer of exactly `*vallen` bytes (not
+ NUL-terminated; never NULL, even for an empty value), owned by the caller
+ and freed with `leveldb_free`. Absent: returns NULL, sets `*vallen = 0`
+ and leaves `*errptr` untouched. Error: returns NULL, `*vallen = 0`, error
+ in `*errptr`. `key` is borrowed for the call.
+ */
+LEVELDB_EXPORT
+char *leveldb_get(leveldb_t *db,
+                  const leveldb_readoptions_t *options,
+                  const char *key,
+                  size_t keylen,
+                  size_t *vallen,
+                  char **errptr);
+
+/*
+ Returns a new iterator over the database as of now (or as of
+ `options`' snapshot). It starts unpositioned: seek before reading. Owned
+ by the caller, freed with `leveldb_iter_destroy`, which must happen before
+ `leveldb_close`. `options` is borrowed for the call. NULL if `db` or
+ `options` is NULL.
+ */
+LEVELDB_EXPORT
+leveldb_iterator_t *leveldb_create_iterator(leveldb_t *db,
+                                            const leveldb_readoptions_t *options);
+
+/*
+ Returns a snapshot of the current state, for
+ `leveldb_readoptions_set_snapshot`. Owned by the caller and released with
+ `leveldb_release_snapshot` (before `leveldb_close`). NULL if `db` is NULL.
+ */
+LEVELDB_EXPORT const leveldb_snapshot_t *leveldb_create_snapshot(leveldb_t *db);
+
+/*
+ Releases a snapshot from `leveldb_create_snapshot` and frees it. Read
+ options still naming it keep reading at it until they are changed or
+ destroyed. NULL `snapshot` is a no-op; releasing twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_release_snapshot(leveldb_t *db, const leveldb_snapshot_t *snapshot);
+
+/*
+ Returns the value of property `propname` as a `malloc`ed NUL-terminated
+ string owned by the caller (free with `leveldb_free`), or NULL for an
+ unknown property. Known: "leveldb.num-files-at-level<N>",
+ "leveldb.stats", "leveldb.sstables", "leveldb.approximate-memory-usage".
+ `propname` is borrowed for the call.
+ */
+LEVELDB_EXPORT char *leveldb_property_value(leveldb_t *db, const char *propname);
+
+/*
+ Stores in `sizes[i]` the approximate file-system space used by keys in
+ `[range_start_key[i], range_limit_key[i])`, for `i < num_ranges` (data
+ still only in memory is not counted). All arrays are borrowed for the
+ call. Nothing can be reported: with a NULL `db`, NULL arrays or a NULL key
+ with non-zero length, every size is set to 0 (when `sizes` is not NULL).
+ */
+LEVELDB_EXPORT
+void leveldb_approximate_sizes(leveldb_t *db,
+                               int num_ranges,
+                               const char *const *range_start_key,
+                               const size_t *range_start_key_len,
+                               const char *const *range_limit_key,
+                               const size_t *range_limit_key_len,
+                               uint64_t *sizes);
+
+/*
+ Compacts the keys in `[start_key, limit_key]`: a NULL `start_key` means
+ before every key, a NULL `limit_key` after every key (the lengths are then
+ ignored), so NULL/NULL compacts everything. Keys are borrowed for the
+ call. Nothing is reported; NULL `db` is a no-op.
+ */
+LEVELDB_EXPORT
+void leveldb_compact_range(leveldb_t *db,
+                           const char *start_key,
+                           size_t start_key_len,
+                           const char *limit_key,
+                           size_t limit_key_len);
+
+/*
+ Deletes the database in directory `name` (its files, then the directory
+ if empty). A missing directory is success. `options` and `name` are
+ borrowed for the call. Errors go to `*errptr`.
+ */
+LEVELDB_EXPORT
+void leveldb_destroy_db(const leveldb_options_t *options,
+                        const char *name,
+                        char **errptr);
+
+/*
+ Rebuilds as much of the database in directory `name` as can be recovered
+ (after corruption or lost MANIFEST). `options` and `name` are borrowed for
+ the call. Errors go to `*errptr`.
+ */
+LEVELDB_EXPORT
+void leveldb_repair_db(const leveldb_options_t *options,
+                       const char *name,
+                       char **errptr);
+
+/*
+ Returns a handle to the default (POSIX) environment, shared by the whole
+ process. Owned by the caller, freed with `leveldb_env_destroy`.
+ */
+LEVELDB_EXPORT leveldb_env_t *leveldb_create_default_env(void);
+
+/*
+ Frees the handle (never the default environment itself). NULL is a
+ no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_env_destroy(leveldb_env_t *env);
+
+/*
+ Returns a directory for tests, as LevelDB's POSIX env picks it: the
+ `TEST_TMPDIR` environment variable if set and not empty, else
+ `/tmp/leveldbtest-<euid>`; the directory is created if missing (errors
+ ignored). The result is a `malloc`ed NUL-terminated string owned by the
+ caller (free with `leveldb_free`); NULL if `env` is NULL.
+ */
+LEVELDB_EXPORT char *leveldb_env_get_test_directory(leveldb_env_t *env);
+
+/*
+ Creates a filter policy from C callbacks, owned by the caller and
+ destroyed with `leveldb_filterpolicy_destroy`.
+
+ - `create_filter(state, key_array, key_length_array, num_keys,
+   &filter_length)` summarises `num_keys` (>= 1) user keys, borrowed for the
+   call, into a `malloc`ed buffer of `*filter_length` bytes; the library
+   copies it and `free`s it.
+ - `key_may_match(state, key, length, filter, filter_length)` returns 0
+   only if `key` was certainly not among the keys of `filter`.
+ - `name(state)` returns a NUL-terminated name that stays valid; it is
+   stored in each table ("filter.<name>"), and tables are only filtered by
+   a policy of the same name.
+ - `destructor(state)` (may be NULL) runs once, when the policy is
+   destroyed and no options or database still use it.
+
+ Returns NULL if `create_filter`, `key_may_match` or `name` is NULL.
+ */
+LEVELDB_EXPORT
+leveldb_filterpolicy_t *leveldb_filterpolicy_create(void *state,
+                                                    void (*destructor)(void *state),
+                                                    char *(*create_filter)(void *state,
+                                                                           const char *const *key_array,
+                                                                           const size_t *key_length_array,
+                                                                           int num_keys,
+                                                                           size_t *filter_length),
+                                                    uint8_t (*key_may_match)(void *state,
+                                                                             const char *key,
+                                                                             size_t length,
+                                                                             const char *filter,
+                                                                             size_t filter_length),
+                                                    const char *(*name)(void *state));
+
+/*
+ Gives up the caller's policy handle; the destructor (if any) runs now or
+ when the last options / database using the policy is freed. NULL is a
+ no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_filterpolicy_destroy(leveldb_filterpolicy_t *policy);
+
+/*
+ Creates LevelDB's built-in bloom filter policy
+ ("leveldb.BuiltinBloomFilter2") with `bits_per_key` bits per key (10 is
+ a good value: about 1% false positives; negative counts as 0). Owned by
+ the caller, destroyed with `leveldb_filterpolicy_destroy`.
+ */
+LEVELDB_EXPORT leveldb_filterpolicy_t *leveldb_filterpolicy_create_bloom(int bits_per_key);
+
+/*
+ Frees an iterator. NULL is a no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_iter_destroy(leveldb_iterator_t *iter);
+
+/*
+ Returns 1 if the iterator is positioned at an entry, else 0 (also for
+ NULL).
+ */
+LEVELDB_EXPORT uint8_t leveldb_iter_valid(const leveldb_iterator_t *iter);
+
+/*
+ Positions at the first entry (unpositioned if the database is empty).
+ */
+LEVELDB_EXPORT void leveldb_iter_seek_to_first(leveldb_iterator_t *iter);
+
+/*
+ Positions at the last entry (unpositioned if the database is empty).
+ */
+LEVELDB_EXPORT void leveldb_iter_seek_to_last(leveldb_iterator_t *iter);
+
+/*
+ Positions at the first entry whose key is >= `k` in the database's
+ order. `k` is borrowed for the call (NULL allowed with length 0).
+ */
+LEVELDB_EXPORT void leveldb_iter_seek(leveldb_iterator_t *iter, const char *k, size_t klen);
+
+/*
+ Moves to the next entry. No-op if the iterator is not positioned.
+ */
+LEVELDB_EXPORT void leveldb_iter_next(leveldb_iterator_t *iter);
+
+/*
+ Moves to the previous entry. No-op if the iterator is not positioned.
+ */
+LEVELDB_EXPORT void leveldb_iter_prev(leveldb_iterator_t *iter);
+
+/*
+ Returns the current key and stores its length in `*klen`. The bytes are
+ owned by the iterator (not NUL-terminated) and valid until it is moved
+ or destroyed. Unpositioned iterator: returns NULL, `*klen = 0`.
+ */
+LEVELDB_EXPORT const char *leveldb_iter_key(const leveldb_iterator_t *iter, size_t *klen);
+
+/*
+ Returns the current value and stores its length in `*vlen`. The bytes
+ are owned by the iterator (not NUL-terminated) and valid until it is
+ moved or destroyed. Unpositioned iterator: returns NULL, `*vlen = 0`.
+ */
+LEVELDB_EXPORT const char *leveldb_iter_value(const leveldb_iterator_t *iter, size_t *vlen);
+
+/*
+ If the iterator met an error, stores it in `*errptr` (freeing the old
+ message); otherwise leaves `*errptr` untouched.
+ */
+LEVELDB_EXPORT void leveldb_iter_get_error(const leveldb_iterator_t *iter, char **errptr);
+
+/*
+ Frees memory this library returned: a value from `leveldb_get`, a
+ property value, an error message, a test directory name. NULL is a
+ no-op; freeing twice is not allowed. Same as `free(ptr)`: everything the
+ library hands out is `malloc`ed.
+ */
+LEVELDB_EXPORT void leveldb_free(void *ptr);
+
+/*
+ The major version of the LevelDB API implemented: 1.
  */
 LEVELDB_EXPORT int leveldb_major_version(void);
 
 /*
- Returns the minor version of the LevelDB API this library implements: 23.
+ The minor version of the LevelDB API implemented: 23.
  */
 LEVELDB_EXPORT int leveldb_minor_version(void);
 
 /*
- Releases memory this library returned (a value from `leveldb_get`, a
- property value, an error message). `ptr` may be NULL. Equivalent to
- `free(ptr)`: everything we hand out is `malloc`ed.
-
- # Safety
- `ptr` is NULL or a pointer this library returned and not yet freed.
+ Returns new options with LevelDB's defaults (bytewise comparator, default
+ env, create_if_missing 0, error_if_exists 0, paranoid_checks 0,
+ write_buffer_size 4 MiB, max_open_files 1000, no cache set (the database
+ makes an 8 MiB one), block_size 4096, block_restart_interval 16,
+ max_file_size 2 MiB, snappy compression, no filter policy). Owned by the
+ caller, freed with `leveldb_options_destroy`.
  */
-LEVELDB_EXPORT void leveldb_free(void *ptr);
+LEVELDB_EXPORT leveldb_options_t *leveldb_options_create(void);
+
+/*
+ Frees the options only: the comparator, filter policy, env and cache set
+ on them stay owned by the caller. NULL is a no-op; destroying twice is
+ not allowed.
+ */
+LEVELDB_EXPORT void leveldb_options_destroy(leveldb_options_t *options);
+
+/*
+ Sets the key order. The options (and databases opened with them) keep a
+ reference to the comparator, so its destructor runs only when the last
+ user is gone. NULL restores the default bytewise order.
+ */
+LEVELDB_EXPORT
+void leveldb_options_set_comparator(leveldb_options_t *options,
+                                    leveldb_comparator_t *comparator);
+
+/*
+ Sets the filter policy (NULL: none). The options keep a reference to it,
+ as for the comparator.
+ */
+LEVELDB_EXPORT
+void leveldb_options_set_filter_policy(leveldb_options_t *options,
+                                       leveldb_filterpolicy_t *policy);
+
+/*
+ Non-zero: create the database if it is missing (default 0).
+ */
+LEVELDB_EXPORT
+void leveldb_options_set_create_if_missing(leveldb_options_t *options,
+                                           uint8_t value);
+
+/*
+ Non-zero: opening an existing database fails (default 0).
+ */
+LEVELDB_EXPORT void leveldb_options_set_error_if_exists(leveldb_options_t *options, uint8_t value);
+
+/*
+ Non-zero: detected corruption fails the operation instead of being
+ skipped (default 0).
+ */
+LEVELDB_EXPORT void leveldb_options_set_paranoid_checks(leveldb_options_t *options, uint8_t value);
+
+/*
+ Sets the environment (file system, threads, clock). NULL restores the
+ default env. The options keep their own reference.
+ */
+LEVELDB_EXPORT void leveldb_options_set_env(leveldb_options_t *options, leveldb_env_t *env);
+
+/*
+ Sets the info logger. No function of this API creates a logger, so the
+ only meaningful value is NULL: log to the `LOG` file in the database
+ directory (the default). Any value is treated as NULL.
+ */
+LEVELDB_EXPORT
+void leveldb_options_set_info_log(leveldb_options_t *options,
+                                  leveldb_logger_t *logger);
+
+/*
+ Bytes of updates buffered in memory before they are written to a table
+ (default 4 MiB; clamped to [64 KiB, 1 GiB] when the database opens).
+ */
+LEVELDB_EXPORT void leveldb_options_set_write_buffer_size(leveldb_options_t *options, size_t size);
+
+/*
+ Number of table files kept open (default 1000; clamped to [74, 50000]
+ when the database opens; negative counts as the minimum).
+ */
+LEVELDB_EXPORT void leveldb_options_set_max_open_files(leveldb_options_t *options, int num);
+
+/*
+ Sets the block cache, shared with whoever else uses it; the options keep
+ their own reference. NULL: the database makes its own 8 MiB cache.
+ */
+LEVELDB_EXPORT void leveldb_options_set_cache(leveldb_options_t *options, leveldb_cache_t *cache);
+
+/*
+ Approximate uncompressed bytes per data block (default 4096; clamped to
+ [1 KiB, 4 MiB] when the database opens).
+ */
+LEVELDB_EXPORT void leveldb_options_set_block_size(leveldb_options_t *options, size_t size);
+
+/*
+ Keys between restart points in a block (default 16; values below 1 act
+ as 1, as they do in LevelDB).
+ */
+LEVELDB_EXPORT void leveldb_options_set_block_restart_interval(leveldb_options_t *options, int n);
+
+/*
+ Bytes written to one table file before starting the next (default
+ 2 MiB; clamped to [1 MiB, 1 GiB] when the database opens).
+ */
+LEVELDB_EXPORT void leveldb_options_set_max_file_size(leveldb_options_t *options, size_t size);
+
+/*
+ Block compression: `leveldb_no_compression` (0) or
+ `leveldb_snappy_compression` (1, the default). Other values mean none.
+ */
+LEVELDB_EXPORT void leveldb_options_set_compression(leveldb_options_t *options, int compression);
+
+/*
+ Returns new read options with LevelDB's defaults (verify_checksums 0,
+ fill_cache 1, no snapshot). Owned by the caller, freed with
+ `leveldb_readoptions_destroy`.
+ */
+LEVELDB_EXPORT leveldb_readoptions_t *leveldb_readoptions_create(void);
+
+/*
+ Frees read options. NULL is a no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_readoptions_destroy(leveldb_readoptions_t *options);
+
+/*
+ Non-zero: verify the checksum of every block read (default 0).
+ */
+LEVELDB_EXPORT
+void leveldb_readoptions_set_verify_checksums(leveldb_readoptions_t *options,
+                                              uint8_t value);
+
+/*
+ Zero: blocks read are not added to the cache (default 1), for bulk scans.
+ */
+LEVELDB_EXPORT
+void leveldb_readoptions_set_fill_cache(leveldb_readoptions_t *options,
+                                        uint8_t value);
+
+/*
+ Reads with these options see the database as of `snapshot` (borrowed:
+ the options keep their own reference); NULL reads the latest state.
+ */
+LEVELDB_EXPORT
+void leveldb_readoptions_set_snapshot(leveldb_readoptions_t *options,
+                                      const leveldb_snapshot_t *snapshot);
+
+/*
+ Returns new write options with LevelDB's defaults (sync 0). Owned by the
+ caller, freed with `leveldb_writeoptions_destroy`.
+ */
+LEVELDB_EXPORT leveldb_writeoptions_t *leveldb_writeoptions_create(void);
+
+/*
+ Frees write options. NULL is a no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_writeoptions_destroy(leveldb_writeoptions_t *options);
+
+/*
+ Non-zero: each write is synced to disk before it returns (default 0).
+ */
+LEVELDB_EXPORT void leveldb_writeoptions_set_sync(leveldb_writeoptions_t *options, uint8_t value);
+
+/*
+ Returns a new empty batch, owned by the caller and freed with
+ `leveldb_writebatch_destroy`.
+ */
+LEVELDB_EXPORT leveldb_writebatch_t *leveldb_writebatch_create(void);
+
+/*
+ Frees a batch. NULL is a no-op; destroying twice is not allowed.
+ */
+LEVELDB_EXPORT void leveldb_writebatch_destroy(leveldb_writebatch_t *b);
+
+/*
+ Removes every update from the batch. NULL is a no-op.
+ */
+LEVELDB_EXPORT void leveldb_writebatch_clear(leveldb_writebatch_t *b);
+
+/*
+ Appends "store `key` -> `val`". Both buffers are copied. Nothing can be
+ reported: NULL `b`, or a NULL buffer with non-zero length, is a no-op.
+ */
+LEVELDB_EXPORT
+void leveldb_writebatch_put(leveldb_writebatch_t *b,
+                            const char *key,
+                            size_t klen,
+                            const char *val,
+                            size_t vlen);
+
+/*
+ Appends "remove `key`". The key is copied. NULL `b`, or NULL `key` with
+ non-zero length, is a no-op.
+ */
+LEVELDB_EXPORT
+void leveldb_writebatch_delete(leveldb_writebatch_t *b,
+                               const char *key,
+                               size_t klen);
+
+/*
+ Calls `put(state, k, klen, v, vlen)` for each put and `deleted(state, k,
+ klen)` for each delete in the batch, in order. The key/value pointers
+ point into the batch and are valid only during the callback. A malformed
+ batch stops the walk silently (as in LevelDB). A NULL callback skips its
+ records; NULL `b` is a no-op. `state` is passed through untouched.
+ */
+LEVELDB_EXPORT
+void leveldb_writebatch_iterate(const leveldb_writebatch_t *b,
+                                void *state,
+                                void (*put)(void *state,
+                                            const char *k,
+                                            size_t klen,
+                                            const char *v,
+                                            size_t vlen),
+                                void (*deleted)(void *state, const char *k, size_t klen));
+
+/*
+ Appends every update of `source` to `destination` (`source` is only
+ read; it may be the same batch). NULL either side is a no-op.
+ */
+LEVELDB_EXPORT
+void leveldb_writebatch_append(leveldb_writebatch_t *destination,
+                               const leveldb_writebatch_t *source);
 
 #ifdef __cplusplus
 }  // extern "C"

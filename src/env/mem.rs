@@ -1,1 +1,513 @@
-//! An in-memory environment for tests (placeholder until the env work lands).
+//! An in-memory environment for tests (LevelDB's `NewMemEnv`), with the
+//! POSIX env's error semantics.
+//!
+//! Invariants:
+//! - Files are byte vectors keyed by their full path. Directories are not
+//!   stored: `create_dir` always succeeds, and a directory's children are the
+//!   files whose path is `dir + "/" + name` with no further `/` in `name`.
+//! - Errors read exactly as the POSIX env's would (`NotFound: <path>: No
+//!   such file or directory` for a missing file), so code under test sees the
+//!   same texts in memory as on disk.
+//! - Writes go straight into the shared file contents: what is appended is
+//!   immediately visible to readers, and `flush`/`sync` have nothing to do.
+//!   A file opened for writing replaces (truncates) the old contents; readers
+//!   opened before keep seeing the old bytes, as with an unlinked inode.
+//! - `lock_file` creates the file and refuses a second lock on the same path
+//!   with the POSIX text `IO error: lock <path>: already held by process`,
+//!   until the first lock is dropped.
+//!
+//! Thread-safety: the file table is behind a mutex and each file's contents
+//! behind its own lock, so the env and its random-access files may be shared
+//! across threads.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::posix::{format_log_line, now_micros, BackgroundQueue};
+use super::{Env, FileLock, Logger, RandomAccessFile, SequentialFile, WritableFile};
+use crate::status::{Code, Error, Result};
+
+/// The contents of one in-memory file, shared by every handle opened on it.
+type Contents = Arc<RwLock<Vec<u8>>>;
+
+/// An [`Env`] whose files live in memory.
+pub struct MemEnv {
+    files: Mutex<HashMap<String, Contents>>,
+    locks: Arc<Mutex<HashSet<String>>>,
+    background: BackgroundQueue,
+}
+
+fn os_error(path: &str, errno: i32) -> Error {
+    Error::from_io(path, &io::Error::from_raw_os_error(errno))
+}
+
+fn not_found(path: &str) -> Error {
+    os_error(path, libc::ENOENT)
+}
+
+impl MemEnv {
+    pub fn new() -> Arc<MemEnv> {
+        Arc::new(MemEnv {
+            files: Mutex::new(HashMap::new()),
+            locks: Arc::new(Mutex::new(HashSet::new())),
+            background: BackgroundQueue::new(),
+        })
+    }
+
+    fn contents(&self, path: &str) -> Result<Contents> {
+        self.files
+            .lock()
+            .get(path)
+            .cloned()
+            .ok_or_else(|| not_found(path))
+    }
+
+    /// A fresh, empty file at `path`, replacing any old one.
+    fn create(&self, path: &str) -> Contents {
+        let contents = Contents::default();
+        self.files.lock().insert(path.to_string(), contents.clone());
+        contents
+    }
+}
+
+struct MemSequentialFile {
+    contents: Contents,
+    position: usize,
+}
+
+impl SequentialFile for MemSequentialFile {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let data = self.contents.read();
+        let start = self.position.min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        self.position = start + n;
+        Ok(n)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<()> {
+        // Like lseek, skipping past the end is allowed; reads there find EOF.
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        self.position = self.position.saturating_add(n);
+        Ok(())
+    }
+}
+
+struct MemRandomAccessFile {
+    contents: Contents,
+}
+
+impl RandomAccessFile for MemRandomAccessFile {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let data = self.contents.read();
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+}
+
+struct MemWritableFile {
+    path: String,
+    contents: Contents,
+    closed: bool,
+}
+
+impl MemWritableFile {
+    fn check_open(&self) -> Result<()> {
+        if self.closed {
+            Err(os_error(&self.path, libc::EBADF))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl WritableFile for MemWritableFile {
+    fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.check_open()?;
+        self.contents.write().extend_from_slice(data);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.check_open()
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        self.check_open()
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.closed = true;
+        Ok(())
+    }
+}
+
+struct MemFileLock {
+    path: String,
+    locks: Arc<Mutex<HashSet<String>>>,
+}
+
+impl FileLock for MemFileLock {}
+
+impl Drop for MemFileLock {
+    fn drop(&mut self) {
+        self.locks.lock().remove(&self.path);
+    }
+}
+
+struct MemLogger {
+    contents: Contents,
+}
+
+impl Logger for MemLogger {
+    fn log(&self, message: &str) {
+        let line = format_log_line(message);
+        self.contents.write().extend_from_slice(line.as_bytes());
+    }
+}
+
+impl Env for MemEnv {
+    fn new_sequential_file(&self, path: &str) -> Result<Box<dyn SequentialFile>> {
+        Ok(Box::new(MemSequentialFile {
+            contents: self.contents(path)?,
+            position: 0,
+        }))
+    }
+
+    fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>> {
+        Ok(Arc::new(MemRandomAccessFile {
+            contents: self.contents(path)?,
+        }))
+    }
+
+    fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        Ok(Box::new(MemWritableFile {
+            path: path.to_string(),
+            contents: self.create(path),
+            closed: false,
+        }))
+    }
+
+    fn new_appendable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        let contents = self
+            .files
+            .lock()
+            .entry(path.to_string())
+            .or_default()
+            .clone();
+        Ok(Box::new(MemWritableFile {
+            path: path.to_string(),
+            contents,
+            closed: false,
+        }))
+    }
+
+    fn file_exists(&self, path: &str) -> bool {
+        self.files.lock().contains_key(path)
+    }
+
+    fn get_children(&self, dir: &str) -> Result<Vec<String>> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        Ok(self
+            .files
+            .lock()
+            .keys()
+            .filter_map(|path| path.strip_prefix(&prefix))
+            .filter(|name| !name.is_empty() && !name.contains('/'))
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn remove_file(&self, path: &str) -> Result<()> {
+        match self.files.lock().remove(path) {
+            Some(_) => Ok(()),
+            None => Err(not_found(path)),
+        }
+    }
+
+    fn create_dir(&self, _path: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn remove_dir(&self, _path: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn get_file_size(&self, path: &str) -> Result<u64> {
+        Ok(self.contents(path)?.read().len() as u64)
+    }
+
+    fn rename_file(&self, from: &str, to: &str) -> Result<()> {
+        let mut files = self.files.lock();
+        let contents = files.remove(from).ok_or_else(|| not_found(from))?;
+        files.insert(to.to_string(), contents);
+        Ok(())
+    }
+
+    fn sync_dir(&self, _path: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn lock_file(&self, path: &str) -> Result<Box<dyn FileLock>> {
+        self.files.lock().entry(path.to_string()).or_default();
+        if !self.locks.lock().insert(path.to_string()) {
+            return Err(Error::with_detail(
+                Code::IoError,
+                format!("lock {path}"),
+                "already held by process",
+            ));
+        }
+        Ok(Box::new(MemFileLock {
+            path: path.to_string(),
+            locks: self.locks.clone(),
+        }))
+    }
+
+    fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>> {
+        let contents = self
+            .files
+            .lock()
+            .entry(path.to_string())
+            .or_default()
+            .clone();
+        Ok(Arc::new(MemLogger { contents }))
+    }
+
+    fn now_micros(&self) -> u64 {
+        now_micros()
+    }
+
+    fn sleep_for_micros(&self, micros: u64) {
+        std::thread::sleep(std::time::Duration::from_micros(micros));
+    }
+
+    fn schedule(&self, work: Box<dyn FnOnce() + Send>) {
+        self.background.schedule(work);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::{read_file_to_vec, write_string_to_file};
+    use proptest::prelude::*;
+
+    #[test]
+    fn basics_as_memenv_test() {
+        let env = MemEnv::new();
+        assert!(!env.file_exists("/dir/non_existent"));
+        assert!(env.get_file_size("/dir/non_existent").is_err());
+        assert!(env.get_children("/dir").unwrap().is_empty());
+
+        let mut w = env.new_writable_file("/dir/f").unwrap();
+        assert_eq!(env.get_file_size("/dir/f").unwrap(), 0);
+        w.append(b"abc").unwrap();
+        drop(w);
+        assert!(env.file_exists("/dir/f"));
+        assert_eq!(env.get_file_size("/dir/f").unwrap(), 3);
+        assert_eq!(env.get_children("/dir").unwrap(), vec!["f"]);
+
+        assert!(env.rename_file("/dir/non_existent", "/dir/g").is_err());
+        env.rename_file("/dir/f", "/dir/g").unwrap();
+        assert!(!env.file_exists("/dir/f"));
+        assert!(env.file_exists("/dir/g"));
+        assert_eq!(env.get_file_size("/dir/g").unwrap(), 3);
+
+        assert!(env.new_sequential_file("/dir/non_existent").is_err());
+        assert!(env.new_random_access_file("/dir/non_existent").is_err());
+        assert!(env.remove_file("/dir/non_existent").is_err());
+        env.remove_file("/dir/g").unwrap();
+        assert!(!env.file_exists("/dir/g"));
+        assert!(env.get_children("/dir").unwrap().is_empty());
+        env.create_dir("/dir").unwrap();
+        env.remove_dir("/dir").unwrap();
+    }
+
+    #[test]
+    fn errors_read_like_posix() {
+        let env = MemEnv::new();
+        let err = env.new_sequential_file("/db/x").err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "NotFound: /db/x: No such file or directory"
+        );
+        assert_eq!(
+            env.rename_file("/db/x", "/db/y").unwrap_err().to_string(),
+            "NotFound: /db/x: No such file or directory"
+        );
+        let mut w = env.new_writable_file("/db/w").unwrap();
+        w.close().unwrap();
+        assert_eq!(
+            w.append(b"x").unwrap_err().to_string(),
+            "IO error: /db/w: Bad file descriptor"
+        );
+    }
+
+    #[test]
+    fn read_write_as_memenv_test() {
+        let env = MemEnv::new();
+        let mut w = env.new_writable_file("/dir/f").unwrap();
+        w.append(b"hello ").unwrap();
+        w.append(b"world").unwrap();
+        drop(w);
+
+        let mut s = env.new_sequential_file("/dir/f").unwrap();
+        let mut buf = [0u8; 5];
+        assert_eq!(s.read(&mut buf).unwrap(), 5);
+        assert_eq!(&buf, b"hello");
+        s.skip(1).unwrap();
+        let mut buf = [0u8; 1000];
+        assert_eq!(s.read(&mut buf).unwrap(), 5);
+        assert_eq!(&buf[..5], b"world");
+        assert_eq!(s.read(&mut buf).unwrap(), 0);
+        s.skip(100).unwrap();
+        assert_eq!(s.read(&mut buf).unwrap(), 0);
+
+        let r = env.new_random_access_file("/dir/f").unwrap();
+        assert_eq!(r.read_at(6, &mut buf[..5]).unwrap(), 5);
+        assert_eq!(&buf[..5], b"world");
+        assert_eq!(r.read_at(0, &mut buf[..0]).unwrap(), 0);
+        assert_eq!(r.read_at(100, &mut buf[..5]).unwrap(), 0);
+    }
+
+    #[test]
+    fn truncating_open_leaves_old_readers_and_appendable_appends() {
+        let env = MemEnv::new();
+        write_string_to_file(&*env, b"old", "/d/f", false).unwrap();
+        let r = env.new_random_access_file("/d/f").unwrap();
+        write_string_to_file(&*env, b"new!", "/d/f", false).unwrap();
+        let mut buf = [0u8; 10];
+        assert_eq!(r.read_at(0, &mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"old");
+        let mut a = env.new_appendable_file("/d/f").unwrap();
+        a.append(b"+").unwrap();
+        assert_eq!(read_file_to_vec(&*env, "/d/f").unwrap(), b"new!+");
+        let mut a = env.new_appendable_file("/d/fresh").unwrap();
+        a.append(b"x").unwrap();
+        assert_eq!(read_file_to_vec(&*env, "/d/fresh").unwrap(), b"x");
+    }
+
+    #[test]
+    fn children_are_direct_entries_only() {
+        let env = MemEnv::new();
+        for p in ["/a/x", "/a/y", "/a/b/z", "/ab/w", "/a"] {
+            write_string_to_file(&*env, b"", p, false).unwrap();
+        }
+        let mut c = env.get_children("/a").unwrap();
+        c.sort();
+        assert_eq!(c, vec!["x", "y"]);
+        assert_eq!(env.get_children("/a/").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn locks_like_posix() {
+        let env = MemEnv::new();
+        let lock = env.lock_file("/db/LOCK").unwrap();
+        assert!(env.file_exists("/db/LOCK"));
+        assert_eq!(
+            env.lock_file("/db/LOCK").err().unwrap().to_string(),
+            "IO error: lock /db/LOCK: already held by process"
+        );
+        // Another MemEnv is another "file system": no conflict.
+        let other = MemEnv::new();
+        drop(other.lock_file("/db/LOCK").unwrap());
+        drop(lock);
+        drop(env.lock_file("/db/LOCK").unwrap());
+    }
+
+    #[test]
+    fn logger_and_schedule() {
+        let env = MemEnv::new();
+        let logger = env.new_logger("/db/LOG").unwrap();
+        logger.log("one");
+        logger.log("two");
+        let text = String::from_utf8(read_file_to_vec(&*env, "/db/LOG").unwrap()).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.lines().nth(1).unwrap().ends_with(" two"));
+
+        let (tx, rx) = std::sync::mpsc::channel();
+        env.schedule(Box::new(move || tx.send(7).unwrap()));
+        assert_eq!(
+            rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(),
+            7
+        );
+    }
+
+    #[test]
+    fn large_file_and_concurrent_readers() {
+        let env = MemEnv::new();
+        let data: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let mut w = env.new_writable_file("/d/big").unwrap();
+        for chunk in data.chunks(100_000) {
+            w.append(chunk).unwrap();
+        }
+        let r = env.new_random_access_file("/d/big").unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                let r = r.clone();
+                let data = &data;
+                s.spawn(move || {
+                    let mut buf = vec![0u8; 4096];
+                    for i in 0..200u64 {
+                        let off = (i * 7919 + t * 104_729) % (data.len() as u64 - 4096);
+                        assert_eq!(r.read_at(off, &mut buf).unwrap(), 4096);
+                        assert_eq!(&buf[..], &data[off as usize..off as usize + 4096]);
+                    }
+                });
+            }
+        });
+    }
+
+    proptest! {
+        /// MemEnv behaves like a map of byte strings under random
+        /// write/append/rename/remove sequences.
+        #[test]
+        fn model(ops in proptest::collection::vec((0u8..5, 0usize..4, 0usize..4, proptest::collection::vec(any::<u8>(), 0..20)), 1..60)) {
+            let env = MemEnv::new();
+            let mut model: HashMap<String, Vec<u8>> = HashMap::new();
+            let name = |i: usize| format!("/db/{i}");
+            for (op, a, b, data) in ops {
+                match op {
+                    0 => {
+                        write_string_to_file(&*env, &data, &name(a), false).unwrap();
+                        model.insert(name(a), data);
+                    }
+                    1 => {
+                        let mut f = env.new_appendable_file(&name(a)).unwrap();
+                        f.append(&data).unwrap();
+                        model.entry(name(a)).or_default().extend_from_slice(&data);
+                    }
+                    2 => {
+                        let r = env.rename_file(&name(a), &name(b));
+                        match model.remove(&name(a)) {
+                            Some(v) => { r.unwrap(); model.insert(name(b), v); }
+                            None => prop_assert!(r.unwrap_err().is_not_found()),
+                        }
+                    }
+                    3 => {
+                        let r = env.remove_file(&name(a));
+                        prop_assert_eq!(r.is_ok(), model.remove(&name(a)).is_some());
+                    }
+                    _ => {
+                        match model.get(&name(a)) {
+                            Some(v) => prop_assert_eq!(&read_file_to_vec(&*env, &name(a)).unwrap(), v),
+                            None => prop_assert!(read_file_to_vec(&*env, &name(a)).unwrap_err().is_not_found()),
+                        }
+                    }
+                }
+            }
+            let mut children = env.get_children("/db").unwrap();
+            children.sort();
+            let mut expected: Vec<String> = model.keys().map(|k| k[4..].to_string()).collect();
+            expected.sort();
+            prop_assert_eq!(children, expected);
+        }
+    }
+}

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::status::Result;
 
+pub mod fault;
 pub mod mem;
 pub mod posix;
 
@@ -72,7 +73,8 @@ pub trait Env: Send + Sync {
     /// Locks `path` (creating it) against other processes and other opens in
     /// this process. Fails with `IO error: lock <path>: ...` when held.
     fn lock_file(&self, path: &str) -> Result<Box<dyn FileLock>>;
-    /// Opens an info logger writing to `path` (truncating it).
+    /// Opens an info logger appending to `path` (creating it), as LevelDB's
+    /// POSIX env does; the DB renames an old `LOG` away first.
     fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>>;
     /// Microseconds since some fixed point; only differences are meaningful.
     fn now_micros(&self) -> u64;

@@ -1,1 +1,254 @@
-//! (placeholder: filled by the work that owns this module)
+//! LevelDB's built-in Bloom filter policy ("leveldb.BuiltinBloomFilter2"),
+//! formats.md §8.8.
+//!
+//! Invariants: filters are bit for bit what LevelDB 1.23 writes — `bytes`
+//! of bit array (at least 64 bits, `bits_per_key` per key) followed by one
+//! byte `k`, the number of probes; probes use double hashing from the
+//! 32-bit LevelDB hash with seed 0xbc9f1d34, the delta being the hash
+//! rotated right by 17 bits. A filter whose `k` byte exceeds 30 is a format
+//! this version does not know, and matches everything. Stateless, so
+//! `Send + Sync`.
+
+use crate::filter::FilterPolicy;
+use crate::util::hash::hash;
+
+const BLOOM_SEED: u32 = 0xbc9f_1d34;
+
+#[inline]
+fn bloom_hash(key: &[u8]) -> u32 {
+    hash(key, BLOOM_SEED)
+}
+
+/// A Bloom filter with a fixed number of bits per key.
+#[derive(Clone, Debug)]
+pub struct BloomFilterPolicy {
+    bits_per_key: usize,
+    /// Probes per key: `bits_per_key * ln 2`, rounded down, in [1, 30].
+    k: usize,
+}
+
+impl BloomFilterPolicy {
+    pub fn new(bits_per_key: usize) -> BloomFilterPolicy {
+        // 0.69 ~= ln(2) minimises the false-positive rate; truncation as the
+        // C++ `static_cast<size_t>`.
+        let k = ((bits_per_key as f64) * 0.69) as usize;
+        BloomFilterPolicy {
+            bits_per_key,
+            k: k.clamp(1, 30),
+        }
+    }
+}
+
+impl FilterPolicy for BloomFilterPolicy {
+    fn name(&self) -> &str {
+        "leveldb.BuiltinBloomFilter2"
+    }
+
+    fn create_filter(&self, keys: &[&[u8]], dst: &mut Vec<u8>) {
+        // Tiny filters have a high false-positive rate; enforce 64 bits.
+        let bits = (keys.len() * self.bits_per_key).max(64);
+        let bytes = bits.div_ceil(8);
+        let bits = bytes * 8;
+
+        let start = dst.len();
+        dst.resize(start + bytes, 0);
+        dst.push(self.k as u8);
+        let array = &mut dst[start..start + bytes];
+        for key in keys {
+            let mut h = bloom_hash(key);
+            let delta = h.rotate_right(17);
+            for _ in 0..self.k {
+                let bitpos = (h as usize) % bits;
+                array[bitpos / 8] |= 1 << (bitpos % 8);
+                h = h.wrapping_add(delta);
+            }
+        }
+    }
+
+    fn key_may_match(&self, key: &[u8], filter: &[u8]) -> bool {
+        let Some((&k, array)) = filter.split_last() else {
+            return false;
+        };
+        if array.is_empty() {
+            return false;
+        }
+        if k > 30 {
+            // Reserved for new encodings of short filters: assume a match.
+            return true;
+        }
+        let bits = array.len() * 8;
+        let mut h = bloom_hash(key);
+        let delta = h.rotate_right(17);
+        for _ in 0..k {
+            let bitpos = (h as usize) % bits;
+            if array[bitpos / 8] & (1 << (bitpos % 8)) == 0 {
+                return false;
+            }
+            h = h.wrapping_add(delta);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bloom_test.cc harness: keys are fixed32 encodings of integers.
+    struct Harness {
+        policy: BloomFilterPolicy,
+        filter: Vec<u8>,
+        keys: Vec<Vec<u8>>,
+    }
+
+    fn key(i: u32) -> Vec<u8> {
+        i.to_le_bytes().to_vec()
+    }
+
+    impl Harness {
+        fn new() -> Self {
+            Harness {
+                policy: BloomFilterPolicy::new(10),
+                filter: Vec::new(),
+                keys: Vec::new(),
+            }
+        }
+        fn reset(&mut self) {
+            self.keys.clear();
+            self.filter.clear();
+        }
+        fn add(&mut self, k: &[u8]) {
+            self.keys.push(k.to_vec());
+        }
+        fn build(&mut self) {
+            let refs: Vec<&[u8]> = self.keys.iter().map(|k| &k[..]).collect();
+            self.filter.clear();
+            self.policy.create_filter(&refs, &mut self.filter);
+            self.keys.clear();
+        }
+        fn matches(&mut self, k: &[u8]) -> bool {
+            if !self.keys.is_empty() {
+                self.build();
+            }
+            self.policy.key_may_match(k, &self.filter)
+        }
+        fn false_positive_rate(&mut self) -> f64 {
+            let mut hits = 0;
+            for i in 0..10000u32 {
+                if self.matches(&key(i + 1_000_000_000)) {
+                    hits += 1;
+                }
+            }
+            hits as f64 / 10000.0
+        }
+    }
+
+    #[test]
+    fn empty_filter() {
+        let mut h = Harness::new();
+        assert!(!h.matches(b"hello"));
+        assert!(!h.matches(b"world"));
+    }
+
+    #[test]
+    fn small() {
+        let mut h = Harness::new();
+        h.add(b"hello");
+        h.add(b"world");
+        assert!(h.matches(b"hello"));
+        assert!(h.matches(b"world"));
+        assert!(!h.matches(b"x"));
+        assert!(!h.matches(b"foo"));
+    }
+
+    fn next_length(length: u32) -> u32 {
+        if length < 10 {
+            length + 1
+        } else if length < 100 {
+            length + 10
+        } else if length < 1000 {
+            length + 100
+        } else {
+            length + 1000
+        }
+    }
+
+    #[test]
+    fn varying_lengths() {
+        let mut h = Harness::new();
+        let mut mediocre = 0;
+        let mut good = 0;
+        let mut length = 1;
+        while length <= 10000 {
+            h.reset();
+            for i in 0..length {
+                h.add(&key(i));
+            }
+            h.build();
+            assert!(
+                h.filter.len() <= (length as usize * 10 / 8) + 40,
+                "length {length}: filter {} bytes",
+                h.filter.len()
+            );
+            for i in 0..length {
+                assert!(h.matches(&key(i)), "length {length}; key {i}");
+            }
+            let rate = h.false_positive_rate();
+            assert!(rate <= 0.02, "length {length}: rate {rate}");
+            if rate > 0.0125 {
+                mediocre += 1;
+            } else {
+                good += 1;
+            }
+            length = next_length(length);
+        }
+        assert!(mediocre <= good / 5, "{mediocre} mediocre, {good} good");
+    }
+
+    #[test]
+    fn layout_and_probe_count() {
+        let p = BloomFilterPolicy::new(10);
+        assert_eq!(p.k, 6);
+        assert_eq!(BloomFilterPolicy::new(0).k, 1);
+        assert_eq!(BloomFilterPolicy::new(100).k, 30);
+        let mut f = Vec::new();
+        p.create_filter(&[], &mut f);
+        assert_eq!(f.len(), 9, "64 bits minimum plus the k byte");
+        assert_eq!(f[8], 6);
+        let mut f = vec![0xaa];
+        let keys: Vec<Vec<u8>> = (0..100u32).map(key).collect();
+        let refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+        p.create_filter(&refs, &mut f);
+        assert_eq!(f[0], 0xaa, "appends");
+        assert_eq!(f.len(), 1 + 125 + 1);
+    }
+
+    #[test]
+    #[allow(clippy::manual_rotate)] // spelled out as formats.md §8.8 states it
+    fn known_bits() {
+        // Independently computed: one key "a", 64 bits, k = 6.
+        let p = BloomFilterPolicy::new(10);
+        let mut f = Vec::new();
+        p.create_filter(&[b"a"], &mut f);
+        let mut h = hash(b"a", 0xbc9f1d34);
+        let delta = (h >> 17) | (h << 15);
+        let mut expect = [0u8; 8];
+        for _ in 0..6 {
+            let pos = h % 64;
+            expect[(pos / 8) as usize] |= 1 << (pos % 8);
+            h = h.wrapping_add(delta);
+        }
+        assert_eq!(&f[..8], &expect);
+    }
+
+    #[test]
+    fn unknown_encodings_match_and_short_filters_do_not() {
+        let p = BloomFilterPolicy::new(10);
+        assert!(!p.key_may_match(b"x", &[]));
+        assert!(!p.key_may_match(b"x", &[6]));
+        assert!(p.key_may_match(b"x", &[0, 0, 31]));
+        assert!(p.key_may_match(b"x", &[0, 0, 200]));
+        // k == 0 probes nothing: everything matches.
+        assert!(p.key_may_match(b"x", &[0, 0, 0]));
+    }
+}

@@ -1,0 +1,139 @@
+//! Builds the contents of one table block (formats.md §8.1).
+//!
+//! Invariants: keys are added in strictly increasing order (the caller's
+//! comparator; checked by the table builder). Every `restart_interval`-th
+//! entry starts a restart point: it stores its key whole (`shared == 0`)
+//! and its offset goes into the restart array, so readers can binary
+//! search. Other entries store only the suffix that differs from the
+//! previous key. `finish` appends the restart array and its length; the
+//! builder must be `reset` before reuse. Not thread-safe.
+
+use crate::util::coding::{put_fixed32, put_varint32};
+
+pub struct BlockBuilder {
+    restart_interval: usize,
+    buffer: Vec<u8>,
+    restarts: Vec<u32>,
+    /// Entries emitted since the last restart point.
+    counter: usize,
+    finished: bool,
+    last_key: Vec<u8>,
+}
+
+impl BlockBuilder {
+    pub fn new(restart_interval: usize) -> BlockBuilder {
+        assert!(restart_interval >= 1, "block_restart_interval must be >= 1");
+        BlockBuilder {
+            restart_interval,
+            buffer: Vec::new(),
+            restarts: vec![0],
+            counter: 0,
+            finished: false,
+            last_key: Vec::new(),
+        }
+    }
+
+    /// Empties the builder, as if newly made.
+    pub fn reset(&mut self) {
+        self.buffer.clear();
+        self.restarts.clear();
+        self.restarts.push(0);
+        self.counter = 0;
+        self.finished = false;
+        self.last_key.clear();
+    }
+
+    /// Appends an entry; `key` must sort after every key added since reset.
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        debug_assert!(!self.finished);
+        debug_assert!(self.counter <= self.restart_interval);
+        let shared = if self.counter < self.restart_interval {
+            self.last_key
+                .iter()
+                .zip(key)
+                .take_while(|(a, b)| a == b)
+                .count()
+        } else {
+            // Restart compression: this entry holds its whole key.
+            self.restarts.push(self.buffer.len() as u32);
+            self.counter = 0;
+            0
+        };
+        let non_shared = key.len() - shared;
+        put_varint32(&mut self.buffer, shared as u32);
+        put_varint32(&mut self.buffer, non_shared as u32);
+        put_varint32(&mut self.buffer, value.len() as u32);
+        self.buffer.extend_from_slice(&key[shared..]);
+        self.buffer.extend_from_slice(value);
+
+        self.last_key.truncate(shared);
+        self.last_key.extend_from_slice(&key[shared..]);
+        debug_assert_eq!(self.last_key, key);
+        self.counter += 1;
+    }
+
+    /// Appends the restart array and returns the finished block contents,
+    /// valid until the next `reset`.
+    pub fn finish(&mut self) -> &[u8] {
+        if !self.finished {
+            for &r in &self.restarts {
+                put_fixed32(&mut self.buffer, r);
+            }
+            put_fixed32(&mut self.buffer, self.restarts.len() as u32);
+            self.finished = true;
+        }
+        &self.buffer
+    }
+
+    /// The size of the block `finish` would produce now.
+    pub fn current_size_estimate(&self) -> usize {
+        self.buffer.len() + self.restarts.len() * 4 + 4
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
+    /// The last key added (empty after reset).
+    pub fn last_key(&self) -> &[u8] {
+        &self.last_key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_block_is_eight_bytes() {
+        let mut b = BlockBuilder::new(16);
+        assert_eq!(b.current_size_estimate(), 8);
+        assert_eq!(b.finish(), &[0, 0, 0, 0, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn prefix_compression_and_restarts() {
+        let mut b = BlockBuilder::new(2);
+        b.add(b"apple", b"1");
+        b.add(b"apricot", b"22");
+        b.add(b"banana", b"");
+        let est = b.current_size_estimate();
+        let out = b.finish().to_vec();
+        assert_eq!(out.len(), est);
+        let mut expect = Vec::new();
+        expect.extend_from_slice(&[0, 5, 1]);
+        expect.extend_from_slice(b"apple1");
+        expect.extend_from_slice(&[2, 5, 2]);
+        expect.extend_from_slice(b"ricot22");
+        let restart2 = expect.len() as u32;
+        expect.extend_from_slice(&[0, 6, 0]);
+        expect.extend_from_slice(b"banana");
+        expect.extend_from_slice(&0u32.to_le_bytes());
+        expect.extend_from_slice(&restart2.to_le_bytes());
+        expect.extend_from_slice(&2u32.to_le_bytes());
+        assert_eq!(out, expect);
+        b.reset();
+        assert!(b.is_empty());
+        assert_eq!(b.finish().len(), 8);
+    }
+}

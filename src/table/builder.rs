@@ -1,0 +1,263 @@
+//! Writing a table file (formats.md §8.5), byte for byte as LevelDB 1.23.
+//!
+//! Invariants: keys arrive in strictly increasing `options.comparator`
+//! order. A data block is cut as soon as its size estimate reaches
+//! `block_size`; its index entry is written only when the next key arrives
+//! (so the separator can be shortened between the two) or at `finish`
+//! (short successor of the last key). After the first failed write the
+//! builder keeps that error and writes nothing more. Not thread-safe.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::env::WritableFile;
+use crate::filter::FilterPolicy;
+use crate::options::{CompressionType, Options};
+use crate::status::Result;
+use crate::table::block_builder::BlockBuilder;
+use crate::table::filter_block::FilterBlockBuilder;
+use crate::table::format::{block_trailer, maybe_compress, BlockHandle, Footer, NO_COMPRESSION};
+use crate::util::comparator::Comparator;
+
+pub struct TableBuilder {
+    comparator: Arc<dyn Comparator>,
+    filter_policy: Option<Arc<dyn FilterPolicy>>,
+    block_size: usize,
+    compression: CompressionType,
+    file: Box<dyn WritableFile>,
+    offset: u64,
+    status: Result<()>,
+    data_block: BlockBuilder,
+    index_block: BlockBuilder,
+    /// Used for the metaindex block, which uses the table's restart interval.
+    block_restart_interval: usize,
+    last_key: Vec<u8>,
+    num_entries: u64,
+    closed: bool,
+    filter_block: Option<FilterBlockBuilder>,
+    /// A block was flushed and its index entry awaits the next key.
+    pending_index_entry: bool,
+    pending_handle: BlockHandle,
+    compressed_scratch: Vec<u8>,
+    handle_scratch: Vec<u8>,
+}
+
+impl TableBuilder {
+    /// A builder writing to `file` with `options`' comparator, block size,
+    /// restart interval, compression and filter policy.
+    pub fn new(options: &Options, file: Box<dyn WritableFile>) -> TableBuilder {
+        let mut filter_block = options
+            .filter_policy
+            .as_ref()
+            .map(|p| FilterBlockBuilder::new(Arc::clone(p)));
+        if let Some(f) = filter_block.as_mut() {
+            f.start_block(0);
+        }
+        TableBuilder {
+            comparator: Arc::clone(&options.comparator),
+            filter_policy: options.filter_policy.clone(),
+            block_size: options.block_size,
+            compression: options.compression,
+            file,
+            offset: 0,
+            status: Ok(()),
+            data_block: BlockBuilder::new(options.block_restart_interval),
+            // Index entries are looked up by binary search only: no prefix
+            // compression, every entry a restart point.
+            index_block: BlockBuilder::new(1),
+            block_restart_interval: options.block_restart_interval,
+            last_key: Vec::new(),
+            num_entries: 0,
+            closed: false,
+            filter_block,
+            pending_index_entry: false,
+            pending_handle: BlockHandle::default(),
+            compressed_scratch: Vec::new(),
+            handle_scratch: Vec::with_capacity(20),
+        }
+    }
+
+    fn ok(&self) -> bool {
+        self.status.is_ok()
+    }
+
+    /// Adds an entry; `key` must sort after every key added before.
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        assert!(!self.closed, "add() after finish() or abandon()");
+        if !self.ok() {
+            return;
+        }
+        if self.num_entries > 0 {
+            debug_assert_eq!(
+                self.comparator.compare(key, &self.last_key),
+                Ordering::Greater,
+                "keys must be added in increasing order"
+            );
+        }
+        if self.pending_index_entry {
+            debug_assert!(self.data_block.is_empty());
+            self.comparator
+                .find_shortest_separator(&mut self.last_key, key);
+            self.add_pending_index_entry();
+        }
+        if let Some(f) = self.filter_block.as_mut() {
+            f.add_key(key);
+        }
+        self.last_key.clear();
+        self.last_key.extend_from_slice(key);
+        self.num_entries += 1;
+        self.data_block.add(key, value);
+        if self.data_block.current_size_estimate() >= self.block_size {
+            self.flush();
+        }
+    }
+
+    fn add_pending_index_entry(&mut self) {
+        self.handle_scratch.clear();
+        self.pending_handle.encode_to(&mut self.handle_scratch);
+        self.index_block.add(&self.last_key, &self.handle_scratch);
+        self.pending_index_entry = false;
+    }
+
+    /// Writes the buffered data block out (LevelDB's `Flush`).
+    fn flush(&mut self) {
+        assert!(!self.closed);
+        if !self.ok() || self.data_block.is_empty() {
+            return;
+        }
+        debug_assert!(!self.pending_index_entry);
+        let snappy = self.compression == CompressionType::Snappy;
+        let raw = self.data_block.finish();
+        let (contents, block_type) = maybe_compress(raw, snappy, &mut self.compressed_scratch);
+        let written = write_raw_block(&mut *self.file, &mut self.offset, contents, block_type);
+        self.data_block.reset();
+        match written {
+            Ok(handle) => {
+                self.pending_handle = handle;
+                self.pending_index_entry = true;
+                self.status = self.file.flush();
+            }
+            Err(e) => self.status = Err(e),
+        }
+        if self.ok() {
+            if let Some(f) = self.filter_block.as_mut() {
+                f.start_block(self.offset);
+            }
+        }
+    }
+
+    /// Writes a finished block, compressing it as configured.
+    fn write_block(&mut self, raw: &[u8]) -> Result<BlockHandle> {
+        let snappy = self.compression == CompressionType::Snappy;
+        let (contents, block_type) = maybe_compress(raw, snappy, &mut self.compressed_scratch);
+        write_raw_block(&mut *self.file, &mut self.offset, contents, block_type)
+    }
+
+    /// Finishes the table: last data block, filter, metaindex, index and
+    /// footer. The file is neither synced nor closed (see `file_mut`).
+    pub fn finish(&mut self) -> Result<()> {
+        self.flush();
+        assert!(!self.closed, "finish() twice");
+        self.closed = true;
+        self.status.clone()?;
+
+        let filter_handle = match self.filter_block.as_mut() {
+            Some(f) => {
+                let contents = f.finish();
+                Some(write_raw_block(
+                    &mut *self.file,
+                    &mut self.offset,
+                    contents,
+                    NO_COMPRESSION,
+                ))
+            }
+            None => None,
+        };
+        let filter_handle = match filter_handle {
+            Some(Err(e)) => return self.fail(e),
+            Some(Ok(h)) => Some(h),
+            None => None,
+        };
+
+        let mut metaindex = BlockBuilder::new(self.block_restart_interval);
+        if let (Some(policy), Some(handle)) = (&self.filter_policy, filter_handle) {
+            let key = format!("filter.{}", policy.name());
+            metaindex.add(key.as_bytes(), &handle.encoded());
+        }
+        let metaindex_handle = match self.write_block_from(&mut metaindex) {
+            Ok(h) => h,
+            Err(e) => return self.fail(e),
+        };
+
+        if self.pending_index_entry {
+            self.comparator.find_short_successor(&mut self.last_key);
+            self.add_pending_index_entry();
+        }
+        let mut index = std::mem::replace(&mut self.index_block, BlockBuilder::new(1));
+        let index_handle = match self.write_block_from(&mut index) {
+            Ok(h) => h,
+            Err(e) => return self.fail(e),
+        };
+
+        let footer = Footer {
+            metaindex_handle,
+            index_handle,
+        };
+        let mut encoded = Vec::with_capacity(48);
+        footer.encode_to(&mut encoded);
+        if let Err(e) = self.file.append(&encoded) {
+            return self.fail(e);
+        }
+        self.offset += encoded.len() as u64;
+        Ok(())
+    }
+
+    fn write_block_from(&mut self, block: &mut BlockBuilder) -> Result<BlockHandle> {
+        let raw = block.finish().to_vec();
+        self.write_block(&raw)
+    }
+
+    fn fail(&mut self, e: crate::status::Error) -> Result<()> {
+        self.status = Err(e.clone());
+        Err(e)
+    }
+
+    /// Gives up on the table: nothing more is written. The caller deletes
+    /// the file.
+    pub fn abandon(&mut self) {
+        assert!(!self.closed, "abandon() after finish()");
+        self.closed = true;
+    }
+
+    pub fn num_entries(&self) -> u64 {
+        self.num_entries
+    }
+
+    /// Bytes written so far (the final file size after `finish`).
+    pub fn file_size(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn status(&self) -> Result<()> {
+        self.status.clone()
+    }
+
+    /// The file, to sync and close after `finish`.
+    pub fn file_mut(&mut self) -> &mut dyn WritableFile {
+        &mut *self.file
+    }
+}
+
+/// Appends `contents` and its trailer at `*offset`, advancing it.
+fn write_raw_block(
+    file: &mut dyn WritableFile,
+    offset: &mut u64,
+    contents: &[u8],
+    block_type: u8,
+) -> Result<BlockHandle> {
+    let handle = BlockHandle::new(*offset, contents.len() as u64);
+    file.append(contents)?;
+    file.append(&block_trailer(contents, block_type))?;
+    *offset += (contents.len() + crate::table::format::BLOCK_TRAILER_SIZE) as u64;
+    Ok(handle)
+}

@@ -1,0 +1,342 @@
+//! Table framing (formats.md §8.2–8.4): block handles, the footer, and
+//! reading one block with its 5-byte trailer.
+//!
+//! Invariants: a [`BlockHandle`] encodes as two varint64s (at most 20
+//! bytes); the footer is always exactly 48 bytes ending in the table magic
+//! number. Every decoder returns LevelDB's corruption message on bad input
+//! and never panics. `read_block` returns uncompressed contents; checksums
+//! are verified only when asked. Stateless functions: thread-safe.
+
+use crate::env::RandomAccessFile;
+use crate::status::{Error, Result};
+use crate::util::coding::{decode_fixed32, get_varint64, put_fixed32, put_varint64};
+use crate::util::crc;
+
+/// `compression type byte + fixed32 masked crc`.
+pub const BLOCK_TRAILER_SIZE: usize = 5;
+pub const TABLE_MAGIC_NUMBER: u64 = 0xdb47_7524_8b80_fb57;
+/// Largest encoding of a handle: two 10-byte varints.
+pub const MAX_ENCODED_HANDLE_LENGTH: usize = 20;
+/// Footer: two padded handles and the 8-byte magic number.
+pub const FOOTER_ENCODED_LENGTH: usize = 2 * MAX_ENCODED_HANDLE_LENGTH + 8;
+
+pub const NO_COMPRESSION: u8 = 0;
+pub const SNAPPY_COMPRESSION: u8 = 1;
+
+/// Where a block lives in the file: its offset and size (without trailer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockHandle {
+    pub offset: u64,
+    pub size: u64,
+}
+
+impl BlockHandle {
+    pub fn new(offset: u64, size: u64) -> BlockHandle {
+        BlockHandle { offset, size }
+    }
+
+    pub fn encode_to(&self, dst: &mut Vec<u8>) {
+        put_varint64(dst, self.offset);
+        put_varint64(dst, self.size);
+    }
+
+    pub fn encoded(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(MAX_ENCODED_HANDLE_LENGTH);
+        self.encode_to(&mut v);
+        v
+    }
+
+    /// Decodes a handle from the front of `input`, advancing it.
+    pub fn decode_from(input: &mut &[u8]) -> Result<BlockHandle> {
+        let mut cursor = *input;
+        match (get_varint64(&mut cursor), get_varint64(&mut cursor)) {
+            (Some(offset), Some(size)) => {
+                *input = cursor;
+                Ok(BlockHandle { offset, size })
+            }
+            _ => Err(Error::corruption("bad block handle")),
+        }
+    }
+}
+
+/// The fixed-size tail of every table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footer {
+    pub metaindex_handle: BlockHandle,
+    pub index_handle: BlockHandle,
+}
+
+impl Footer {
+    pub fn encode_to(&self, dst: &mut Vec<u8>) {
+        let start = dst.len();
+        self.metaindex_handle.encode_to(dst);
+        self.index_handle.encode_to(dst);
+        dst.resize(start + 2 * MAX_ENCODED_HANDLE_LENGTH, 0);
+        put_fixed32(dst, TABLE_MAGIC_NUMBER as u32);
+        put_fixed32(dst, (TABLE_MAGIC_NUMBER >> 32) as u32);
+        debug_assert_eq!(dst.len(), start + FOOTER_ENCODED_LENGTH);
+    }
+
+    /// Decodes the footer from the last 48 bytes of a table.
+    pub fn decode(input: &[u8]) -> Result<Footer> {
+        if input.len() < FOOTER_ENCODED_LENGTH {
+            return Err(Error::corruption("file is too short to be an sstable"));
+        }
+        let magic_at = FOOTER_ENCODED_LENGTH - 8;
+        let magic_lo = u64::from(decode_fixed32(&input[magic_at..]));
+        let magic_hi = u64::from(decode_fixed32(&input[magic_at + 4..]));
+        if (magic_hi << 32) | magic_lo != TABLE_MAGIC_NUMBER {
+            return Err(Error::corruption("not an sstable (bad magic number)"));
+        }
+        let mut cursor = &input[..magic_at];
+        let metaindex_handle = BlockHandle::decode_from(&mut cursor)?;
+        let index_handle = BlockHandle::decode_from(&mut cursor)?;
+        Ok(Footer {
+            metaindex_handle,
+            index_handle,
+        })
+    }
+}
+
+/// Reads the block at `handle` from `file` (`file_size` bytes long),
+/// checks its trailer and returns its (uncompressed) contents.
+pub fn read_block(
+    file: &dyn RandomAccessFile,
+    file_size: u64,
+    verify_checksums: bool,
+    handle: &BlockHandle,
+) -> Result<Vec<u8>> {
+    // A damaged handle can claim any size: a block reaching past the end
+    // of the file would be a short read, so say so without allocating it.
+    let end = handle
+        .offset
+        .checked_add(handle.size)
+        .and_then(|e| e.checked_add(BLOCK_TRAILER_SIZE as u64));
+    if !matches!(end, Some(e) if e <= file_size) {
+        return Err(Error::corruption("truncated block read"));
+    }
+    let n = handle.size as usize + BLOCK_TRAILER_SIZE;
+    let mut buf = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        let read = file.read_at(handle.offset + got as u64, &mut buf[got..])?;
+        if read == 0 {
+            break;
+        }
+        got += read;
+    }
+    if got != n {
+        return Err(Error::corruption("truncated block read"));
+    }
+    let size = n - BLOCK_TRAILER_SIZE;
+    if verify_checksums {
+        let expected = crc::unmask(decode_fixed32(&buf[size + 1..]));
+        let actual = crc::value(&buf[..size + 1]);
+        if actual != expected {
+            return Err(Error::corruption("block checksum mismatch"));
+        }
+    }
+    match buf[size] {
+        NO_COMPRESSION => {
+            buf.truncate(size);
+            Ok(buf)
+        }
+        SNAPPY_COMPRESSION => {
+            let compressed = &buf[..size];
+            let bad = || Error::corruption("corrupted compressed block contents");
+            let len = snap::raw::decompress_len(compressed).map_err(|_| bad())?;
+            // The length prefix is untrusted: one 3-byte snappy copy element
+            // yields at most 64 bytes, so a larger claim is corrupt (and must
+            // not make us allocate it).
+            if len > compressed.len().saturating_mul(64) + 64 {
+                return Err(bad());
+            }
+            let mut out = vec![0u8; len];
+            let written = snap::raw::Decoder::new()
+                .decompress(compressed, &mut out)
+                .map_err(|_| bad())?;
+            out.truncate(written);
+            Ok(out)
+        }
+        _ => Err(Error::corruption("bad block type")),
+    }
+}
+
+/// Compresses `raw` for a block with snappy if that saves at least 1/8;
+/// returns the bytes to store and their type byte.
+pub fn maybe_compress<'a>(raw: &'a [u8], snappy: bool, scratch: &'a mut Vec<u8>) -> (&'a [u8], u8) {
+    if snappy {
+        let max = snap::raw::max_compress_len(raw.len());
+        if max > 0 {
+            scratch.resize(max, 0);
+            if let Ok(n) = snap::raw::Encoder::new().compress(raw, scratch) {
+                if n < raw.len() - raw.len() / 8 {
+                    return (&scratch[..n], SNAPPY_COMPRESSION);
+                }
+            }
+        }
+    }
+    (raw, NO_COMPRESSION)
+}
+
+/// The trailer stored after a block: type byte and masked crc of
+/// contents ++ type.
+pub fn block_trailer(contents: &[u8], block_type: u8) -> [u8; BLOCK_TRAILER_SIZE] {
+    let crc = crc::extend(crc::value(contents), &[block_type]);
+    let mut t = [0u8; BLOCK_TRAILER_SIZE];
+    t[0] = block_type;
+    t[1..].copy_from_slice(&crc::mask(crc).to_le_bytes());
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Bytes(Vec<u8>);
+    impl RandomAccessFile for Bytes {
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+            let off = (offset as usize).min(self.0.len());
+            let n = buf.len().min(self.0.len() - off);
+            buf[..n].copy_from_slice(&self.0[off..off + n]);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn handle_round_trip_and_errors() {
+        for (o, s) in [(0, 0), (1, 2), (u64::MAX, u64::MAX), (1 << 40, 300)] {
+            let h = BlockHandle::new(o, s);
+            let enc = h.encoded();
+            assert!(enc.len() <= MAX_ENCODED_HANDLE_LENGTH);
+            let mut cur = &enc[..];
+            assert_eq!(BlockHandle::decode_from(&mut cur).unwrap(), h);
+            assert!(cur.is_empty());
+            let mut short = &enc[..enc.len() - 1];
+            assert_eq!(
+                BlockHandle::decode_from(&mut short)
+                    .unwrap_err()
+                    .to_string(),
+                "Corruption: bad block handle"
+            );
+        }
+    }
+
+    #[test]
+    fn footer_round_trip_and_errors() {
+        let f = Footer {
+            metaindex_handle: BlockHandle::new(1000, 50),
+            index_handle: BlockHandle::new(1055, 200),
+        };
+        let mut enc = Vec::new();
+        f.encode_to(&mut enc);
+        assert_eq!(enc.len(), 48);
+        assert_eq!(
+            &enc[40..],
+            &[0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]
+        );
+        assert_eq!(Footer::decode(&enc).unwrap(), f);
+        assert_eq!(
+            Footer::decode(&enc[1..]).unwrap_err().to_string(),
+            "Corruption: file is too short to be an sstable"
+        );
+        let mut bad = enc.clone();
+        bad[47] ^= 1;
+        assert_eq!(
+            Footer::decode(&bad).unwrap_err().to_string(),
+            "Corruption: not an sstable (bad magic number)"
+        );
+        let mut bad = enc.clone();
+        for b in &mut bad[..40] {
+            *b = 0xff;
+        }
+        assert_eq!(
+            Footer::decode(&bad).unwrap_err().to_string(),
+            "Corruption: bad block handle"
+        );
+    }
+
+    fn framed(contents: &[u8], t: u8) -> Vec<u8> {
+        let mut v = contents.to_vec();
+        v.extend_from_slice(&block_trailer(contents, t));
+        v
+    }
+
+    #[test]
+    fn read_block_checks() {
+        let raw = b"hello hello hello hello hello hello hello hello".to_vec();
+        let mut scratch = Vec::new();
+        let (stored, t) = maybe_compress(&raw, true, &mut scratch);
+        assert_eq!(t, SNAPPY_COMPRESSION);
+        let stored = stored.to_vec();
+        let file = Bytes(framed(&stored, t));
+        let h = BlockHandle::new(0, stored.len() as u64);
+        assert_eq!(
+            read_block(&file, file.0.len() as u64, true, &h).unwrap(),
+            raw
+        );
+
+        let plain = Bytes(framed(b"abc", NO_COMPRESSION));
+        assert_eq!(
+            read_block(&plain, 8, true, &BlockHandle::new(0, 3)).unwrap(),
+            b"abc"
+        );
+        let err = |f: &Bytes, verify, h| {
+            read_block(f, f.0.len() as u64, verify, &h)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(&plain, true, BlockHandle::new(0, 4)),
+            "Corruption: truncated block read"
+        );
+        assert_eq!(
+            err(&plain, true, BlockHandle::new(0, u64::MAX)),
+            "Corruption: truncated block read"
+        );
+        let mut flipped = plain.0.clone();
+        flipped[1] ^= 1;
+        let flipped = Bytes(flipped);
+        assert_eq!(
+            err(&flipped, true, BlockHandle::new(0, 3)),
+            "Corruption: block checksum mismatch"
+        );
+        assert_eq!(
+            read_block(&flipped, 8, false, &BlockHandle::new(0, 3)).unwrap(),
+            b"acc"
+        );
+        let bad_type = Bytes(framed(b"abc", 7));
+        assert_eq!(
+            err(&bad_type, true, BlockHandle::new(0, 3)),
+            "Corruption: bad block type"
+        );
+        let bad_snappy = Bytes(framed(
+            &[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2],
+            SNAPPY_COMPRESSION,
+        ));
+        assert_eq!(
+            err(&bad_snappy, true, BlockHandle::new(0, 7)),
+            "Corruption: corrupted compressed block contents"
+        );
+    }
+
+    #[test]
+    fn compression_needs_an_eighth_saved() {
+        let mut scratch = Vec::new();
+        let mut state = 0x1234_5678u32;
+        let random: Vec<u8> = (0..1000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state >> 24) as u8
+            })
+            .collect();
+        let (out, t) = maybe_compress(&random, true, &mut scratch);
+        assert_eq!((out.len(), t), (1000, NO_COMPRESSION));
+        let (_, t) = maybe_compress(&[b'a'; 1000], false, &mut scratch);
+        assert_eq!(t, NO_COMPRESSION);
+        let (_, t) = maybe_compress(&[], true, &mut scratch);
+        assert_eq!(t, NO_COMPRESSION);
+    }
+}

@@ -1,0 +1,311 @@
+//! LevelDB's merging iterator: the union of several sorted iterators, in
+//! comparator order.
+//!
+//! Invariants: moving forward, every non-current child is positioned at
+//! its first entry after the current key, and the current child is the one
+//! with the smallest key (the earliest child among equals). Moving
+//! backward mirrors this: every other child is at its last entry before
+//! the current key, and the current one has the largest key (the latest
+//! child among equals). Switching direction re-seeks every other child
+//! around the current key, exactly as LevelDB does; like LevelDB this
+//! assumes no key appears in two children (internal keys are unique).
+//! Errors: `status()` is the first child error. Not thread-safe.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::iterator::InternalIterator;
+use crate::status::Result;
+use crate::util::comparator::Comparator;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Reverse,
+}
+
+pub struct MergingIterator {
+    cmp: Arc<dyn Comparator>,
+    children: Vec<Box<dyn InternalIterator>>,
+    current: Option<usize>,
+    direction: Direction,
+    /// Scratch copy of the current key, used while re-seeking children.
+    key_scratch: Vec<u8>,
+}
+
+/// Merges `children` (LevelDB's `NewMergingIterator`): none gives an empty
+/// iterator, one is returned as it is.
+pub fn new_merging_iterator(
+    cmp: Arc<dyn Comparator>,
+    mut children: Vec<Box<dyn InternalIterator>>,
+) -> Box<dyn InternalIterator> {
+    match children.len() {
+        0 => Box::new(crate::iterator::EmptyIterator::new()),
+        1 => children.pop().expect("one child"),
+        _ => Box::new(MergingIterator::new(cmp, children)),
+    }
+}
+
+impl MergingIterator {
+    pub fn new(cmp: Arc<dyn Comparator>, children: Vec<Box<dyn InternalIterator>>) -> Self {
+        MergingIterator {
+            cmp,
+            children,
+            current: None,
+            direction: Direction::Forward,
+            key_scratch: Vec::new(),
+        }
+    }
+
+    fn find_smallest(&mut self) {
+        let mut smallest: Option<usize> = None;
+        for i in 0..self.children.len() {
+            let child = &self.children[i];
+            if !child.valid() {
+                continue;
+            }
+            smallest = match smallest {
+                Some(s)
+                    if self.cmp.compare(child.key(), self.children[s].key()) != Ordering::Less =>
+                {
+                    Some(s)
+                }
+                _ => Some(i),
+            };
+        }
+        self.current = smallest;
+    }
+
+    fn find_largest(&mut self) {
+        let mut largest: Option<usize> = None;
+        for i in (0..self.children.len()).rev() {
+            let child = &self.children[i];
+            if !child.valid() {
+                continue;
+            }
+            largest = match largest {
+                Some(l)
+                    if self.cmp.compare(child.key(), self.children[l].key())
+                        != Ordering::Greater =>
+                {
+                    Some(l)
+                }
+                _ => Some(i),
+            };
+        }
+        self.current = largest;
+    }
+
+    fn current_index(&self) -> usize {
+        match self.current {
+            Some(c) if self.children[c].valid() => c,
+            _ => panic!("operation on an invalid iterator"),
+        }
+    }
+}
+
+impl InternalIterator for MergingIterator {
+    fn valid(&self) -> bool {
+        self.current.is_some_and(|c| self.children[c].valid())
+    }
+
+    fn seek_to_first(&mut self) {
+        for child in &mut self.children {
+            child.seek_to_first();
+        }
+        self.find_smallest();
+        self.direction = Direction::Forward;
+    }
+
+    fn seek_to_last(&mut self) {
+        for child in &mut self.children {
+            child.seek_to_last();
+        }
+        self.find_largest();
+        self.direction = Direction::Reverse;
+    }
+
+    fn seek(&mut self, target: &[u8]) {
+        for child in &mut self.children {
+            child.seek(target);
+        }
+        self.find_smallest();
+        self.direction = Direction::Forward;
+    }
+
+    fn next(&mut self) {
+        let current = self.current_index();
+        // Make sure every other child is positioned after key(). When we
+        // were moving forward that holds already (current is the smallest);
+        // otherwise fix it up.
+        if self.direction != Direction::Forward {
+            self.key_scratch.clear();
+            self.key_scratch
+                .extend_from_slice(self.children[current].key());
+            for i in 0..self.children.len() {
+                if i == current {
+                    continue;
+                }
+                let child = &mut self.children[i];
+                child.seek(&self.key_scratch);
+                if child.valid()
+                    && self.cmp.compare(&self.key_scratch, child.key()) == Ordering::Equal
+                {
+                    child.next();
+                }
+            }
+            self.direction = Direction::Forward;
+        }
+        self.children[current].next();
+        self.find_smallest();
+    }
+
+    fn prev(&mut self) {
+        let current = self.current_index();
+        // Make sure every other child is positioned before key().
+        if self.direction != Direction::Reverse {
+            self.key_scratch.clear();
+            self.key_scratch
+                .extend_from_slice(self.children[current].key());
+            for i in 0..self.children.len() {
+                if i == current {
+                    continue;
+                }
+                let child = &mut self.children[i];
+                child.seek(&self.key_scratch);
+                if child.valid() {
+                    // Child is at its first entry >= key(): step back to
+                    // the last one < key().
+                    child.prev();
+                } else {
+                    // Child has nothing >= key(): its last entry is < key().
+                    child.seek_to_last();
+                }
+            }
+            self.direction = Direction::Reverse;
+        }
+        self.children[current].prev();
+        self.find_largest();
+    }
+
+    fn key(&self) -> &[u8] {
+        self.children[self.current_index()].key()
+    }
+
+    fn value(&self) -> &[u8] {
+        self.children[self.current_index()].value()
+    }
+
+    fn status(&self) -> Result<()> {
+        for child in &self.children {
+            child.status()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::block::Block;
+    use crate::table::block_builder::BlockBuilder;
+    use crate::util::comparator::bytewise;
+    use proptest::prelude::*;
+
+    fn block_iter(keys: &[Vec<u8>], tag: u8) -> Box<dyn InternalIterator> {
+        let mut b = BlockBuilder::new(3);
+        for k in keys {
+            b.add(k, &[tag]);
+        }
+        let block = Arc::new(Block::new(b.finish().to_vec()));
+        Box::new(block.iter(bytewise()))
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Next,
+        Prev,
+        Seek(Vec<u8>),
+        First,
+        Last,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Next),
+            4 => Just(Op::Prev),
+            2 => proptest::collection::vec(0u8..6, 0..3).prop_map(Op::Seek),
+            1 => Just(Op::First),
+            1 => Just(Op::Last),
+        ]
+    }
+
+    proptest! {
+        /// The merged sequence (key, child) in order by key then child
+        /// index, walked in both directions with seeks, as a model.
+        #[test]
+        fn matches_sorted_union(owners in proptest::collection::btree_map(
+                proptest::collection::vec(0u8..6, 0..4), 0u8..4, 0..40),
+            num_children in 0u8..5,
+            ops in proptest::collection::vec(op(), 0..60)) {
+            // Each key belongs to one child (keys are unique across children).
+            let mut model: Vec<(Vec<u8>, u8)> = Vec::new();
+            let mut iters = Vec::new();
+            for i in 0..num_children {
+                let keys: Vec<Vec<u8>> = owners.iter().filter(|(_, &o)| o == i).map(|(k, _)| k.clone()).collect();
+                for k in &keys { model.push((k.clone(), i)); }
+                iters.push(block_iter(&keys, i));
+            }
+            model.sort();
+            let mut it = MergingIterator::new(bytewise(), iters);
+            let mut pos: Option<usize> = None;
+            for op in ops {
+                match op {
+                    Op::Next => if let Some(p) = pos {
+                        it.next();
+                        pos = if p + 1 < model.len() { Some(p + 1) } else { None };
+                    },
+                    Op::Prev => if let Some(p) = pos {
+                        it.prev();
+                        pos = p.checked_sub(1);
+                    },
+                    Op::Seek(t) => {
+                        it.seek(&t);
+                        let i = model.partition_point(|(k, _)| k < &t);
+                        pos = if i < model.len() { Some(i) } else { None };
+                    }
+                    Op::First => {
+                        it.seek_to_first();
+                        pos = if model.is_empty() { None } else { Some(0) };
+                    }
+                    Op::Last => {
+                        it.seek_to_last();
+                        pos = model.len().checked_sub(1);
+                    }
+                }
+                match pos {
+                    Some(p) => {
+                        prop_assert!(it.valid());
+                        prop_assert_eq!(it.key(), &model[p].0[..]);
+                        prop_assert_eq!(it.value(), &[model[p].1][..]);
+                    }
+                    None => prop_assert!(!it.valid()),
+                }
+            }
+            prop_assert!(it.status().is_ok());
+        }
+    }
+
+    #[test]
+    fn child_errors_surface() {
+        let err = crate::status::Error::corruption("x");
+        let children: Vec<Box<dyn InternalIterator>> = vec![
+            block_iter(&[b"a".to_vec()], 0),
+            Box::new(crate::iterator::EmptyIterator::with_error(err)),
+        ];
+        let mut it = new_merging_iterator(bytewise(), children);
+        it.seek_to_first();
+        assert_eq!(it.key(), b"a");
+        assert_eq!(it.status().unwrap_err().to_string(), "Corruption: x");
+    }
+}

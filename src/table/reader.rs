@@ -1,0 +1,236 @@
+//! Reading a table file: open (footer, index, filter), point lookups,
+//! iteration and offset estimates.
+//!
+//! Invariants: an open [`Table`] is immutable and shared (`Arc`), so it is
+//! `Send + Sync`; blocks come from the shared block cache when the options
+//! name one, keyed by (the table's cache id, block offset), so tables never
+//! see each other's blocks. Damaged files give `Corruption` errors (from
+//! open, lookups or the iterator's status), never panics. The metaindex
+//! and filter are optional extras: if they cannot be read the table works
+//! without a filter.
+
+use std::sync::Arc;
+
+use crate::env::RandomAccessFile;
+use crate::filter::FilterPolicy;
+use crate::iterator::InternalIterator;
+use crate::options::{Options, ReadOptions};
+use crate::status::{Error, Result};
+use crate::table::block::{Block, BlockCursor, BlockIter};
+use crate::table::filter_block::FilterBlockReader;
+use crate::table::format::{read_block, BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
+use crate::table::two_level::TwoLevelIterator;
+use crate::table::BlockCache;
+use crate::util::comparator::{BytewiseComparator, Comparator};
+
+pub struct Table {
+    comparator: Arc<dyn Comparator>,
+    file: Arc<dyn RandomAccessFile>,
+    file_size: u64,
+    block_cache: Option<Arc<BlockCache>>,
+    /// This table's key prefix in the block cache.
+    cache_id: u64,
+    metaindex_handle: BlockHandle,
+    index_block: Arc<Block>,
+    filter: Option<FilterBlockReader>,
+}
+
+/// The iterator over a table's entries: index block → data blocks.
+pub type TableIter = TwoLevelIterator<BlockIter, TableBlockOpener>;
+
+impl Table {
+    /// Opens the table in `file`, which is `size` bytes long.
+    pub fn open(
+        options: &Options,
+        file: Arc<dyn RandomAccessFile>,
+        size: u64,
+    ) -> Result<Arc<Table>> {
+        if size < FOOTER_ENCODED_LENGTH as u64 {
+            return Err(Error::corruption("file is too short to be an sstable"));
+        }
+        let mut footer_bytes = [0u8; FOOTER_ENCODED_LENGTH];
+        let footer_offset = size - FOOTER_ENCODED_LENGTH as u64;
+        let mut got = 0;
+        while got < footer_bytes.len() {
+            let n = file.read_at(footer_offset + got as u64, &mut footer_bytes[got..])?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        let footer = Footer::decode(&footer_bytes[..got])?;
+
+        let verify = options.paranoid_checks;
+        let index_contents = read_block(&*file, size, verify, &footer.index_handle)?;
+        let block_cache = options.block_cache.clone();
+        let cache_id = block_cache.as_ref().map_or(0, |c| c.new_id());
+        let mut table = Table {
+            comparator: Arc::clone(&options.comparator),
+            file,
+            file_size: size,
+            block_cache,
+            cache_id,
+            metaindex_handle: footer.metaindex_handle,
+            index_block: Arc::new(Block::new(index_contents)),
+            filter: None,
+        };
+        if let Some(policy) = &options.filter_policy {
+            table.filter = table.read_filter(policy, &footer, verify);
+        }
+        Ok(Arc::new(table))
+    }
+
+    /// The filter named after `policy` in the metaindex, if it can be read.
+    fn read_filter(
+        &self,
+        policy: &Arc<dyn FilterPolicy>,
+        footer: &Footer,
+        verify: bool,
+    ) -> Option<FilterBlockReader> {
+        // Errors here are ignored: the table still works, just without
+        // the filter's help.
+        let meta = read_block(
+            &*self.file,
+            self.file_size,
+            verify,
+            &footer.metaindex_handle,
+        )
+        .ok()?;
+        let meta = Arc::new(Block::new(meta));
+        let mut it = meta.iter(Arc::new(BytewiseComparator));
+        let key = format!("filter.{}", policy.name());
+        it.seek(key.as_bytes());
+        if !it.valid() || it.key() != key.as_bytes() {
+            return None;
+        }
+        let handle = BlockHandle::decode_from(&mut it.value()).ok()?;
+        let data = read_block(&*self.file, self.file_size, verify, &handle).ok()?;
+        Some(FilterBlockReader::new(Arc::clone(policy), data))
+    }
+
+    /// The data block an index entry points to, through the block cache.
+    fn block(&self, options: &ReadOptions, index_value: &[u8]) -> Result<Arc<Block>> {
+        let mut input = index_value;
+        let handle = BlockHandle::decode_from(&mut input)?;
+        match &self.block_cache {
+            Some(cache) => {
+                let key = (self.cache_id, handle.offset);
+                if let Some(block) = cache.lookup(&key) {
+                    return Ok(block);
+                }
+                let contents = read_block(
+                    &*self.file,
+                    self.file_size,
+                    options.verify_checksums,
+                    &handle,
+                )?;
+                let block = Arc::new(Block::new(contents));
+                if options.fill_cache {
+                    cache.insert(key, Arc::clone(&block));
+                }
+                Ok(block)
+            }
+            None => {
+                let contents = read_block(
+                    &*self.file,
+                    self.file_size,
+                    options.verify_checksums,
+                    &handle,
+                )?;
+                Ok(Arc::new(Block::new(contents)))
+            }
+        }
+    }
+
+    /// An iterator over the data block of an index entry (an error
+    /// iterator if it cannot be read).
+    fn block_iter(&self, options: &ReadOptions, index_value: &[u8]) -> BlockIter {
+        match self.block(options, index_value) {
+            Ok(block) => block.iter(Arc::clone(&self.comparator)),
+            Err(e) => BlockIter::with_error(e, Arc::clone(&self.comparator)),
+        }
+    }
+
+    /// An iterator over all entries of the table.
+    pub fn iter(self: &Arc<Self>, options: &ReadOptions) -> Box<dyn InternalIterator> {
+        Box::new(self.table_iter(options))
+    }
+
+    /// As [`Table::iter`], unboxed.
+    pub fn table_iter(self: &Arc<Self>, options: &ReadOptions) -> TableIter {
+        let index = self.index_block.iter(Arc::clone(&self.comparator));
+        TwoLevelIterator::new(
+            index,
+            TableBlockOpener {
+                table: Arc::clone(self),
+                options: ReadOptions {
+                    verify_checksums: options.verify_checksums,
+                    fill_cache: options.fill_cache,
+                    snapshot: None,
+                },
+            },
+        )
+    }
+
+    /// Calls `f` with the first entry whose key is `>= key`, if the filter
+    /// does not rule the key out and such an entry is in the block the
+    /// index names for `key`.
+    pub fn internal_get(
+        self: &Arc<Self>,
+        options: &ReadOptions,
+        key: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<()> {
+        let index = &*self.index_block;
+        let mut index_cursor = BlockCursor::new(index);
+        index_cursor.seek(index, &*self.comparator, key);
+        if index_cursor.valid(index) {
+            let handle_value = index_cursor.value(index);
+            if let Some(filter) = &self.filter {
+                if let Ok(handle) = BlockHandle::decode_from(&mut &handle_value[..]) {
+                    if !filter.key_may_match(handle.offset, key) {
+                        return Ok(());
+                    }
+                }
+            }
+            let block = self.block(options, handle_value)?;
+            let mut cursor = BlockCursor::new(&block);
+            cursor.seek(&block, &*self.comparator, key);
+            if cursor.valid(&block) {
+                f(cursor.key(&block), cursor.value(&block));
+            }
+            cursor.status()?;
+        }
+        index_cursor.status()
+    }
+
+    /// The approximate file offset where the data for `key` begins (or
+    /// would begin): the offset of the data block the index points to, or
+    /// near the end of the file for keys past the last entry.
+    pub fn approximate_offset_of(&self, key: &[u8]) -> u64 {
+        let index = &*self.index_block;
+        let mut cursor = BlockCursor::new(index);
+        cursor.seek(index, &*self.comparator, key);
+        if cursor.valid(index) {
+            if let Ok(handle) = BlockHandle::decode_from(&mut &cursor.value(index)[..]) {
+                return handle.offset;
+            }
+        }
+        // Past the last key, or a damaged index entry: the metaindex sits
+        // right after the data, which is close to the file's end.
+        self.metaindex_handle.offset
+    }
+}
+
+/// Opens the data block named by an index entry, for a table iterator.
+pub struct TableBlockOpener {
+    table: Arc<Table>,
+    options: ReadOptions,
+}
+
+impl crate::table::two_level::BlockOpener for TableBlockOpener {
+    type Iter = BlockIter;
+    fn open(&mut self, index_value: &[u8]) -> BlockIter {
+        self.table.block_iter(&self.options, index_value)
+    }
+}

@@ -1,0 +1,625 @@
+//! Table-level tests: build/read round trips against a `BTreeMap` model
+//! (LevelDB's table_test harness), offset estimates, the block cache, and
+//! damaged files (which must give errors, never panics).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use proptest::prelude::*;
+
+use super::format::{BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
+use super::*;
+use crate::env::{RandomAccessFile, WritableFile};
+use crate::filter::FilterPolicy;
+use crate::iterator::InternalIterator;
+use crate::key::{internal_key, InternalKeyComparator, ValueType};
+use crate::options::{CompressionType, Options, ReadOptions};
+use crate::status::Result;
+use crate::util::bloom::BloomFilterPolicy;
+use crate::util::comparator::bytewise;
+use crate::util::comparator::Comparator;
+
+/// A writable file appending to a shared buffer.
+pub(crate) struct Sink(pub Arc<Mutex<Vec<u8>>>);
+
+impl WritableFile for Sink {
+    fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn sync(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A random-access file over bytes in memory.
+pub(crate) struct Source(pub Vec<u8>);
+
+impl RandomAccessFile for Source {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let len = self.0.len() as u64;
+        let off = offset.min(len) as usize;
+        let n = buf.len().min(self.0.len() - off);
+        buf[..n].copy_from_slice(&self.0[off..off + n]);
+        Ok(n)
+    }
+}
+
+fn build_table(options: &Options, entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let mut b = TableBuilder::new(options, Box::new(Sink(Arc::clone(&out))));
+    for (k, v) in entries {
+        b.add(k, v);
+    }
+    assert_eq!(b.num_entries(), entries.len() as u64);
+    b.finish().unwrap();
+    let bytes = out.lock().unwrap().clone();
+    assert_eq!(b.file_size(), bytes.len() as u64);
+    bytes
+}
+
+fn open(options: &Options, bytes: &[u8]) -> Result<Arc<Table>> {
+    Table::open(
+        options,
+        Arc::new(Source(bytes.to_vec())),
+        bytes.len() as u64,
+    )
+}
+
+fn get(table: &Arc<Table>, ro: &ReadOptions, key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let mut found = None;
+    table.internal_get(ro, key, &mut |k, v| found = Some((k.to_vec(), v.to_vec())))?;
+    Ok(found)
+}
+
+fn forward(it: &mut dyn InternalIterator) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    it.seek_to_first();
+    while it.valid() {
+        out.push((it.key().to_vec(), it.value().to_vec()));
+        it.next();
+    }
+    out
+}
+
+fn backward(it: &mut dyn InternalIterator) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    it.seek_to_last();
+    while it.valid() {
+        out.push((it.key().to_vec(), it.value().to_vec()));
+        it.prev();
+    }
+    out.reverse();
+    out
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Next,
+    Prev,
+    Seek(Vec<u8>),
+    First,
+    Last,
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::Next),
+        3 => Just(Op::Prev),
+        3 => proptest::collection::vec(prop_oneof![Just(b'k'), Just(b'a'), any::<u8>()], 0..5).prop_map(Op::Seek),
+        1 => Just(Op::First),
+        1 => Just(Op::Last),
+    ]
+}
+
+fn entries_strategy() -> impl Strategy<Value = BTreeMap<Vec<u8>, Vec<u8>>> {
+    let key = prop_oneof![
+        proptest::collection::vec(
+            prop_oneof![Just(b'k'), Just(b'a'), Just(0u8), Just(0xffu8)],
+            0..10
+        ),
+        proptest::collection::vec(any::<u8>(), 0..30),
+    ];
+    let value = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..10),
+        (any::<u8>(), 0usize..3000).prop_map(|(b, n)| vec![b; n]),
+        proptest::collection::vec(any::<u8>(), 200..1500),
+    ];
+    proptest::collection::btree_map(key, value, 0..150)
+}
+
+/// Checks a table iterator and point lookups against the model.
+fn check_against_model(
+    table: &Arc<Table>,
+    model: &[(Vec<u8>, Vec<u8>)],
+    ops: &[Op],
+) -> std::result::Result<(), TestCaseError> {
+    let ro = ReadOptions::new();
+    let mut it = table.iter(&ro);
+    prop_assert_eq!(&forward(&mut *it), model);
+    prop_assert_eq!(&backward(&mut *it), model);
+    let mut pos: Option<usize> = None;
+    for op in ops {
+        match op {
+            Op::Next => {
+                if let Some(p) = pos {
+                    it.next();
+                    pos = if p + 1 < model.len() {
+                        Some(p + 1)
+                    } else {
+                        None
+                    };
+                }
+            }
+            Op::Prev => {
+                if let Some(p) = pos {
+                    it.prev();
+                    pos = p.checked_sub(1);
+                }
+            }
+            Op::Seek(t) => {
+                it.seek(t);
+                let i = model.partition_point(|(k, _)| k < t);
+                pos = if i < model.len() { Some(i) } else { None };
+                // A point lookup, if it reports anything, reports the same.
+                if let Some((k, v)) =
+                    get(table, &ro, t).map_err(|e| TestCaseError::fail(e.to_string()))?
+                {
+                    prop_assert_eq!((&k, &v), (&model[i].0, &model[i].1));
+                }
+            }
+            Op::First => {
+                it.seek_to_first();
+                pos = if model.is_empty() { None } else { Some(0) };
+            }
+            Op::Last => {
+                it.seek_to_last();
+                pos = model.len().checked_sub(1);
+            }
+        }
+        match pos {
+            Some(p) => {
+                prop_assert!(it.valid());
+                prop_assert_eq!(it.key(), &model[p].0[..]);
+                prop_assert_eq!(it.value(), &model[p].1[..]);
+            }
+            None => prop_assert!(!it.valid()),
+        }
+    }
+    prop_assert!(it.status().is_ok());
+    for (k, v) in model {
+        let got = get(table, &ro, k).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(got, Some((k.clone(), v.clone())));
+    }
+    Ok(())
+}
+
+fn plain_options(block_size: usize, restart: usize, snappy: bool, bloom: bool) -> Options {
+    Options {
+        block_size,
+        block_restart_interval: restart,
+        compression: if snappy {
+            CompressionType::Snappy
+        } else {
+            CompressionType::None
+        },
+        filter_policy: if bloom {
+            Some(Arc::new(BloomFilterPolicy::new(10)) as Arc<dyn FilterPolicy>)
+        } else {
+            None
+        },
+        ..Options::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn table_round_trip(entries in entries_strategy(), block_size in prop_oneof![Just(1usize), 64usize..512, Just(4096)],
+                        restart in prop_oneof![Just(1usize), 2usize..20, Just(1024)],
+                        snappy in any::<bool>(), bloom in any::<bool>(), cached in any::<bool>(),
+                        ops in proptest::collection::vec(op_strategy(), 0..80)) {
+        let mut options = plain_options(block_size, restart, snappy, bloom);
+        if cached {
+            options.block_cache = Some(Arc::new(BlockCache::new(100_000)));
+        }
+        let bytes = build_table(&options, &entries);
+        let table = open(&options, &bytes).unwrap();
+        let model: Vec<_> = entries.into_iter().collect();
+        check_against_model(&table, &model, &ops)?;
+    }
+
+    #[test]
+    fn internal_key_tables(users in proptest::collection::btree_set(proptest::collection::vec(0u8..4, 0..6), 0..60),
+                           block_size in 64usize..1024, restart in 1usize..17,
+                           ops in proptest::collection::vec(op_strategy(), 0..40)) {
+        // Several versions per user key, newest first, as the DB writes them.
+        let icmp = Arc::new(InternalKeyComparator::new(bytewise()));
+        let mut model = Vec::new();
+        for (i, u) in users.iter().enumerate() {
+            for seq in (1..=(i % 3 + 1) as u64).rev() {
+                let t = if seq % 2 == 0 { ValueType::Deletion } else { ValueType::Value };
+                model.push((internal_key(u, seq * 10 + i as u64, t), format!("v{i}.{seq}").into_bytes()));
+            }
+        }
+        model.sort_by(|a, b| icmp.compare(&a.0, &b.0));
+        let options = Options {
+            comparator: icmp.clone(),
+            filter_policy: Some(Arc::new(InternalFilterPolicy::new(Arc::new(BloomFilterPolicy::new(10))))),
+            block_size,
+            block_restart_interval: restart,
+            ..Options::default()
+        };
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let mut b = TableBuilder::new(&options, Box::new(Sink(Arc::clone(&out))));
+        for (k, v) in &model { b.add(k, v); }
+        b.finish().unwrap();
+        let bytes = out.lock().unwrap().clone();
+        let table = open(&options, &bytes).unwrap();
+        let ro = ReadOptions::new();
+        let mut it = table.iter(&ro);
+        prop_assert_eq!(&forward(&mut *it), &model);
+        prop_assert_eq!(&backward(&mut *it), &model);
+        for (k, v) in &model {
+            prop_assert_eq!(get(&table, &ro, k).unwrap(), Some((k.clone(), v.clone())));
+        }
+        // A lookup of (user, latest) finds the newest version of the user key.
+        for (i, u) in users.iter().enumerate() {
+            let lk = internal_key(u, crate::key::MAX_SEQUENCE, ValueType::Value);
+            let got = get(&table, &ro, &lk).unwrap().expect("present");
+            let first = model.iter().find(|(k, _)| crate::key::extract_user_key(k) == &u[..]).unwrap();
+            prop_assert_eq!(&got.0, &first.0, "user key {}", i);
+        }
+        let _ = ops;
+    }
+}
+
+#[test]
+fn empty_table() {
+    let options = plain_options(4096, 16, true, true);
+    let bytes = build_table(&options, &BTreeMap::new());
+    let table = open(&options, &bytes).unwrap();
+    let mut it = table.iter(&ReadOptions::new());
+    it.seek_to_first();
+    assert!(!it.valid());
+    it.seek_to_last();
+    assert!(!it.valid());
+    assert!(get(&table, &ReadOptions::new(), b"x").unwrap().is_none());
+    // Footer + index + metaindex + filter; LevelDB writes the same layout.
+    let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
+    assert_eq!(footer.index_handle.size, 8);
+}
+
+#[test]
+fn filter_block_layout_in_table() {
+    let options = plain_options(4096, 16, false, true);
+    let mut entries = BTreeMap::new();
+    entries.insert(b"hello".to_vec(), b"world".to_vec());
+    let bytes = build_table(&options, &entries);
+    let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
+    let meta = format::read_block(
+        &Source(bytes.clone()),
+        bytes.len() as u64,
+        true,
+        &footer.metaindex_handle,
+    )
+    .unwrap();
+    let meta = Arc::new(Block::new(meta));
+    let mut it = meta.iter(bytewise());
+    it.seek_to_first();
+    assert_eq!(it.key(), b"filter.leveldb.BuiltinBloomFilter2");
+    let fh = BlockHandle::decode_from(&mut it.value()).unwrap();
+    let filter = format::read_block(&Source(bytes.clone()), bytes.len() as u64, true, &fh).unwrap();
+    // One 9-byte bloom filter, its offset, the array offset, base lg.
+    assert_eq!(filter.len(), 9 + 4 + 4 + 1);
+    assert_eq!(&filter[9..], &[0, 0, 0, 0, 9, 0, 0, 0, 11]);
+}
+
+fn between(v: u64, lo: u64, hi: u64) -> bool {
+    let ok = v >= lo && v <= hi;
+    if !ok {
+        eprintln!("value {v} is not in range [{lo}, {hi}]");
+    }
+    ok
+}
+
+#[test]
+fn approximate_offset_of_plain() {
+    let mut e = BTreeMap::new();
+    e.insert(b"k01".to_vec(), b"hello".to_vec());
+    e.insert(b"k02".to_vec(), b"hello2".to_vec());
+    e.insert(b"k03".to_vec(), vec![b'x'; 10000]);
+    e.insert(b"k04".to_vec(), vec![b'x'; 200000]);
+    e.insert(b"k05".to_vec(), vec![b'x'; 300000]);
+    e.insert(b"k06".to_vec(), b"hello3".to_vec());
+    e.insert(b"k07".to_vec(), vec![b'x'; 100000]);
+    let options = plain_options(1024, 16, false, false);
+    let bytes = build_table(&options, &e);
+    let t = open(&options, &bytes).unwrap();
+    assert!(between(t.approximate_offset_of(b"abc"), 0, 0));
+    assert!(between(t.approximate_offset_of(b"k01"), 0, 0));
+    assert!(between(t.approximate_offset_of(b"k01a"), 0, 0));
+    assert!(between(t.approximate_offset_of(b"k02"), 0, 0));
+    assert!(between(t.approximate_offset_of(b"k03"), 0, 0));
+    assert!(between(t.approximate_offset_of(b"k04"), 10000, 11000));
+    assert!(between(t.approximate_offset_of(b"k04a"), 210000, 211000));
+    assert!(between(t.approximate_offset_of(b"k05"), 210000, 211000));
+    assert!(between(t.approximate_offset_of(b"k06"), 510000, 511000));
+    assert!(between(t.approximate_offset_of(b"k07"), 510000, 511000));
+    assert!(between(t.approximate_offset_of(b"xyz"), 610000, 612000));
+}
+
+/// `len` bytes of which about `fraction` are random and the rest repeats
+/// them (LevelDB's test::CompressibleString).
+fn compressible(seed: u32, fraction: f64, len: usize) -> Vec<u8> {
+    let raw = ((len as f64) * fraction) as usize;
+    let mut state = seed.wrapping_mul(2654435761).wrapping_add(1);
+    let chunk: Vec<u8> = (0..raw.max(1))
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            b' ' + (state % 95) as u8
+        })
+        .collect();
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        let n = chunk.len().min(len - out.len());
+        out.extend_from_slice(&chunk[..n]);
+    }
+    out
+}
+
+#[test]
+fn approximate_offset_of_compressed() {
+    let mut e = BTreeMap::new();
+    e.insert(b"k01".to_vec(), b"hello".to_vec());
+    e.insert(b"k02".to_vec(), compressible(1, 0.25, 10000));
+    e.insert(b"k03".to_vec(), b"hello3".to_vec());
+    e.insert(b"k04".to_vec(), compressible(2, 0.25, 10000));
+    let options = plain_options(1024, 16, true, false);
+    let bytes = build_table(&options, &e);
+    let t = open(&options, &bytes).unwrap();
+    const SLOP: u64 = 1000;
+    let expected = 2500;
+    let (min_z, max_z) = (expected - SLOP, expected + SLOP);
+    assert!(between(t.approximate_offset_of(b"abc"), 0, SLOP));
+    assert!(between(t.approximate_offset_of(b"k01"), 0, SLOP));
+    assert!(between(t.approximate_offset_of(b"k02"), 0, SLOP));
+    assert!(between(t.approximate_offset_of(b"k03"), min_z, max_z));
+    assert!(between(t.approximate_offset_of(b"k04"), min_z, max_z));
+    assert!(between(
+        t.approximate_offset_of(b"xyz"),
+        2 * min_z,
+        2 * max_z
+    ));
+}
+
+#[test]
+fn block_cache_use() {
+    let cache = Arc::new(BlockCache::new(1 << 20));
+    let mut options = plain_options(256, 16, true, false);
+    options.block_cache = Some(Arc::clone(&cache));
+    let e1: BTreeMap<_, _> = (0..200u32)
+        .map(|i| (format!("key{i:04}").into_bytes(), vec![b'a'; 50]))
+        .collect();
+    let e2: BTreeMap<_, _> = (0..200u32)
+        .map(|i| (format!("key{i:04}").into_bytes(), vec![b'b'; 50]))
+        .collect();
+    let t1 = open(&options, &build_table(&options, &e1)).unwrap();
+    let t2 = open(&options, &build_table(&options, &e2)).unwrap();
+    let mut no_fill = ReadOptions::new();
+    no_fill.fill_cache = false;
+    assert_eq!(forward(&mut *t1.iter(&no_fill)).len(), 200);
+    assert_eq!(
+        cache.total_charge(),
+        0,
+        "fill_cache = false leaves the cache alone"
+    );
+    let ro = ReadOptions::new();
+    let got1 = forward(&mut *t1.iter(&ro));
+    let charged = cache.total_charge();
+    assert!(charged > 200 * 50, "{charged}");
+    // Same offsets in another table must not alias the first table's blocks.
+    let got2 = forward(&mut *t2.iter(&ro));
+    assert_eq!(got1.len(), 200);
+    assert!(got1.iter().all(|(_, v)| v[0] == b'a'));
+    assert!(got2.iter().all(|(_, v)| v[0] == b'b'));
+    assert_eq!(
+        get(&t2, &ro, b"key0100").unwrap().unwrap().1,
+        vec![b'b'; 50]
+    );
+}
+
+// --- Damaged files -------------------------------------------------------
+
+fn sample_entries() -> BTreeMap<Vec<u8>, Vec<u8>> {
+    (0..300u32)
+        .map(|i| {
+            (
+                format!("key{:05}", i * 7).into_bytes(),
+                compressible(i, 0.5, (i as usize * 37) % 300),
+            )
+        })
+        .collect()
+}
+
+/// Exercises everything on a possibly damaged table; must not panic.
+/// Returns whether any error was reported.
+fn exercise(options: &Options, bytes: &[u8], verify: bool) -> bool {
+    let table = match open(options, bytes) {
+        Ok(t) => t,
+        Err(_) => return true,
+    };
+    let mut ro = ReadOptions::new();
+    ro.verify_checksums = verify;
+    let mut saw_error = false;
+    let mut it = table.iter(&ro);
+    let mut n = 0;
+    it.seek_to_first();
+    while it.valid() && n < 10_000 {
+        it.key();
+        it.value();
+        it.next();
+        n += 1;
+    }
+    saw_error |= it.status().is_err();
+    it.seek_to_last();
+    n = 0;
+    while it.valid() && n < 10_000 {
+        it.prev();
+        n += 1;
+    }
+    saw_error |= it.status().is_err();
+    for target in [&b""[..], b"key00700", b"key01000x", b"zzz"] {
+        it.seek(target);
+        saw_error |= get(&table, &ro, target).is_err();
+        table.approximate_offset_of(target);
+    }
+    saw_error
+}
+
+#[test]
+fn truncated_tables_fail_cleanly() {
+    for (snappy, bloom) in [(false, false), (true, true)] {
+        let options = plain_options(512, 4, snappy, bloom);
+        let bytes = build_table(&options, &sample_entries());
+        for cut in (0..bytes.len())
+            .step_by(37)
+            .chain(bytes.len() - 60..bytes.len())
+        {
+            let short = &bytes[..cut];
+            assert!(exercise(&options, short, false), "cut at {cut}");
+        }
+        assert!(open(&options, &bytes[..47])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("too short"));
+    }
+}
+
+#[test]
+fn bit_flips_never_panic_and_checksums_catch_data_damage() {
+    for (snappy, bloom) in [(false, false), (true, true), (false, true)] {
+        let options = plain_options(512, 4, snappy, bloom);
+        let entries = sample_entries();
+        let bytes = build_table(&options, &entries);
+        let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
+        // Data blocks end where the filter (or the metaindex) begins.
+        let data_end = {
+            let src = Source(bytes.clone());
+            let index =
+                format::read_block(&src, bytes.len() as u64, true, &footer.index_handle).unwrap();
+            let index = Arc::new(Block::new(index));
+            let mut it = index.iter(bytewise());
+            let mut end = 0;
+            it.seek_to_first();
+            while it.valid() {
+                let h = BlockHandle::decode_from(&mut it.value()).unwrap();
+                end = end.max(h.offset + h.size + 5);
+                it.next();
+            }
+            end
+        };
+        let mut paranoid = options.clone();
+        paranoid.paranoid_checks = true;
+        for pos in (0..bytes.len())
+            .step_by(13)
+            .chain(bytes.len() - 48..bytes.len())
+        {
+            for bit in [0x01u8, 0x10, 0x80] {
+                let mut bad = bytes.clone();
+                bad[pos] ^= bit;
+                exercise(&options, &bad, false);
+                let caught = exercise(&options, &bad, true);
+                if (pos as u64) < data_end {
+                    assert!(
+                        caught,
+                        "flip at {pos} (data) not caught with verify_checksums"
+                    );
+                }
+                let in_index = (pos as u64) >= footer.index_handle.offset
+                    && (pos as u64) < footer.index_handle.offset + footer.index_handle.size + 5;
+                if in_index {
+                    let err = open(&paranoid, &bad).err().expect("paranoid open fails");
+                    assert!(err.is_corruption(), "{err}");
+                }
+                if pos >= bytes.len() - 8 {
+                    let err = open(&options, &bad).err().expect("bad magic");
+                    assert_eq!(
+                        err.to_string(),
+                        "Corruption: not an sstable (bad magic number)"
+                    );
+                }
+                if bloom
+                    && (pos as u64) >= data_end
+                    && (pos as u64) < footer.metaindex_handle.offset
+                {
+                    // A damaged filter is dropped under paranoid checks:
+                    // every key is still found.
+                    let t = open(&paranoid, &bad).unwrap();
+                    for k in entries.keys() {
+                        let got = get(&t, &ReadOptions::new(), k).unwrap();
+                        assert_eq!(got.map(|g| g.0).as_ref(), Some(k));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn spliced_garbage_never_panics() {
+    let options = plain_options(512, 4, true, true);
+    let bytes = build_table(&options, &sample_entries());
+    let mut state = 12345u32;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for _ in 0..300 {
+        let mut bad = bytes.clone();
+        let at = rnd() as usize % bad.len();
+        let len = (rnd() as usize % 64).min(bad.len() - at);
+        for b in &mut bad[at..at + len] {
+            *b = rnd() as u8;
+        }
+        exercise(&options, &bad, false);
+        exercise(&options, &bad, true);
+    }
+    // Handles pointing anywhere: rewrite the footer with random handles.
+    for _ in 0..300 {
+        let mut bad = bytes.clone();
+        let footer = Footer {
+            metaindex_handle: BlockHandle::new(rnd() as u64 % 20000, rnd() as u64 % 5000),
+            index_handle: BlockHandle::new(rnd() as u64 % 20000, rnd() as u64 % 5000),
+        };
+        let mut enc = Vec::new();
+        footer.encode_to(&mut enc);
+        let n = bad.len();
+        bad[n - 48..].copy_from_slice(&enc);
+        exercise(&options, &bad, false);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #[test]
+    fn random_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..400), magic in any::<bool>()) {
+        if magic && bytes.len() >= 48 {
+            let n = bytes.len();
+            bytes[n - 8..].copy_from_slice(&format::TABLE_MAGIC_NUMBER.to_le_bytes());
+        }
+        exercise(&plain_options(4096, 16, true, true), &bytes, false);
+    }
+}
