@@ -623,3 +623,52 @@ proptest! {
         exercise(&plain_options(4096, 16, true, true), &bytes, false);
     }
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync::<Table>();
+    assert_send_sync::<Block>();
+    assert_send_sync::<BlockCache>();
+    assert_send_sync::<InternalFilterPolicy>();
+    assert_send::<reader::TableIter>();
+    assert_send::<MergingIterator>();
+}
+
+#[test]
+fn concurrent_readers_share_a_small_cache() {
+    // A cache far smaller than the table: blocks are evicted while other
+    // threads still iterate over them.
+    let cache = Arc::new(BlockCache::new(24 << 10));
+    let mut options = plain_options(512, 8, true, true);
+    options.block_cache = Some(Arc::clone(&cache));
+    let entries = sample_entries();
+    let table = open(&options, &build_table(&options, &entries)).unwrap();
+    let model: Arc<Vec<(Vec<u8>, Vec<u8>)>> = Arc::new(entries.into_iter().collect());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let table = Arc::clone(&table);
+            let model = Arc::clone(&model);
+            std::thread::spawn(move || {
+                let ro = ReadOptions::new();
+                for round in 0..3 {
+                    let mut it = table.iter(&ro);
+                    if (t + round) % 2 == 0 {
+                        assert_eq!(&forward(&mut *it), &*model);
+                    } else {
+                        assert_eq!(&backward(&mut *it), &*model);
+                    }
+                    for (k, v) in model.iter().skip(t).step_by(3) {
+                        assert_eq!(get(&table, &ro, k).unwrap(), Some((k.clone(), v.clone())));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(cache.total_charge() > 0);
+    assert!(cache.total_charge() <= (24 << 10) + 16);
+}
