@@ -672,3 +672,37 @@ fn concurrent_readers_share_a_small_cache() {
     assert!(cache.total_charge() > 0);
     assert!(cache.total_charge() <= (24 << 10) + 16);
 }
+
+#[test]
+fn two_level_over_tables_concatenates_them() {
+    // The database's level iterator: an index over files whose values name
+    // tables, each opened into a boxed table iterator.
+    let options = plain_options(256, 4, true, true);
+    let all: Vec<(Vec<u8>, Vec<u8>)> = sample_entries().into_iter().collect();
+    let mut files: Vec<(Vec<u8>, Arc<Table>)> = Vec::new();
+    for chunk in all.chunks(70) {
+        let part: BTreeMap<_, _> = chunk.iter().cloned().collect();
+        let table = open(&options, &build_table(&options, &part)).unwrap();
+        files.push((chunk.last().unwrap().0.clone(), table));
+    }
+    // Index: largest key of each file -> file number.
+    let mut index = block_builder::BlockBuilder::new(1);
+    for (i, (largest, _)) in files.iter().enumerate() {
+        index.add(largest, &(i as u32).to_le_bytes());
+    }
+    let index = Arc::new(Block::new(index.finish().to_vec()));
+    let tables: Vec<Arc<Table>> = files.into_iter().map(|(_, t)| t).collect();
+    let opener = move |v: &[u8]| -> Box<dyn InternalIterator> {
+        let i = u32::from_le_bytes(v.try_into().unwrap()) as usize;
+        tables[i].iter(&ReadOptions::new())
+    };
+    let mut it: Box<dyn InternalIterator> =
+        Box::new(TwoLevelIterator::new(index.iter(bytewise()), opener));
+    assert_eq!(forward(&mut *it), all);
+    assert_eq!(backward(&mut *it), all);
+    it.seek(b"key00700");
+    assert_eq!(it.key(), b"key00700");
+    it.prev();
+    assert_eq!(it.key(), b"key00693");
+    assert!(it.status().is_ok());
+}
