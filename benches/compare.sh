@@ -93,6 +93,7 @@ run() {
   rm -rf "$db"
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 i=1
 while [ "$i" -le "$rounds" ]; do
   (run ref "$i" "$@")
@@ -106,6 +107,7 @@ echo "- command: \`benches/compare.sh --rounds=$rounds $*\`"
 echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); Strata $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "- reference: $(sed -n 's/^Library: *//p' "$work/err.ref.1" | head -1); ours: our cdylib as libleveldb.so.1d"
+echo "- load average (1/5/15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- $rounds rounds, order LevelDB, Strata, LevelDB, Strata ...; medians shown; RSS = peak resident set during the workload"
 echo
 

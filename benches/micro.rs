@@ -3,9 +3,44 @@
 //! only; the side-by-side comparison with LevelDB is `benches/compare.sh`.
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use leveldb::env::mem::MemEnv;
+use leveldb::env::Env;
+use leveldb::filter::FilterPolicy;
+use leveldb::iterator::InternalIterator;
+use leveldb::log;
+use leveldb::table::block_builder::BlockBuilder;
+use leveldb::table::{Block, BlockCache, Table, TableBuilder};
+use leveldb::util::bloom::BloomFilterPolicy;
+use leveldb::util::comparator::bytewise;
 use leveldb::util::{coding, crc, hash};
+use leveldb::{Options, ReadOptions};
+
+/// db_bench's key text for index `i`.
+fn key(i: u32) -> Vec<u8> {
+    format!("{i:016}").into_bytes()
+}
+
+/// LevelDB's Park-Miller generator, so lookups follow db_bench's pattern.
+struct Random(u32);
+
+impl Random {
+    fn next(&mut self) -> u32 {
+        let product = u64::from(self.0) * 16807;
+        let mut seed = ((product >> 31) + (product & 0x7fff_ffff)) as u32;
+        if seed > 0x7fff_ffff {
+            seed -= 0x7fff_ffff;
+        }
+        self.0 = seed;
+        seed
+    }
+
+    fn uniform(&mut self, n: u32) -> u32 {
+        self.next() % n
+    }
+}
 
 fn bench_crc(c: &mut Criterion) {
     let mut group = c.benchmark_group("crc32c");
@@ -63,5 +98,143 @@ fn bench_hash(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_crc, bench_varint, bench_hash);
+fn bench_bloom(c: &mut Criterion) {
+    const KEYS: u32 = 10_000;
+    let policy = BloomFilterPolicy::new(10);
+    let keys: Vec<Vec<u8>> = (0..KEYS).map(key).collect();
+    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let mut filter = Vec::new();
+    policy.create_filter(&refs, &mut filter);
+    let mut group = c.benchmark_group("bloom");
+    group.bench_function("create/10000", |b| {
+        b.iter_batched_ref(
+            Vec::new,
+            |dst| policy.create_filter(black_box(&refs), dst),
+            BatchSize::SmallInput,
+        )
+    });
+    let mut rnd = Random(301);
+    group.bench_function("probe/present", |b| {
+        b.iter(|| policy.key_may_match(&keys[rnd.uniform(KEYS) as usize], black_box(&filter)))
+    });
+    let absent: Vec<Vec<u8>> = (KEYS..2 * KEYS).map(key).collect();
+    group.bench_function("probe/absent", |b| {
+        b.iter(|| policy.key_may_match(&absent[rnd.uniform(KEYS) as usize], black_box(&filter)))
+    });
+    group.finish();
+}
+
+/// A 4 KiB-ish data block of db_bench-shaped entries (16-byte keys, 100-byte
+/// values, restart interval 16).
+fn bench_block(c: &mut Criterion) {
+    let value = vec![b'v'; 100];
+    let mut builder = BlockBuilder::new(16);
+    let entries = 36u32;
+    for i in 0..entries {
+        builder.add(&key(i * 2), &value);
+    }
+    let block = Arc::new(Block::new(builder.finish().to_vec()));
+    let cmp = bytewise();
+    let mut iter = block.iter(Arc::clone(&cmp));
+    let targets: Vec<Vec<u8>> = (0..2 * entries).map(key).collect();
+    let mut rnd = Random(301);
+    let mut group = c.benchmark_group("block");
+    group.bench_function("seek", |b| {
+        b.iter(|| {
+            iter.seek(&targets[rnd.uniform(2 * entries) as usize]);
+            iter.valid()
+        })
+    });
+    group.bench_function("scan", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            iter.seek_to_first();
+            while iter.valid() {
+                n += iter.value().len();
+                iter.next();
+            }
+            n
+        })
+    });
+    group.finish();
+}
+
+fn bench_log(c: &mut Criterion) {
+    let env = MemEnv::new();
+    let record = vec![b'r'; 128];
+    let mut group = c.benchmark_group("log");
+    group.throughput(Throughput::Bytes(1000 * record.len() as u64));
+    group.bench_function("add_record/1000x128", |b| {
+        b.iter_batched_ref(
+            || log::Writer::new(env.new_writable_file("/log").unwrap()),
+            |writer| {
+                for _ in 0..1000 {
+                    writer.add_record(black_box(&record)).unwrap();
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+/// A 100 000-entry table (bytewise keys, bloom filter, Snappy), as a
+/// compacted level file would be, looked up at random; the block cache holds
+/// the whole table, so this times the hot path (index seek, filter probe,
+/// cache hit, block seek), not file reads.
+fn bench_table(c: &mut Criterion) {
+    const ENTRIES: u32 = 100_000;
+    let env = MemEnv::new();
+    let options = Options {
+        block_cache: Some(Arc::new(BlockCache::new(64 << 20))),
+        filter_policy: Some(Arc::new(BloomFilterPolicy::new(10))),
+        ..Options::default()
+    };
+    let mut builder = TableBuilder::new(&options, env.new_writable_file("/t.ldb").unwrap());
+    let value = vec![b'v'; 100];
+    for i in 0..ENTRIES {
+        builder.add(&key(i), &value);
+    }
+    builder.finish().unwrap();
+    let size = builder.file_size();
+    drop(builder);
+    let file = env.new_random_access_file("/t.ldb").unwrap();
+    let table = Table::open(&options, file, size).unwrap();
+    let read = ReadOptions::new();
+    let mut rnd = Random(301);
+    let keys: Vec<Vec<u8>> = (0..2 * ENTRIES).map(key).collect();
+    let mut group = c.benchmark_group("table");
+    group.bench_function("get/present", |b| {
+        b.iter(|| {
+            let mut found = 0;
+            let k = &keys[rnd.uniform(ENTRIES) as usize];
+            table
+                .internal_get(&read, k, &mut |_, v| found = v.len())
+                .unwrap();
+            found
+        })
+    });
+    group.bench_function("get/absent", |b| {
+        b.iter(|| {
+            let mut found = 0;
+            let k = &keys[(ENTRIES + rnd.uniform(ENTRIES)) as usize];
+            table
+                .internal_get(&read, k, &mut |_, v| found = v.len())
+                .unwrap();
+            found
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_crc,
+    bench_varint,
+    bench_hash,
+    bench_bloom,
+    bench_block,
+    bench_log,
+    bench_table
+);
 criterion_main!(benches);

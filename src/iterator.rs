@@ -22,6 +22,42 @@ pub trait InternalIterator: Send {
     fn status(&self) -> Result<()>;
 }
 
+/// A boxed iterator is an iterator, so generic code (the table module's
+/// two-level iterator, say) can hold trait objects.
+impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
+    #[inline]
+    fn valid(&self) -> bool {
+        (**self).valid()
+    }
+    fn seek_to_first(&mut self) {
+        (**self).seek_to_first()
+    }
+    fn seek_to_last(&mut self) {
+        (**self).seek_to_last()
+    }
+    fn seek(&mut self, target: &[u8]) {
+        (**self).seek(target)
+    }
+    #[inline]
+    fn next(&mut self) {
+        (**self).next()
+    }
+    fn prev(&mut self) {
+        (**self).prev()
+    }
+    #[inline]
+    fn key(&self) -> &[u8] {
+        (**self).key()
+    }
+    #[inline]
+    fn value(&self) -> &[u8] {
+        (**self).value()
+    }
+    fn status(&self) -> Result<()> {
+        (**self).status()
+    }
+}
+
 /// An iterator over nothing, or over nothing but an error.
 pub struct EmptyIterator {
     status: Result<()>,

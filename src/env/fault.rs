@@ -61,6 +61,8 @@ struct Faults {
     fail_sync_at: Option<u64>,
     /// While set, every append, sync and file creation fails.
     fail_all_writes: bool,
+    /// The 1-based append count from which `fail_all_writes` switches on.
+    fail_all_from_write: Option<u64>,
     filter: Option<PathFilter>,
 }
 
@@ -113,6 +115,15 @@ impl FaultEnv {
         self.faults.lock().fail_all_writes = on;
     }
 
+    /// From the `n`-th append from now on (1-based, counting only files the
+    /// filter accepts), everything fails as with `fail_all_writes(true)`,
+    /// until [`clear_faults`](FaultEnv::clear_faults): a disk that dies at
+    /// a chosen point. `n == 0` cancels.
+    pub fn fail_writes_from_nth(&self, n: u64) {
+        let mut f = self.faults.lock();
+        f.fail_all_from_write = (n > 0).then(|| f.writes_seen + n);
+    }
+
     /// Restricts counting and failures to files whose path `filter` accepts
     /// (e.g. only `MANIFEST-*`); `None` applies them to every file.
     pub fn set_filter(&self, filter: Option<PathFilter>) {
@@ -135,6 +146,7 @@ impl FaultEnv {
         f.fail_write_at = None;
         f.fail_sync_at = None;
         f.fail_all_writes = false;
+        f.fail_all_from_write = None;
     }
 
     /// The durable length the wrapper has recorded for `path`, if tracked.
@@ -217,6 +229,9 @@ impl WritableFile for FaultWritableFile {
             let mut f = self.faults.lock();
             if f.applies_to(&self.path) {
                 f.writes_seen += 1;
+                if f.fail_all_from_write == Some(f.writes_seen) {
+                    f.fail_all_writes = true;
+                }
                 if f.fail_all_writes || f.fail_write_at == Some(f.writes_seen) {
                     return Err(injected(&self.path, "write"));
                 }
@@ -426,6 +441,25 @@ mod tests {
         env.fail_all_writes(false);
         w.append(b"x").unwrap();
         w.sync().unwrap();
+    }
+
+    #[test]
+    fn everything_fails_from_the_nth_write_on() {
+        let env = FaultEnv::new(MemEnv::new());
+        let mut w = env.new_writable_file("/d/f").unwrap();
+        w.append(b"0").unwrap();
+        env.fail_writes_from_nth(3);
+        w.append(b"1").unwrap();
+        w.sync().unwrap();
+        w.append(b"2").unwrap();
+        assert!(w.append(b"3").is_err());
+        assert!(w.append(b"4").is_err());
+        assert!(w.sync().is_err());
+        assert!(env.new_writable_file("/d/g").is_err());
+        assert_eq!(read(&*env, "/d/f"), b"012");
+        env.clear_faults();
+        w.append(b"5").unwrap();
+        assert_eq!(read(&*env, "/d/f"), b"0125");
     }
 
     #[test]

@@ -58,22 +58,6 @@ impl PosixEnv {
     }
 }
 
-/// LevelDB's `Env::GetTestDirectory` for the POSIX env: `$TEST_TMPDIR` if set
-/// and non-empty, else `/tmp/leveldbtest-<euid>`; the directory is created
-/// (an error doing so is ignored, as LevelDB does).
-pub fn test_directory() -> String {
-    let dir = match std::env::var("TEST_TMPDIR") {
-        Ok(dir) if !dir.is_empty() => dir,
-        _ => {
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let euid = unsafe { libc::geteuid() };
-            format!("/tmp/leveldbtest-{euid}")
-        }
-    };
-    let _ = std::fs::DirBuilder::new().mode(0o755).create(&dir);
-    dir
-}
-
 /// The error LevelDB reports for an operation on a closed file.
 fn closed_file_error(path: &str) -> Error {
     Error::from_io(path, &io::Error::from_raw_os_error(libc::EBADF))

@@ -77,10 +77,11 @@ impl Footer {
         debug_assert_eq!(dst.len(), start + FOOTER_ENCODED_LENGTH);
     }
 
-    /// Decodes the footer from the last 48 bytes of a table.
+    /// Decodes the footer from the last 48 bytes of a table. (Table::open
+    /// rejects files shorter than a footer before reading one.)
     pub fn decode(input: &[u8]) -> Result<Footer> {
         if input.len() < FOOTER_ENCODED_LENGTH {
-            return Err(Error::corruption("file is too short to be an sstable"));
+            return Err(Error::corruption("not an sstable (footer too short)"));
         }
         let magic_at = FOOTER_ENCODED_LENGTH - 8;
         let magic_lo = u64::from(decode_fixed32(&input[magic_at..]));
@@ -238,7 +239,7 @@ mod tests {
         assert_eq!(Footer::decode(&enc).unwrap(), f);
         assert_eq!(
             Footer::decode(&enc[1..]).unwrap_err().to_string(),
-            "Corruption: file is too short to be an sstable"
+            "Corruption: not an sstable (footer too short)"
         );
         let mut bad = enc.clone();
         bad[47] ^= 1;

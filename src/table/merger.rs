@@ -27,7 +27,11 @@ enum Direction {
 pub struct MergingIterator {
     cmp: Arc<dyn Comparator>,
     children: Vec<Box<dyn InternalIterator>>,
-    current: Option<usize>,
+    /// The valid children as a binary heap: the root is the current child
+    /// (smallest `(key, index)` moving forward, largest moving backward).
+    /// LevelDB scans all children linearly on every step; the heap picks
+    /// the same child with O(log n) comparisons.
+    heap: Vec<usize>,
     direction: Direction,
     /// Scratch copy of the current key, used while re-seeking children.
     key_scratch: Vec<u8>,
@@ -50,87 +54,107 @@ impl MergingIterator {
     pub fn new(cmp: Arc<dyn Comparator>, children: Vec<Box<dyn InternalIterator>>) -> Self {
         MergingIterator {
             cmp,
+            heap: Vec::with_capacity(children.len()),
             children,
-            current: None,
             direction: Direction::Forward,
             key_scratch: Vec::new(),
         }
     }
 
-    fn find_smallest(&mut self) {
-        let mut smallest: Option<usize> = None;
-        for i in 0..self.children.len() {
-            let child = &self.children[i];
-            if !child.valid() {
-                continue;
-            }
-            smallest = match smallest {
-                Some(s)
-                    if self.cmp.compare(child.key(), self.children[s].key()) != Ordering::Less =>
-                {
-                    Some(s)
-                }
-                _ => Some(i),
-            };
+    /// Whether child `a` must come out of the heap before child `b`.
+    #[inline]
+    fn before(&self, a: usize, b: usize) -> bool {
+        let order = self
+            .cmp
+            .compare(self.children[a].key(), self.children[b].key())
+            .then(a.cmp(&b));
+        match self.direction {
+            Direction::Forward => order == Ordering::Less,
+            Direction::Reverse => order == Ordering::Greater,
         }
-        self.current = smallest;
     }
 
-    fn find_largest(&mut self) {
-        let mut largest: Option<usize> = None;
-        for i in (0..self.children.len()).rev() {
-            let child = &self.children[i];
-            if !child.valid() {
-                continue;
+    fn sift_down(&mut self, mut pos: usize) {
+        let n = self.heap.len();
+        loop {
+            let left = 2 * pos + 1;
+            if left >= n {
+                return;
             }
-            largest = match largest {
-                Some(l)
-                    if self.cmp.compare(child.key(), self.children[l].key())
-                        != Ordering::Greater =>
-                {
-                    Some(l)
-                }
-                _ => Some(i),
-            };
+            let right = left + 1;
+            let mut best = left;
+            if right < n && self.before(self.heap[right], self.heap[left]) {
+                best = right;
+            }
+            if self.before(self.heap[best], self.heap[pos]) {
+                self.heap.swap(best, pos);
+                pos = best;
+            } else {
+                return;
+            }
         }
-        self.current = largest;
+    }
+
+    /// Rebuilds the heap from every valid child, for `direction`.
+    fn rebuild_heap(&mut self, direction: Direction) {
+        self.direction = direction;
+        self.heap.clear();
+        for i in 0..self.children.len() {
+            if self.children[i].valid() {
+                self.heap.push(i);
+            }
+        }
+        for pos in (0..self.heap.len() / 2).rev() {
+            self.sift_down(pos);
+        }
+    }
+
+    /// After the root child moved: restore the heap.
+    fn fix_root(&mut self) {
+        let root = self.heap[0];
+        if !self.children[root].valid() {
+            let last = self.heap.pop().expect("non-empty heap");
+            if self.heap.is_empty() {
+                return;
+            }
+            self.heap[0] = last;
+        }
+        self.sift_down(0);
     }
 
     fn current_index(&self) -> usize {
-        match self.current {
-            Some(c) if self.children[c].valid() => c,
-            _ => panic!("operation on an invalid iterator"),
+        match self.heap.first() {
+            Some(&c) => c,
+            None => panic!("operation on an invalid iterator"),
         }
     }
 }
 
 impl InternalIterator for MergingIterator {
+    #[inline]
     fn valid(&self) -> bool {
-        self.current.is_some_and(|c| self.children[c].valid())
+        !self.heap.is_empty()
     }
 
     fn seek_to_first(&mut self) {
         for child in &mut self.children {
             child.seek_to_first();
         }
-        self.find_smallest();
-        self.direction = Direction::Forward;
+        self.rebuild_heap(Direction::Forward);
     }
 
     fn seek_to_last(&mut self) {
         for child in &mut self.children {
             child.seek_to_last();
         }
-        self.find_largest();
-        self.direction = Direction::Reverse;
+        self.rebuild_heap(Direction::Reverse);
     }
 
     fn seek(&mut self, target: &[u8]) {
         for child in &mut self.children {
             child.seek(target);
         }
-        self.find_smallest();
-        self.direction = Direction::Forward;
+        self.rebuild_heap(Direction::Forward);
     }
 
     fn next(&mut self) {
@@ -154,10 +178,12 @@ impl InternalIterator for MergingIterator {
                     child.next();
                 }
             }
-            self.direction = Direction::Forward;
+            self.children[current].next();
+            self.rebuild_heap(Direction::Forward);
+            return;
         }
         self.children[current].next();
-        self.find_smallest();
+        self.fix_root();
     }
 
     fn prev(&mut self) {
@@ -182,16 +208,20 @@ impl InternalIterator for MergingIterator {
                     child.seek_to_last();
                 }
             }
-            self.direction = Direction::Reverse;
+            self.children[current].prev();
+            self.rebuild_heap(Direction::Reverse);
+            return;
         }
         self.children[current].prev();
-        self.find_largest();
+        self.fix_root();
     }
 
+    #[inline]
     fn key(&self) -> &[u8] {
         self.children[self.current_index()].key()
     }
 
+    #[inline]
     fn value(&self) -> &[u8] {
         self.children[self.current_index()].value()
     }
@@ -294,6 +324,35 @@ mod tests {
             }
             prop_assert!(it.status().is_ok());
         }
+    }
+
+    #[test]
+    fn equal_keys_come_out_in_child_order() {
+        // As LevelDB's linear scan: the earliest child wins ties forward,
+        // the latest backward.
+        let children: Vec<Box<dyn InternalIterator>> = (0..5)
+            .map(|i| block_iter(&[b"a".to_vec(), b"b".to_vec()], i))
+            .collect();
+        let mut it = MergingIterator::new(bytewise(), children);
+        let mut got = Vec::new();
+        it.seek_to_first();
+        while it.valid() {
+            got.push((it.key()[0], it.value()[0]));
+            it.next();
+        }
+        let want: Vec<(u8, u8)> = [b'a', b'b']
+            .iter()
+            .flat_map(|&k| (0..5).map(move |i| (k, i)))
+            .collect();
+        assert_eq!(got, want);
+        let mut back = Vec::new();
+        it.seek_to_last();
+        while it.valid() {
+            back.push((it.key()[0], it.value()[0]));
+            it.prev();
+        }
+        back.reverse();
+        assert_eq!(back, want);
     }
 
     #[test]

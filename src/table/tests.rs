@@ -623,3 +623,86 @@ proptest! {
         exercise(&plain_options(4096, 16, true, true), &bytes, false);
     }
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync::<Table>();
+    assert_send_sync::<Block>();
+    assert_send_sync::<BlockCache>();
+    assert_send_sync::<InternalFilterPolicy>();
+    assert_send::<reader::TableIter>();
+    assert_send::<MergingIterator>();
+}
+
+#[test]
+fn concurrent_readers_share_a_small_cache() {
+    // A cache far smaller than the table: blocks are evicted while other
+    // threads still iterate over them.
+    let cache = Arc::new(BlockCache::new(24 << 10));
+    let mut options = plain_options(512, 8, true, true);
+    options.block_cache = Some(Arc::clone(&cache));
+    let entries = sample_entries();
+    let table = open(&options, &build_table(&options, &entries)).unwrap();
+    let model: Arc<Vec<(Vec<u8>, Vec<u8>)>> = Arc::new(entries.into_iter().collect());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let table = Arc::clone(&table);
+            let model = Arc::clone(&model);
+            std::thread::spawn(move || {
+                let ro = ReadOptions::new();
+                for round in 0..3 {
+                    let mut it = table.iter(&ro);
+                    if (t + round) % 2 == 0 {
+                        assert_eq!(&forward(&mut *it), &*model);
+                    } else {
+                        assert_eq!(&backward(&mut *it), &*model);
+                    }
+                    for (k, v) in model.iter().skip(t).step_by(3) {
+                        assert_eq!(get(&table, &ro, k).unwrap(), Some((k.clone(), v.clone())));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(cache.total_charge() > 0);
+    assert!(cache.total_charge() <= (24 << 10) + 16);
+}
+
+#[test]
+fn two_level_over_tables_concatenates_them() {
+    // The database's level iterator: an index over files whose values name
+    // tables, each opened into a boxed table iterator.
+    let options = plain_options(256, 4, true, true);
+    let all: Vec<(Vec<u8>, Vec<u8>)> = sample_entries().into_iter().collect();
+    let mut files: Vec<(Vec<u8>, Arc<Table>)> = Vec::new();
+    for chunk in all.chunks(70) {
+        let part: BTreeMap<_, _> = chunk.iter().cloned().collect();
+        let table = open(&options, &build_table(&options, &part)).unwrap();
+        files.push((chunk.last().unwrap().0.clone(), table));
+    }
+    // Index: largest key of each file -> file number.
+    let mut index = block_builder::BlockBuilder::new(1);
+    for (i, (largest, _)) in files.iter().enumerate() {
+        index.add(largest, &(i as u32).to_le_bytes());
+    }
+    let index = Arc::new(Block::new(index.finish().to_vec()));
+    let tables: Vec<Arc<Table>> = files.into_iter().map(|(_, t)| t).collect();
+    let opener = move |v: &[u8]| -> Box<dyn InternalIterator> {
+        let i = u32::from_le_bytes(v.try_into().unwrap()) as usize;
+        tables[i].iter(&ReadOptions::new())
+    };
+    let mut it: Box<dyn InternalIterator> =
+        Box::new(TwoLevelIterator::new(index.iter(bytewise()), opener));
+    assert_eq!(forward(&mut *it), all);
+    assert_eq!(backward(&mut *it), all);
+    it.seek(b"key00700");
+    assert_eq!(it.key(), b"key00700");
+    it.prev();
+    assert_eq!(it.key(), b"key00693");
+    assert!(it.status().is_ok());
+}

@@ -251,9 +251,10 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     fn shard(&self, key: &K) -> &Mutex<Shard<K, V>> {
         let mut h = FastHasher::default();
         key.hash(&mut h);
-        // The top bits choose the shard, as LevelDB's `Shard(hash)`; the
-        // map uses the whole hash again, which is fine: it is cheap.
-        &self.shards[(h.finish() >> 60) as usize % NUM_SHARDS]
+        // Middle bits choose the shard: the shard's hash map uses the low
+        // bits (bucket) and the top 7 (tag), which must keep varying
+        // within a shard for its probes to stay short.
+        &self.shards[(h.finish() >> 32) as usize % NUM_SHARDS]
     }
 
     /// Inserts `value` under `key` with `charge`, replacing any old entry,
