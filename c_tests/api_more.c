@@ -3,7 +3,8 @@
  * iteration both ways over many keys, iterator and snapshot isolation,
  * write batch append, a custom (reverse) comparator and comparator
  * mismatch, filter policy callbacks, properties, approximate sizes, compact
- * ranges, destroy and repair edge cases, caches, env and versions. */
+ * ranges, destroy edge cases, caches, env and versions. (Repair: see
+ * api_repair.c.) */
 #include "common.h"
 
 #include <unistd.h>
@@ -583,34 +584,6 @@ int main(int argc, char** argv) {
     leveldb_options_destroy(options);
     leveldb_filterpolicy_destroy(policy);
     leveldb_filterpolicy_destroy(bloom);
-    free(name);
-  }
-
-  StartPhase("repair");
-  {
-    char* name = Path("repair_db");
-    leveldb_options_t* options = NewOptions(1);
-    leveldb_t* db = OpenOk(options, name);
-    Put(db, w, "r1", "one");
-    leveldb_compact_range(db, NULL, 0, NULL, 0);
-    Put(db, w, "r2", "two");
-    leveldb_close(db);
-    /* Losing CURRENT makes the database unopenable until repaired. */
-    char* current = Path("repair_db/CURRENT");
-    CHECK(unlink(current) == 0);
-    leveldb_options_set_create_if_missing(options, 0);
-    CHECK(leveldb_open(options, name, &err) == NULL);
-    ExpectError("without CURRENT", &err);
-    leveldb_repair_db(options, name, &err);
-    CHECK_NO_ERROR(err);
-    db = OpenOk(options, name);
-    CheckGet(db, r, "r1", "one");
-    CheckGet(db, r, "r2", "two");
-    leveldb_close(db);
-    leveldb_destroy_db(options, name, &err);
-    CHECK_NO_ERROR(err);
-    leveldb_options_destroy(options);
-    free(current);
     free(name);
   }
 
