@@ -23,6 +23,10 @@ pub mod write_batch;
 
 pub mod ffi;
 
+pub use db::{destroy_db, repair_db, DbIterator, DB};
+pub use iterator::InternalIterator as Iterator;
 pub use options::{CompressionType, Options, ReadOptions, WriteOptions};
 pub use snapshot::Snapshot;
 pub use status::{Code, Error, Result};
+pub use util::comparator::{BytewiseComparator, Comparator};
+pub use write_batch::{WriteBatch, WriteBatchHandler};

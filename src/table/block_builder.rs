@@ -21,10 +21,11 @@ pub struct BlockBuilder {
 }
 
 impl BlockBuilder {
+    /// A builder starting a restart point every `restart_interval` entries
+    /// (0 acts as 1, as in a release build of LevelDB: every entry restarts).
     pub fn new(restart_interval: usize) -> BlockBuilder {
-        assert!(restart_interval >= 1, "block_restart_interval must be >= 1");
         BlockBuilder {
-            restart_interval,
+            restart_interval: restart_interval.max(1),
             buffer: Vec::new(),
             restarts: vec![0],
             counter: 0,
@@ -109,6 +110,17 @@ mod tests {
         let mut b = BlockBuilder::new(16);
         assert_eq!(b.current_size_estimate(), 8);
         assert_eq!(b.finish(), &[0, 0, 0, 0, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn zero_restart_interval_restarts_every_entry() {
+        let mut zero = BlockBuilder::new(0);
+        let mut one = BlockBuilder::new(1);
+        for k in [&b"abc"[..], b"abd", b"abe"] {
+            zero.add(k, b"v");
+            one.add(k, b"v");
+        }
+        assert_eq!(zero.finish(), one.finish());
     }
 
     #[test]

@@ -1,0 +1,499 @@
+//! Background work of the database: choosing between a memtable flush, a
+//! manual compaction step and an automatic compaction, and running a
+//! compaction (LevelDB's BackgroundCompaction / DoCompactionWork).
+//!
+//! Invariants: a compaction's outputs are registered in `pending_outputs`
+//! from the moment their numbers are handed out until the version naming
+//! them is installed (or the compaction fails), so obsolete-file removal
+//! never deletes them. An entry is dropped only when no snapshot can see it:
+//! it is shadowed by a newer entry at or below the oldest snapshot, or it is
+//! a deletion at or below the oldest snapshot and no deeper level holds the
+//! key. The mutex is released while tables are read and written; an
+//! immutable memtable that appears meanwhile is flushed first, so writers
+//! are not stalled behind a long compaction.
+
+use std::cmp::Ordering;
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::sync::Arc;
+
+use parking_lot::MutexGuard;
+
+use crate::filename::table_file_name;
+use crate::iterator::InternalIterator;
+use crate::key::{
+    debug_internal_key, internal_key, parse_internal_key, ValueType, MAX_SEQUENCE,
+    VALUE_TYPE_FOR_SEEK,
+};
+use crate::options::ReadOptions;
+use crate::status::{Error, Result};
+use crate::table::TableBuilder;
+use crate::util::comparator::Comparator;
+use crate::version::compaction::Compaction;
+use crate::version::version::LevelIterator;
+use crate::version::NUM_LEVELS;
+
+use super::{CompactionStats, DbInner, ManualCompaction, State};
+
+struct Output {
+    number: u64,
+    file_size: u64,
+    smallest: Vec<u8>,
+    largest: Vec<u8>,
+}
+
+struct CompactionState {
+    compaction: Compaction,
+    smallest_snapshot: u64,
+    outputs: Vec<Output>,
+    builder: Option<TableBuilder>,
+    total_bytes: u64,
+}
+
+impl DbInner {
+    /// One step of background work.
+    pub(crate) fn background_compaction(self: &Arc<Self>, guard: &mut MutexGuard<'_, State>) {
+        if guard.imm.is_some() {
+            self.compact_memtable(guard);
+            return;
+        }
+
+        let manual = guard
+            .manual
+            .as_ref()
+            .filter(|m| !m.done)
+            .map(|m| (m.id, m.level, m.begin.clone(), m.end.clone()));
+        let mut manual_end: Option<Vec<u8>> = None;
+        let compaction = match &manual {
+            Some((id, level, begin, end)) => {
+                let c = guard
+                    .versions
+                    .compact_range(*level, begin.as_deref(), end.as_deref());
+                let done = c.is_none();
+                if let Some(c) = &c {
+                    manual_end = c.inputs[0].last().map(|f| f.largest.clone());
+                }
+                if let Some(m) = guard.manual.as_mut().filter(|m| m.id == *id) {
+                    m.done = done;
+                }
+                let show = |k: &Option<Vec<u8>>, none: &str| match k {
+                    Some(k) => debug_internal_key(k),
+                    None => none.to_string(),
+                };
+                self.log(&format!(
+                    "Manual compaction at level-{} from {} .. {}; will stop at {}\n",
+                    level,
+                    show(begin, "(begin)"),
+                    show(end, "(end)"),
+                    if done {
+                        "(end)".to_string()
+                    } else {
+                        show(&manual_end, "(end)")
+                    }
+                ));
+                c
+            }
+            None => guard.versions.pick_compaction(),
+        };
+
+        let mut result = Ok(());
+        if let Some(mut c) = compaction {
+            if manual.is_none() && c.is_trivial_move() {
+                // Move the file down a level without rewriting it.
+                let f = Arc::clone(&c.inputs[0][0]);
+                c.edit.remove_file(c.level, f.number);
+                c.edit
+                    .add_file(c.level + 1, f.number, f.file_size, &f.smallest, &f.largest);
+                let mut edit = std::mem::take(&mut c.edit);
+                result = self.log_and_apply(guard, &mut edit);
+                if let Err(e) = &result {
+                    self.record_background_error(guard, e.clone());
+                }
+                let summary = guard.versions.current().level_summary();
+                self.log(&format!(
+                    "Moved #{} to level-{} {} bytes {}: {}\n",
+                    f.number,
+                    c.level + 1,
+                    f.file_size,
+                    match &result {
+                        Ok(()) => "OK".to_string(),
+                        Err(e) => e.to_string(),
+                    },
+                    summary
+                ));
+            } else {
+                let smallest_snapshot = self
+                    .snapshots
+                    .oldest()
+                    .unwrap_or_else(|| guard.versions.last_sequence());
+                let mut state = CompactionState {
+                    compaction: c,
+                    smallest_snapshot,
+                    outputs: Vec::new(),
+                    builder: None,
+                    total_bytes: 0,
+                };
+                result = self.do_compaction_work(guard, &mut state);
+                if let Err(e) = &result {
+                    self.record_background_error(guard, e.clone());
+                }
+                // Outputs are now either in the version or garbage.
+                for out in &state.outputs {
+                    guard.pending_outputs.remove(&out.number);
+                }
+                if let Some(mut b) = state.builder.take() {
+                    b.abandon();
+                }
+                self.remove_obsolete_files(guard);
+            }
+        }
+
+        if let Err(e) = &result {
+            if !self.shutting_down.load(AtomicOrdering::Acquire) {
+                self.log(&format!("Compaction error: {e}"));
+            }
+        }
+        if let Some((id, ..)) = manual {
+            if let Some(m) = guard.manual.as_mut().filter(|m| m.id == id) {
+                if result.is_err() {
+                    m.done = true;
+                }
+                if !m.done {
+                    // Only part of the range was compacted: go on from
+                    // where this step stopped.
+                    m.begin = manual_end;
+                }
+            }
+        }
+    }
+
+    fn make_input_iterator(&self, c: &Compaction) -> Box<dyn InternalIterator> {
+        let options = ReadOptions {
+            verify_checksums: self.options.paranoid_checks,
+            fill_cache: false,
+            snapshot: None,
+        };
+        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
+        for which in 0..2 {
+            if c.inputs[which].is_empty() {
+                continue;
+            }
+            if c.level + which == 0 {
+                for f in &c.inputs[which] {
+                    children.push(self.table_cache.iter(&options, f.number, f.file_size));
+                }
+            } else {
+                children.push(Box::new(LevelIterator::new(
+                    self.icmp.clone(),
+                    Arc::clone(&self.table_cache),
+                    c.inputs[which].clone(),
+                    options.clone(),
+                )));
+            }
+        }
+        Box::new(crate::table::merger::MergingIterator::new(
+            Arc::new(self.icmp.clone()) as Arc<dyn Comparator>,
+            children,
+        ))
+    }
+
+    fn open_compaction_output(&self, state: &mut CompactionState) -> Result<()> {
+        let number = {
+            let mut guard = self.state.lock();
+            let n = guard.versions.new_file_number();
+            guard.pending_outputs.insert(n);
+            n
+        };
+        state.outputs.push(Output {
+            number,
+            file_size: 0,
+            smallest: Vec::new(),
+            largest: Vec::new(),
+        });
+        let file = self
+            .env
+            .new_writable_file(&table_file_name(&self.dbname, number))?;
+        state.builder = Some(TableBuilder::new(&self.table_options, file));
+        Ok(())
+    }
+
+    fn finish_compaction_output(
+        &self,
+        state: &mut CompactionState,
+        input_status: Result<()>,
+    ) -> Result<()> {
+        let mut builder = state.builder.take().expect("an open output");
+        let output = state.outputs.last_mut().expect("an output");
+        let entries = builder.num_entries();
+        let mut result = input_status;
+        if result.is_ok() {
+            result = builder.finish();
+        } else {
+            builder.abandon();
+        }
+        let file_size = builder.file_size();
+        output.file_size = file_size;
+        state.total_bytes += file_size;
+        if result.is_ok() {
+            result = builder.file_mut().sync();
+        }
+        if result.is_ok() {
+            result = builder.file_mut().close();
+        }
+        drop(builder);
+        if result.is_ok() && entries > 0 {
+            // Make sure the table is usable before it is installed.
+            let check = self
+                .table_cache
+                .iter(&ReadOptions::new(), output.number, file_size);
+            result = check.status();
+            if result.is_ok() {
+                self.log(&format!(
+                    "Generated table #{}@{}: {} keys, {} bytes",
+                    output.number, state.compaction.level, entries, file_size
+                ));
+            }
+        }
+        result
+    }
+
+    fn do_compaction_work(
+        self: &Arc<Self>,
+        guard: &mut MutexGuard<'_, State>,
+        state: &mut CompactionState,
+    ) -> Result<()> {
+        let start_micros = self.env.now_micros();
+        let c = &state.compaction;
+        self.log(&format!(
+            "Compacting {}@{} + {}@{} files",
+            c.num_input_files(0),
+            c.level,
+            c.num_input_files(1),
+            c.level + 1
+        ));
+        let mut input = self.make_input_iterator(c);
+        let mut imm_micros = 0;
+
+        let result = MutexGuard::unlocked(guard, || -> Result<()> {
+            let ucmp = Arc::clone(self.icmp.user_comparator());
+            input.seek_to_first();
+            let mut current_user_key: Vec<u8> = Vec::new();
+            let mut has_current_user_key = false;
+            let mut last_sequence_for_key = MAX_SEQUENCE;
+            let mut result: Result<()> = Ok(());
+            while input.valid() && !self.shutting_down.load(AtomicOrdering::Acquire) {
+                // Flushing a full memtable takes priority: writers may be
+                // waiting for it.
+                if self.has_imm.load(AtomicOrdering::Relaxed) {
+                    let imm_start = self.env.now_micros();
+                    let mut g = self.state.lock();
+                    if g.imm.is_some() {
+                        self.compact_memtable(&mut g);
+                        self.bg_cv.notify_all();
+                    }
+                    drop(g);
+                    imm_micros += self.env.now_micros().saturating_sub(imm_start);
+                }
+
+                let key = input.key();
+                if state.compaction.should_stop_before(key) && state.builder.is_some() {
+                    result = self.finish_compaction_output(state, Ok(()));
+                    if result.is_err() {
+                        break;
+                    }
+                }
+
+                let mut drop_entry = false;
+                match parse_internal_key(key) {
+                    None => {
+                        // Keep corrupt keys; do not let them hide anything.
+                        current_user_key.clear();
+                        has_current_user_key = false;
+                        last_sequence_for_key = MAX_SEQUENCE;
+                    }
+                    Some(ikey) => {
+                        if !has_current_user_key
+                            || ucmp.compare(ikey.user_key, &current_user_key) != Ordering::Equal
+                        {
+                            current_user_key.clear();
+                            current_user_key.extend_from_slice(ikey.user_key);
+                            has_current_user_key = true;
+                            last_sequence_for_key = MAX_SEQUENCE;
+                        }
+                        if last_sequence_for_key <= state.smallest_snapshot {
+                            // Shadowed by a newer entry every snapshot sees.
+                            drop_entry = true;
+                        } else if ikey.value_type == ValueType::Deletion
+                            && ikey.sequence <= state.smallest_snapshot
+                            && state.compaction.is_base_level_for_key(ikey.user_key)
+                        {
+                            // Nothing older remains below for the deletion
+                            // to hide, and newer entries of this key have
+                            // their own fate: the deletion can go.
+                            drop_entry = true;
+                        }
+                        last_sequence_for_key = ikey.sequence;
+                    }
+                }
+
+                if !drop_entry {
+                    if state.builder.is_none() {
+                        result = self.open_compaction_output(state);
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    let builder = state.builder.as_mut().expect("open output");
+                    let output = state.outputs.last_mut().expect("output");
+                    if builder.num_entries() == 0 {
+                        output.smallest.clear();
+                        output.smallest.extend_from_slice(key);
+                    }
+                    output.largest.clear();
+                    output.largest.extend_from_slice(key);
+                    builder.add(key, input.value());
+                    if builder.file_size() >= state.compaction.max_output_file_size {
+                        result = self.finish_compaction_output(state, Ok(()));
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                }
+                input.next();
+            }
+            if result.is_ok() && self.shutting_down.load(AtomicOrdering::Acquire) {
+                result = Err(Error::io_error("Deleting DB during compaction"));
+            }
+            if result.is_ok() && state.builder.is_some() {
+                result = self.finish_compaction_output(state, input.status());
+            }
+            if result.is_ok() {
+                result = input.status();
+            }
+            result
+        });
+        drop(input);
+
+        let c = &state.compaction;
+        let mut stats = CompactionStats {
+            micros: self
+                .env
+                .now_micros()
+                .saturating_sub(start_micros)
+                .saturating_sub(imm_micros),
+            bytes_read: 0,
+            bytes_written: 0,
+        };
+        for which in 0..2 {
+            stats.bytes_read += crate::version::total_file_size(&c.inputs[which]);
+        }
+        stats.bytes_written = state.outputs.iter().map(|o| o.file_size).sum();
+        guard.stats[c.level + 1].add(&stats);
+
+        result?;
+        self.install_compaction_results(guard, state)?;
+        let summary = guard.versions.current().level_summary();
+        self.log(&format!("compacted to: {summary}"));
+        Ok(())
+    }
+
+    fn install_compaction_results(
+        &self,
+        guard: &mut MutexGuard<'_, State>,
+        state: &mut CompactionState,
+    ) -> Result<()> {
+        let c = &mut state.compaction;
+        self.log(&format!(
+            "Compacted {}@{} + {}@{} files => {} bytes",
+            c.num_input_files(0),
+            c.level,
+            c.num_input_files(1),
+            c.level + 1,
+            state.total_bytes
+        ));
+        c.add_input_deletions();
+        let level = c.level;
+        for out in &state.outputs {
+            if out.file_size == 0 {
+                continue;
+            }
+            c.edit.add_file(
+                level + 1,
+                out.number,
+                out.file_size,
+                &out.smallest,
+                &out.largest,
+            );
+        }
+        let mut edit = std::mem::take(&mut c.edit);
+        self.log_and_apply(guard, &mut edit)
+    }
+
+    /// `compact_range`: flush the memtable, then compact every level that
+    /// holds part of the range into the next.
+    pub(crate) fn compact_range(
+        self: &Arc<Self>,
+        begin: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> Result<()> {
+        let mut max_level_with_files = 1;
+        {
+            let guard = self.state.lock();
+            let base = guard.versions.current();
+            for level in 1..NUM_LEVELS {
+                if base.overlap_in_level(level, begin, end) {
+                    max_level_with_files = level;
+                }
+            }
+        }
+        self.flush_memtable()?;
+        for level in 0..max_level_with_files {
+            self.manual_compaction(level, begin, end)?;
+        }
+        Ok(())
+    }
+
+    /// Compacts `level` over the user-key range, step by step on the
+    /// background thread, and waits until done.
+    fn manual_compaction(
+        self: &Arc<Self>,
+        level: usize,
+        begin: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> Result<()> {
+        let mut guard = self.state.lock();
+        let id = guard.next_manual_id;
+        guard.next_manual_id += 1;
+        let mut installed = false;
+        loop {
+            if self.shutting_down.load(AtomicOrdering::Acquire) || guard.bg_error.is_some() {
+                if guard.manual.as_ref().is_some_and(|m| m.id == id) {
+                    guard.manual = None;
+                }
+                return match &guard.bg_error {
+                    Some(e) => Err(e.clone()),
+                    None => Ok(()),
+                };
+            }
+            match &guard.manual {
+                None if !installed => {
+                    guard.manual = Some(ManualCompaction {
+                        id,
+                        level,
+                        begin: begin.map(|b| internal_key(b, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK)),
+                        end: end.map(|e| internal_key(e, 0, ValueType::Deletion)),
+                        done: false,
+                    });
+                    installed = true;
+                    self.maybe_schedule_compaction(&mut guard);
+                }
+                Some(m) if m.id == id && m.done => {
+                    guard.manual = None;
+                    return Ok(());
+                }
+                None => return Ok(()),
+                _ => {}
+            }
+            self.bg_cv.wait(&mut guard);
+        }
+    }
+}

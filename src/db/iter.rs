@@ -1,0 +1,349 @@
+//! The database iterator (LevelDB's DBIter): turns the merged stream of
+//! internal keys from memtables and tables into the user-visible sequence
+//! of live keys as of one sequence number.
+//!
+//! Invariants: entries newer than the iterator's sequence are invisible; of
+//! the visible entries for a user key only the newest counts, and a deletion
+//! hides the key. Moving forward, the inner iterator sits on the entry
+//! yielded; moving backward, it sits just before all entries of the yielded
+//! key, whose key and value are copied into `saved_key`/`saved_value`. The
+//! iterator owns (through `Arc`s) every memtable, table and version it reads,
+//! so it stays valid while flushes and compactions replace files, and even
+//! after the database is closed. Not thread-safe (one user at a time) but
+//! `Send`.
+
+use std::cmp::Ordering;
+use std::sync::{Arc, Weak};
+
+use crate::iterator::InternalIterator;
+use crate::key::{
+    append_internal_key, extract_user_key, parse_internal_key, SequenceNumber, ValueType,
+    VALUE_TYPE_FOR_SEEK,
+};
+use crate::status::{Error, Result};
+use crate::util::comparator::Comparator;
+use crate::version::version::Version;
+use crate::version::READ_BYTES_PERIOD;
+
+use super::DbInner;
+
+/// LevelDB's Park–Miller generator (util/random.h), for read sampling.
+struct Random(u32);
+
+impl Random {
+    fn new(seed: u32) -> Random {
+        let mut s = seed & 0x7fff_ffff;
+        if s == 0 || s == 2_147_483_647 {
+            s = 1;
+        }
+        Random(s)
+    }
+    fn next(&mut self) -> u32 {
+        let product = u64::from(self.0) * 16807;
+        let mut s = ((product >> 31) + (product & 0x7fff_ffff)) as u32;
+        if s > 0x7fff_ffff {
+            s -= 0x7fff_ffff;
+        }
+        self.0 = s;
+        s
+    }
+    fn uniform(&mut self, n: u64) -> u64 {
+        u64::from(self.next()) % n
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Reverse,
+}
+
+/// An iterator over the user keys and values of a database.
+pub struct DbIterator {
+    ucmp: Arc<dyn Comparator>,
+    iter: Box<dyn InternalIterator>,
+    sequence: SequenceNumber,
+    status: Result<()>,
+    saved_key: Vec<u8>,
+    saved_value: Vec<u8>,
+    direction: Direction,
+    valid: bool,
+    /// Keeps the tables being read from deletion; also charged with read
+    /// samples.
+    version: Arc<Version>,
+    /// The database, to schedule a compaction a read sample asks for.
+    db: Weak<DbInner>,
+    rnd: Random,
+    bytes_until_read_sampling: u64,
+}
+
+impl DbIterator {
+    pub(crate) fn new(
+        ucmp: Arc<dyn Comparator>,
+        iter: Box<dyn InternalIterator>,
+        sequence: SequenceNumber,
+        version: Arc<Version>,
+        db: Weak<DbInner>,
+        seed: u32,
+    ) -> DbIterator {
+        let mut rnd = Random::new(seed);
+        let bytes_until_read_sampling = rnd.uniform(2 * READ_BYTES_PERIOD);
+        DbIterator {
+            ucmp,
+            iter,
+            sequence,
+            status: Ok(()),
+            saved_key: Vec::new(),
+            saved_value: Vec::new(),
+            direction: Direction::Forward,
+            valid: false,
+            version,
+            db,
+            rnd,
+            bytes_until_read_sampling,
+        }
+    }
+
+    /// Parses the inner iterator's key; records corruption if it does not
+    /// parse. Returns (sequence, type) — the user key is re-derived by the
+    /// callers to keep the borrow short.
+    fn parse_current(&mut self) -> Option<(SequenceNumber, ValueType)> {
+        // Sample about one read per READ_BYTES_PERIOD bytes: files that
+        // reads keep passing through several levels for get compacted.
+        let bytes_read = (self.iter.key().len() + self.iter.value().len()) as u64;
+        while self.bytes_until_read_sampling < bytes_read {
+            self.bytes_until_read_sampling += self.rnd.uniform(2 * READ_BYTES_PERIOD);
+            if self.version.record_read_sample(self.iter.key()) {
+                if let Some(db) = self.db.upgrade() {
+                    let mut guard = db.state.lock();
+                    db.maybe_schedule_compaction(&mut guard);
+                }
+            }
+        }
+        self.bytes_until_read_sampling -= bytes_read;
+        match parse_internal_key(self.iter.key()) {
+            Some(p) => Some((p.sequence, p.value_type)),
+            None => {
+                self.status = Err(Error::corruption("corrupted internal key in DBIter"));
+                None
+            }
+        }
+    }
+
+    fn clear_saved_value(&mut self) {
+        if self.saved_value.capacity() > 1_048_576 {
+            self.saved_value = Vec::new();
+        } else {
+            self.saved_value.clear();
+        }
+    }
+
+    /// Advances to the next visible entry, starting at the current one.
+    /// With `skipping`, entries for user keys `<= saved_key` are hidden.
+    fn find_next_user_entry(&mut self, mut skipping: bool) {
+        debug_assert!(self.iter.valid());
+        debug_assert!(self.direction == Direction::Forward);
+        loop {
+            if let Some((sequence, value_type)) = self.parse_current() {
+                if sequence <= self.sequence {
+                    let user_key = extract_user_key(self.iter.key());
+                    match value_type {
+                        ValueType::Deletion => {
+                            // Hide every older entry of this key.
+                            self.saved_key.clear();
+                            self.saved_key.extend_from_slice(user_key);
+                            skipping = true;
+                        }
+                        ValueType::Value => {
+                            if skipping
+                                && self.ucmp.compare(user_key, &self.saved_key) != Ordering::Greater
+                            {
+                                // Hidden by a newer entry or deletion.
+                            } else {
+                                self.valid = true;
+                                self.saved_key.clear();
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            self.iter.next();
+            if !self.iter.valid() {
+                break;
+            }
+        }
+        self.saved_key.clear();
+        self.valid = false;
+    }
+
+    /// Moves back to the newest visible entry of the previous live user
+    /// key, leaving the inner iterator just before that key's entries.
+    fn find_prev_user_entry(&mut self) {
+        debug_assert!(self.direction == Direction::Reverse);
+        let mut value_type = ValueType::Deletion;
+        if self.iter.valid() {
+            loop {
+                if let Some((sequence, this_type)) = self.parse_current() {
+                    if sequence <= self.sequence {
+                        let user_key = extract_user_key(self.iter.key());
+                        if value_type != ValueType::Deletion
+                            && self.ucmp.compare(user_key, &self.saved_key) == Ordering::Less
+                        {
+                            // A live value of a later key is already saved.
+                            break;
+                        }
+                        value_type = this_type;
+                        if value_type == ValueType::Deletion {
+                            self.saved_key.clear();
+                            self.clear_saved_value();
+                        } else {
+                            self.saved_key.clear();
+                            self.saved_key.extend_from_slice(user_key);
+                            let raw_value = self.iter.value();
+                            if self.saved_value.capacity() > raw_value.len() + 1_048_576 {
+                                self.saved_value = Vec::new();
+                            }
+                            self.saved_value.clear();
+                            self.saved_value.extend_from_slice(raw_value);
+                        }
+                    }
+                }
+                self.iter.prev();
+                if !self.iter.valid() {
+                    break;
+                }
+            }
+        }
+        if value_type == ValueType::Deletion {
+            self.valid = false;
+            self.saved_key.clear();
+            self.clear_saved_value();
+            self.direction = Direction::Forward;
+        } else {
+            self.valid = true;
+        }
+    }
+}
+
+impl InternalIterator for DbIterator {
+    fn valid(&self) -> bool {
+        self.valid
+    }
+
+    fn seek_to_first(&mut self) {
+        self.direction = Direction::Forward;
+        self.clear_saved_value();
+        self.iter.seek_to_first();
+        if self.iter.valid() {
+            self.find_next_user_entry(false);
+        } else {
+            self.valid = false;
+        }
+    }
+
+    fn seek_to_last(&mut self) {
+        self.direction = Direction::Reverse;
+        self.clear_saved_value();
+        self.iter.seek_to_last();
+        self.find_prev_user_entry();
+    }
+
+    fn seek(&mut self, target: &[u8]) {
+        self.direction = Direction::Forward;
+        self.clear_saved_value();
+        self.saved_key.clear();
+        append_internal_key(
+            &mut self.saved_key,
+            target,
+            self.sequence,
+            VALUE_TYPE_FOR_SEEK,
+        );
+        self.iter.seek(&self.saved_key);
+        if self.iter.valid() {
+            self.find_next_user_entry(false);
+        } else {
+            self.valid = false;
+        }
+    }
+
+    fn next(&mut self) {
+        assert!(self.valid, "next() on an invalid iterator");
+        if self.direction == Direction::Reverse {
+            self.direction = Direction::Forward;
+            // The inner iterator is just before the entries of key(): step
+            // into them; saved_key already holds the key to skip.
+            if !self.iter.valid() {
+                self.iter.seek_to_first();
+            } else {
+                self.iter.next();
+            }
+            if !self.iter.valid() {
+                self.valid = false;
+                self.saved_key.clear();
+                return;
+            }
+        } else {
+            self.saved_key.clear();
+            self.saved_key
+                .extend_from_slice(extract_user_key(self.iter.key()));
+            self.iter.next();
+            if !self.iter.valid() {
+                self.valid = false;
+                self.saved_key.clear();
+                return;
+            }
+        }
+        self.find_next_user_entry(true);
+    }
+
+    fn prev(&mut self) {
+        assert!(self.valid, "prev() on an invalid iterator");
+        if self.direction == Direction::Forward {
+            // The inner iterator is at the current entry: back up past all
+            // entries of this user key, then scan backwards as usual.
+            self.saved_key.clear();
+            self.saved_key
+                .extend_from_slice(extract_user_key(self.iter.key()));
+            loop {
+                self.iter.prev();
+                if !self.iter.valid() {
+                    self.valid = false;
+                    self.saved_key.clear();
+                    self.clear_saved_value();
+                    return;
+                }
+                if self
+                    .ucmp
+                    .compare(extract_user_key(self.iter.key()), &self.saved_key)
+                    == Ordering::Less
+                {
+                    break;
+                }
+            }
+            self.direction = Direction::Reverse;
+        }
+        self.find_prev_user_entry();
+    }
+
+    fn key(&self) -> &[u8] {
+        assert!(self.valid, "key() on an invalid iterator");
+        match self.direction {
+            Direction::Forward => extract_user_key(self.iter.key()),
+            Direction::Reverse => &self.saved_key,
+        }
+    }
+
+    fn value(&self) -> &[u8] {
+        assert!(self.valid, "value() on an invalid iterator");
+        match self.direction {
+            Direction::Forward => self.iter.value(),
+            Direction::Reverse => &self.saved_value,
+        }
+    }
+
+    fn status(&self) -> Result<()> {
+        self.status.clone()?;
+        self.iter.status()
+    }
+}

@@ -1,0 +1,111 @@
+//! The cache of open tables (LevelDB's db/table_cache): at most
+//! `max_open_files - 10` tables stay open, least recently used evicted.
+//!
+//! Invariants: a cached `Table` is keyed by its file number, which is never
+//! reused within a database, so a hit is always the right file. Evicting an
+//! entry only drops the cache's reference: iterators already reading the
+//! table keep it open. Errors are never cached, so a file that appears later
+//! (or is repaired) can still be opened. Thread-safe: the sharded LRU's locks
+//! are never held while a file is opened or read.
+
+use std::sync::Arc;
+
+use crate::env::Env;
+use crate::filename::{sst_table_file_name, table_file_name};
+use crate::iterator::{EmptyIterator, InternalIterator};
+use crate::options::{Options, ReadOptions};
+use crate::status::Result;
+use crate::table::Table;
+use crate::util::cache::Cache;
+
+/// Open tables of one database, by file number.
+pub struct TableCache {
+    env: Arc<dyn Env>,
+    dbname: String,
+    /// Options the tables are opened with: internal-key comparator and
+    /// internal filter policy, and the database's block cache.
+    options: Options,
+    /// Sharded LRU of open tables, each charged 1.
+    tables: Cache<u64, Table>,
+}
+
+impl TableCache {
+    pub fn new(dbname: &str, options: &Options, capacity: usize) -> TableCache {
+        TableCache {
+            env: Arc::clone(&options.env),
+            dbname: dbname.to_string(),
+            options: options.clone(),
+            tables: Cache::new(capacity.max(1)),
+        }
+    }
+
+    /// The open table for file `number`, opening (`.ldb`, then `.sst`) and
+    /// caching it on a miss.
+    pub fn find_table(&self, number: u64, file_size: u64) -> Result<Arc<Table>> {
+        if let Some(table) = self.tables.lookup(&number) {
+            return Ok(table);
+        }
+        // Opened without any lock held: two readers missing at once may
+        // both open the file; the second insert simply replaces the first.
+        let table = self.open_table(number, file_size)?;
+        self.tables.insert_arc(number, Arc::clone(&table), 1);
+        Ok(table)
+    }
+
+    fn open_table(&self, number: u64, file_size: u64) -> Result<Arc<Table>> {
+        let name = table_file_name(&self.dbname, number);
+        let file = match self.env.new_random_access_file(&name) {
+            Ok(f) => f,
+            Err(ldb_err) => {
+                let old_name = sst_table_file_name(&self.dbname, number);
+                match self.env.new_random_access_file(&old_name) {
+                    Ok(f) => f,
+                    Err(_) => return Err(ldb_err),
+                }
+            }
+        };
+        Table::open(&self.options, file, file_size)
+    }
+
+    /// An iterator over the entries of a table (over nothing but the error
+    /// if the table cannot be opened).
+    pub fn iter(
+        &self,
+        options: &ReadOptions,
+        number: u64,
+        file_size: u64,
+    ) -> Box<dyn InternalIterator> {
+        match self.find_table(number, file_size) {
+            Ok(table) => table.iter(options),
+            Err(e) => Box::new(EmptyIterator::with_error(e)),
+        }
+    }
+
+    /// Calls `f` with the first entry of the table at or after `internal_key`
+    /// (if the filter does not rule the key out).
+    pub fn get(
+        &self,
+        options: &ReadOptions,
+        number: u64,
+        file_size: u64,
+        internal_key: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<()> {
+        let table = self.find_table(number, file_size)?;
+        table.internal_get(options, internal_key, f)
+    }
+
+    /// Forgets file `number` (it has been deleted).
+    pub fn evict(&self, number: u64) {
+        self.tables.erase(&number);
+    }
+
+    /// The approximate offset of `key` within table `number` (0 if the table
+    /// cannot be opened).
+    pub fn approximate_offset_of(&self, number: u64, file_size: u64, key: &[u8]) -> u64 {
+        match self.find_table(number, file_size) {
+            Ok(table) => table.approximate_offset_of(key),
+            Err(_) => 0,
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! Open errors (LevelDB's texts, nothing changed on disk), recovery rules,
+//! obsolete-file removal, background errors and `destroy_db`.
+
+#![allow(clippy::field_reassign_with_default)]
+
+use std::sync::Arc;
+
+use super::*;
+use crate::env::fault::FaultEnv;
+use crate::iterator::InternalIterator;
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("db").to_str().unwrap().to_string();
+    (dir, name)
+}
+
+fn create_opts() -> Options {
+    let mut o = Options::default();
+    o.create_if_missing = true;
+    o
+}
+
+fn open_err(o: Options, name: &str) -> Error {
+    match DB::open(o, name) {
+        Ok(_) => panic!("open of {name} should fail"),
+        Err(e) => e,
+    }
+}
+
+/// Files of the db dir with contents, ignoring the info log and LOCK
+/// (which every open, even a failing one, touches as LevelDB's does).
+fn snapshot_dir(name: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(name)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| {
+            let n = e.file_name().into_string().unwrap();
+            !n.starts_with("LOG") && n != "LOCK"
+        })
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn file_names(name: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(name)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+fn fill(db: &DB, n: usize, tag: &str) {
+    for i in 0..n {
+        db.put(
+            &WriteOptions::default(),
+            format!("key{i:05}").as_bytes(),
+            format!("{tag}{i}").repeat(20).as_bytes(),
+        )
+        .unwrap();
+    }
+}
+
+fn scan(db: &DB) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut it = db.iter(&ReadOptions::new());
+    it.seek_to_first();
+    let mut out = Vec::new();
+    while it.valid() {
+        out.push((it.key().to_vec(), it.value().to_vec()));
+        it.next();
+    }
+    it.status().unwrap();
+    out
+}
+
+#[test]
+fn missing_db_without_create_if_missing() {
+    let (_d, name) = temp_db();
+    let e = open_err(Options::default(), &name);
+    assert_eq!(
+        e.to_string(),
+        format!("Invalid argument: {name}: does not exist (create_if_missing is false)")
+    );
+    assert!(!std::path::Path::new(&format!("{name}/CURRENT")).exists());
+}
+
+#[test]
+fn error_if_exists_and_second_open() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    db.put(&WriteOptions::default(), b"a", b"1").unwrap();
+    let e = open_err(create_opts(), &name);
+    assert_eq!(
+        e.to_string(),
+        format!("IO error: lock {name}/LOCK: already held by process")
+    );
+    drop(db);
+    let before = snapshot_dir(&name);
+    let mut o = create_opts();
+    o.error_if_exists = true;
+    let e = open_err(o, &name);
+    assert_eq!(
+        e.to_string(),
+        format!("Invalid argument: {name}: exists (error_if_exists is true)")
+    );
+    assert!(
+        snapshot_dir(&name) == before,
+        "a refused open changed files"
+    );
+    // Reopens fine afterwards (the lock was released).
+    let db = DB::open(Options::default(), &name).unwrap();
+    assert_eq!(
+        db.get(&ReadOptions::new(), b"a").unwrap(),
+        Some(b"1".to_vec())
+    );
+}
+
+#[test]
+fn damaged_current_and_manifest() {
+    let (_d, name) = temp_db();
+    {
+        let db = DB::open(create_opts(), &name).unwrap();
+        fill(&db, 100, "v");
+        db.flush_memtable().unwrap();
+    }
+    let current_path = format!("{name}/CURRENT");
+    let current = std::fs::read_to_string(&current_path).unwrap();
+    let manifest = current.trim_end().to_string();
+
+    // CURRENT without its newline.
+    std::fs::write(&current_path, manifest.as_bytes()).unwrap();
+    let before = snapshot_dir(&name);
+    let e = open_err(Options::default(), &name);
+    assert_eq!(
+        e.to_string(),
+        "Corruption: CURRENT file does not end with newline"
+    );
+    assert!(snapshot_dir(&name) == before);
+
+    // CURRENT naming a missing MANIFEST.
+    std::fs::write(&current_path, "MANIFEST-999999\n").unwrap();
+    let before = snapshot_dir(&name);
+    let e = open_err(Options::default(), &name);
+    assert!(
+        e.to_string().starts_with(&format!(
+            "Corruption: CURRENT points to a non-existent file: NotFound: {name}/MANIFEST-999999"
+        )),
+        "{e}"
+    );
+    assert!(snapshot_dir(&name) == before);
+
+    // Missing CURRENT: the database looks absent.
+    std::fs::remove_file(&current_path).unwrap();
+    let e = open_err(Options::default(), &name);
+    assert!(e.is_invalid_argument(), "{e}");
+
+    // A MANIFEST without the required fields.
+    std::fs::write(&current_path, format!("{manifest}\n")).unwrap();
+    let manifest_path = format!("{name}/{manifest}");
+    let good_manifest = std::fs::read(&manifest_path).unwrap();
+    {
+        let env = crate::env::default_env();
+        let file = env.new_writable_file(&manifest_path).unwrap();
+        let mut w = log::Writer::new(file);
+        let edit = VersionEdit {
+            comparator: Some("leveldb.BytewiseComparator".into()),
+            ..Default::default()
+        };
+        let mut rec = Vec::new();
+        edit.encode_to(&mut rec);
+        w.add_record(&rec).unwrap();
+        w.file_mut().close().unwrap();
+    }
+    let before = snapshot_dir(&name);
+    let e = open_err(Options::default(), &name);
+    assert_eq!(
+        e.to_string(),
+        "Corruption: no meta-nextfile entry in descriptor"
+    );
+    assert!(snapshot_dir(&name) == before);
+
+    // A MANIFEST record that does not decode.
+    let mut bad = good_manifest.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff; // checksum mismatch in the last record
+    std::fs::write(&manifest_path, &bad).unwrap();
+    let e = open_err(Options::default(), &name);
+    assert!(e.is_corruption(), "{e}");
+
+    // Restored, it opens with every entry.
+    std::fs::write(&manifest_path, &good_manifest).unwrap();
+    let db = DB::open(Options::default(), &name).unwrap();
+    assert_eq!(scan(&db).len(), 100);
+}
+
+#[test]
+fn missing_table_is_reported() {
+    let (_d, name) = temp_db();
+    {
+        let db = DB::open(create_opts(), &name).unwrap();
+        fill(&db, 100, "v");
+        db.flush_memtable().unwrap();
+    }
+    let table = file_names(&name)
+        .into_iter()
+        .find(|n| n.ends_with(".ldb"))
+        .unwrap();
+    std::fs::remove_file(format!("{name}/{table}")).unwrap();
+    let e = open_err(Options::default(), &name);
+    assert_eq!(
+        e.to_string(),
+        format!("Corruption: 1 missing files; e.g.: {name}/{table}")
+    );
+}
+
+#[test]
+fn sst_names_are_read_too() {
+    let (_d, name) = temp_db();
+    {
+        let db = DB::open(create_opts(), &name).unwrap();
+        fill(&db, 100, "v");
+        db.flush_memtable().unwrap();
+    }
+    for n in file_names(&name) {
+        if let Some(stem) = n.strip_suffix(".ldb") {
+            std::fs::rename(format!("{name}/{n}"), format!("{name}/{stem}.sst")).unwrap();
+        }
+    }
+    let db = DB::open(Options::default(), &name).unwrap();
+    assert_eq!(scan(&db).len(), 100);
+}
+
+#[test]
+fn paranoid_checks_decide_about_damaged_logs() {
+    let (_d, name) = temp_db();
+    {
+        let db = DB::open(create_opts(), &name).unwrap();
+        fill(&db, 50, "v");
+    }
+    let log_name = file_names(&name)
+        .into_iter()
+        .find(|n| n.ends_with(".log"))
+        .unwrap();
+    let path = format!("{name}/{log_name}");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[20] ^= 0x55; // inside the first record
+    std::fs::write(&path, &bytes).unwrap();
+
+    let backup = tempfile::tempdir().unwrap();
+    for n in file_names(&name) {
+        std::fs::copy(format!("{name}/{n}"), backup.path().join(&n)).unwrap();
+    }
+
+    let mut paranoid = Options::default();
+    paranoid.paranoid_checks = true;
+    let e = open_err(paranoid, &name);
+    assert_eq!(e.to_string(), "Corruption: checksum mismatch");
+
+    // Without paranoid checks the damaged block is skipped and reported.
+    let db = DB::open(Options::default(), &name).unwrap();
+    let log = std::fs::read_to_string(format!("{name}/LOG")).unwrap();
+    assert!(
+        log.contains(&format!("(ignoring error) {path}: dropping")),
+        "{log}"
+    );
+    let _ = scan(&db);
+}
+
+#[test]
+fn recovery_flushes_and_obsolete_files_go() {
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.write_buffer_size = 64 << 10;
+    {
+        let db = DB::open(o.clone(), &name).unwrap();
+        fill(&db, 3000, "a");
+        fill(&db, 3000, "b");
+        db.delete(&WriteOptions::default(), b"key00007").unwrap();
+    }
+    // An orphan table no MANIFEST names, and an old log, are removed.
+    std::fs::write(format!("{name}/999990.ldb"), b"junk").unwrap();
+    std::fs::write(format!("{name}/000001.log"), b"").unwrap();
+    let db = DB::open(o.clone(), &name).unwrap();
+    let names = file_names(&name);
+    assert!(!names.contains(&"999990.ldb".to_string()), "{names:?}");
+    assert!(!names.contains(&"000001.log".to_string()), "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with(".log")).count(), 1);
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("MANIFEST-")).count(),
+        1
+    );
+    assert!(names.contains(&"LOG.old".to_string()));
+    let all = scan(&db);
+    assert_eq!(all.len(), 2999);
+    assert!(all.iter().all(|(_, v)| v.starts_with(b"b")));
+    assert_eq!(db.get(&ReadOptions::new(), b"key00007").unwrap(), None);
+}
+
+#[test]
+fn iterators_outlive_compactions_and_the_db() {
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.write_buffer_size = 64 << 10;
+    let db = DB::open(o, &name).unwrap();
+    fill(&db, 2000, "a");
+    let snap = db.snapshot();
+    let mut ro = ReadOptions::new();
+    ro.snapshot = Some(snap);
+    let mut it = db.iter(&ro);
+    fill(&db, 2000, "b");
+    db.compact_range(None, None).unwrap();
+    for i in 0..2000 {
+        db.delete(&WriteOptions::default(), format!("key{i:05}").as_bytes())
+            .unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    assert_eq!(scan(&db).len(), 0);
+    drop(db);
+    // The iterator still sees its snapshot: its tables were kept.
+    it.seek_to_first();
+    let mut n = 0;
+    while it.valid() {
+        assert!(it.value().starts_with(b"a"));
+        n += 1;
+        it.next();
+    }
+    it.status().unwrap();
+    assert_eq!(n, 2000);
+}
+
+#[test]
+fn properties() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    fill(&db, 100, "v");
+    db.flush_memtable().unwrap();
+    let total: usize = (0..7)
+        .map(|l| {
+            db.property(&format!("leveldb.num-files-at-level{l}"))
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, 1);
+    assert_eq!(db.property("leveldb.num-files-at-level7"), None);
+    assert_eq!(db.property("leveldb.num-files-at-level1x"), None);
+    assert_eq!(db.property("leveldb.nope"), None);
+    assert_eq!(db.property("num-files-at-level0"), None);
+    let sst = db.property("leveldb.sstables").unwrap();
+    assert!(sst.starts_with("--- level 0 ---\n"), "{sst}");
+    assert!(
+        sst.contains("['key00000' @ 1 : 1 .. 'key00099' @ 100 : 1]"),
+        "{sst}"
+    );
+    assert!(db
+        .property("leveldb.stats")
+        .unwrap()
+        .contains("Compactions"));
+    let mem: u64 = db
+        .property("leveldb.approximate-memory-usage")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(mem > 0);
+    let sizes = db.approximate_sizes(&[(b"key00000", b"key00099"), (b"z", b"zz")]);
+    assert!(sizes[0] > 0 && sizes[1] == 0, "{sizes:?}");
+}
+
+#[test]
+fn background_errors_are_sticky() {
+    let (_d, name) = temp_db();
+    let fault = FaultEnv::new(crate::env::default_env());
+    let mut o = create_opts();
+    o.env = fault.clone();
+    let db = DB::open(o, &name).unwrap();
+    fill(&db, 10, "v");
+    // Fail every write to table files: the flush fails.
+    fault.set_filter(Some(Arc::new(|p: &str| p.ends_with(".ldb"))));
+    fault.fail_all_writes(true);
+    assert!(db.flush_memtable().is_err());
+    let e = db.put(&WriteOptions::default(), b"x", b"y").unwrap_err();
+    assert!(e.is_io_error(), "{e}");
+    fault.fail_all_writes(false);
+    let e2 = db.put(&WriteOptions::default(), b"x", b"y").unwrap_err();
+    assert_eq!(e, e2, "the first background error stays");
+    // Data written before the error is still readable.
+    assert!(db.get(&ReadOptions::new(), b"key00003").unwrap().is_some());
+}
+
+#[test]
+fn destroy_removes_db_files_only() {
+    let (_d, name) = temp_db();
+    {
+        let db = DB::open(create_opts(), &name).unwrap();
+        fill(&db, 100, "v");
+        db.flush_memtable().unwrap();
+        // Not while open.
+        assert!(destroy_db(&name, &Options::default()).is_err());
+    }
+    destroy_db(&name, &Options::default()).unwrap();
+    assert!(!std::path::Path::new(&name).exists());
+
+    let db = DB::open(create_opts(), &name).unwrap();
+    drop(db);
+    std::fs::write(format!("{name}/keep.txt"), b"x").unwrap();
+    destroy_db(&name, &Options::default()).unwrap();
+    assert_eq!(file_names(&name), vec!["keep.txt".to_string()]);
+    // A missing directory is fine.
+    destroy_db(&format!("{name}-nope"), &Options::default()).unwrap();
+}
+
+#[test]
+fn reuse_logs_keeps_log_and_manifest() {
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.reuse_logs = true;
+    {
+        let db = DB::open(o.clone(), &name).unwrap();
+        fill(&db, 100, "v");
+    }
+    let data_files = || -> Vec<String> {
+        file_names(&name)
+            .into_iter()
+            .filter(|n| !n.starts_with("LOG"))
+            .collect()
+    };
+    let before = data_files();
+    {
+        let db = DB::open(o.clone(), &name).unwrap();
+        assert_eq!(scan(&db).len(), 100);
+        db.put(&WriteOptions::default(), b"zz", b"after").unwrap();
+        assert_eq!(data_files(), before, "log and MANIFEST reused");
+    }
+    let db = DB::open(Options::default(), &name).unwrap();
+    assert_eq!(scan(&db).len(), 101);
+    let log = std::fs::read_to_string(format!("{name}/LOG.old")).unwrap();
+    assert!(log.contains("Reusing old log"), "{log}");
+    assert!(log.contains("Reusing MANIFEST"), "{log}");
+}
+
+#[test]
+fn read_sampling_does_not_disturb_scans() {
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.write_buffer_size = 64 << 10;
+    let db = DB::open(o, &name).unwrap();
+    for round in 0..4 {
+        fill(&db, 1500, &format!("r{round}"));
+        db.flush_memtable().unwrap();
+    }
+    for _ in 0..5 {
+        let all = scan(&db);
+        assert_eq!(all.len(), 1500);
+        assert!(all.iter().all(|(_, v)| v.starts_with(b"r3")));
+    }
+}

@@ -1,0 +1,516 @@
+//! The version set: the current version, the counters persisted in the
+//! MANIFEST (next file number, last sequence, log numbers), and the MANIFEST
+//! writer (LevelDB's VersionSet).
+//!
+//! Invariants: every change to the file set goes through a [`VersionEdit`]
+//! that is appended (and synced) to the MANIFEST before the new version
+//! becomes current; a new MANIFEST always starts with a snapshot of the
+//! whole current state, and CURRENT is switched to it only after that
+//! snapshot and the edit are synced. File numbers are handed out strictly
+//! increasing and never reused (except a number given back unused right
+//! away). Not thread-safe: owned by the database state under its mutex; the
+//! MANIFEST write itself can run with that mutex released (see
+//! [`VersionSet::prepare_apply`]).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use crate::db::table_cache::TableCache;
+use crate::env::{Env, Logger};
+use crate::filename::{
+    current_file_name, descriptor_file_name, parse_file_name, set_current_file, FileType,
+};
+use crate::key::{InternalKeyComparator, SequenceNumber};
+use crate::log;
+use crate::options::Options;
+use crate::status::{Error, Result};
+
+use super::builder::VersionBuilder;
+use super::edit::VersionEdit;
+use super::version::Version;
+use super::{max_bytes_for_level, L0_COMPACTION_TRIGGER, NUM_LEVELS};
+
+/// Writes a line to the info log, if there is one.
+pub fn info_log(logger: &Option<Arc<dyn Logger>>, message: &str) {
+    if let Some(l) = logger {
+        l.log(message);
+    }
+}
+
+/// A MANIFEST change prepared under the mutex, to be written without it.
+pub struct PendingApply {
+    version: Version,
+    record: Vec<u8>,
+    writer: log::Writer,
+    /// Path of a MANIFEST created for this change (snapshot already added).
+    new_manifest: Option<String>,
+    manifest_number: u64,
+    log_number: u64,
+    prev_log_number: u64,
+}
+
+impl PendingApply {
+    /// Appends the edit to the MANIFEST, syncs it, and points CURRENT at a
+    /// new MANIFEST. Needs no lock: only one change is pending at a time.
+    pub fn write(
+        &mut self,
+        env: &dyn Env,
+        dbname: &str,
+        logger: &Option<Arc<dyn Logger>>,
+    ) -> Result<()> {
+        let mut result = self.writer.add_record(&self.record);
+        if result.is_ok() {
+            result = self.writer.sync();
+        }
+        if let Err(e) = &result {
+            info_log(logger, &format!("MANIFEST write: {e}\n"));
+        }
+        if result.is_ok() && self.new_manifest.is_some() {
+            result = set_current_file(env, dbname, self.manifest_number);
+        }
+        result
+    }
+}
+
+struct ManifestErrorReporter {
+    first: Arc<Mutex<Option<Error>>>,
+}
+
+impl log::Reporter for ManifestErrorReporter {
+    fn corruption(&mut self, _bytes: usize, reason: &Error) {
+        let mut first = self.first.lock();
+        if first.is_none() {
+            *first = Some(reason.clone());
+        }
+    }
+}
+
+/// The versions of one database and the MANIFEST that records them.
+pub struct VersionSet {
+    env: Arc<dyn Env>,
+    dbname: String,
+    options: Options,
+    logger: Option<Arc<dyn Logger>>,
+    icmp: InternalKeyComparator,
+    table_cache: Arc<TableCache>,
+    next_file_number: u64,
+    manifest_file_number: u64,
+    last_sequence: SequenceNumber,
+    log_number: u64,
+    prev_log_number: u64,
+    descriptor_log: Option<log::Writer>,
+    current: Arc<Version>,
+    live: Vec<Weak<Version>>,
+    /// Where the next size compaction of each level starts (an internal
+    /// key; empty = the beginning).
+    pub(crate) compact_pointer: [Vec<u8>; NUM_LEVELS],
+}
+
+impl VersionSet {
+    /// `options` are the database's sanitized options (user comparator);
+    /// `logger` is the info log.
+    pub fn new(
+        dbname: &str,
+        options: &Options,
+        logger: Option<Arc<dyn Logger>>,
+        table_cache: Arc<TableCache>,
+    ) -> VersionSet {
+        let icmp = InternalKeyComparator::new(Arc::clone(&options.comparator));
+        let current = Arc::new(Version::new(icmp.clone(), Arc::clone(&table_cache)));
+        VersionSet {
+            env: Arc::clone(&options.env),
+            dbname: dbname.to_string(),
+            options: options.clone(),
+            logger,
+            icmp,
+            table_cache,
+            next_file_number: 2,
+            manifest_file_number: 0,
+            last_sequence: 0,
+            log_number: 0,
+            prev_log_number: 0,
+            descriptor_log: None,
+            live: vec![Arc::downgrade(&current)],
+            current,
+            compact_pointer: Default::default(),
+        }
+    }
+
+    pub fn current(&self) -> &Arc<Version> {
+        &self.current
+    }
+    pub fn icmp(&self) -> &InternalKeyComparator {
+        &self.icmp
+    }
+    pub fn table_cache(&self) -> &Arc<TableCache> {
+        &self.table_cache
+    }
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+    pub fn logger(&self) -> &Option<Arc<dyn Logger>> {
+        &self.logger
+    }
+    pub fn last_sequence(&self) -> SequenceNumber {
+        self.last_sequence
+    }
+    pub fn set_last_sequence(&mut self, s: SequenceNumber) {
+        debug_assert!(s >= self.last_sequence);
+        self.last_sequence = s;
+    }
+    pub fn log_number(&self) -> u64 {
+        self.log_number
+    }
+    pub fn prev_log_number(&self) -> u64 {
+        self.prev_log_number
+    }
+    pub fn manifest_file_number(&self) -> u64 {
+        self.manifest_file_number
+    }
+    pub fn new_file_number(&mut self) -> u64 {
+        let n = self.next_file_number;
+        self.next_file_number += 1;
+        n
+    }
+    /// Gives back `number` if it was the last one handed out.
+    pub fn reuse_file_number(&mut self, number: u64) {
+        if self.next_file_number == number + 1 {
+            self.next_file_number = number;
+        }
+    }
+    /// Makes sure `number` is never handed out.
+    pub fn mark_file_number_used(&mut self, number: u64) {
+        if self.next_file_number <= number {
+            self.next_file_number = number + 1;
+        }
+    }
+    pub fn num_level_files(&self, level: usize) -> usize {
+        self.current.num_files(level)
+    }
+    pub fn num_level_bytes(&self, level: usize) -> u64 {
+        self.current.num_level_bytes(level)
+    }
+
+    /// Adds the number of every table of every live version to `live`.
+    pub fn add_live_files(&mut self, live: &mut HashSet<u64>) {
+        self.live.retain(|w| w.strong_count() > 0);
+        for w in &self.live {
+            if let Some(v) = w.upgrade() {
+                for files in &v.files {
+                    live.extend(files.iter().map(|f| f.number));
+                }
+            }
+        }
+    }
+
+    /// Whether a compaction is due.
+    pub fn needs_compaction(&self) -> bool {
+        self.current.compaction_score >= 1.0 || self.current.file_to_compact.lock().is_some()
+    }
+
+    fn append_version(&mut self, v: Version) {
+        let v = Arc::new(v);
+        self.live.retain(|w| w.strong_count() > 0);
+        self.live.push(Arc::downgrade(&v));
+        self.current = v;
+    }
+
+    /// Computes the level that most needs compaction and its score.
+    fn finalize(&self, v: &mut Version) {
+        v.level0_newest_first = v.files[0].clone();
+        v.level0_newest_first
+            .sort_unstable_by_key(|f| std::cmp::Reverse(f.number));
+        let mut best_level = 0;
+        let mut best_score = -1.0;
+        for level in 0..NUM_LEVELS - 1 {
+            let score = if level == 0 {
+                // Level 0 is bounded by file count, not bytes: every read
+                // merges all its files, and small write buffers would
+                // otherwise cause many level-0 compactions.
+                v.files[0].len() as f64 / L0_COMPACTION_TRIGGER as f64
+            } else {
+                v.num_level_bytes(level) as f64 / max_bytes_for_level(level)
+            };
+            if score > best_score {
+                best_level = level;
+                best_score = score;
+            }
+        }
+        v.compaction_level = best_level;
+        v.compaction_score = best_score;
+    }
+
+    /// Builds the version `edit` leads to and the MANIFEST record for it;
+    /// creates the MANIFEST (with a snapshot of the current state) if none
+    /// is open. Must be followed by [`PendingApply::write`] and
+    /// [`VersionSet::finish_apply`].
+    pub fn prepare_apply(&mut self, edit: &mut VersionEdit) -> Result<PendingApply> {
+        match edit.log_number {
+            Some(n) => {
+                debug_assert!(n >= self.log_number);
+                debug_assert!(n < self.next_file_number);
+            }
+            None => edit.log_number = Some(self.log_number),
+        }
+        if edit.prev_log_number.is_none() {
+            edit.prev_log_number = Some(self.prev_log_number);
+        }
+        edit.next_file_number = Some(self.next_file_number);
+        edit.last_sequence = Some(self.last_sequence);
+
+        let mut v = Version::new(self.icmp.clone(), Arc::clone(&self.table_cache));
+        {
+            let mut builder = VersionBuilder::new(&self.current);
+            for (level, key) in &edit.compact_pointers {
+                if *level < NUM_LEVELS {
+                    self.compact_pointer[*level] = key.clone();
+                }
+            }
+            builder.apply(edit);
+            builder.save_to(&mut v);
+        }
+        self.finalize(&mut v);
+
+        let mut new_manifest = None;
+        let writer = match self.descriptor_log.take() {
+            Some(w) => w,
+            None => {
+                let name = descriptor_file_name(&self.dbname, self.manifest_file_number);
+                let file = self.env.new_writable_file(&name)?;
+                let mut w = log::Writer::new(file);
+                if let Err(e) = self.write_snapshot(&mut w) {
+                    drop(w);
+                    let _ = self.env.remove_file(&name);
+                    return Err(e);
+                }
+                new_manifest = Some(name);
+                w
+            }
+        };
+        let mut record = Vec::new();
+        edit.encode_to(&mut record);
+        Ok(PendingApply {
+            version: v,
+            record,
+            writer,
+            new_manifest,
+            manifest_number: self.manifest_file_number,
+            log_number: edit.log_number.unwrap_or(0),
+            prev_log_number: edit.prev_log_number.unwrap_or(0),
+        })
+    }
+
+    /// Installs the prepared version if the MANIFEST write succeeded.
+    pub fn finish_apply(&mut self, pending: PendingApply, result: Result<()>) -> Result<()> {
+        match result {
+            Ok(()) => {
+                self.descriptor_log = Some(pending.writer);
+                self.append_version(pending.version);
+                self.log_number = pending.log_number;
+                self.prev_log_number = pending.prev_log_number;
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(name) = pending.new_manifest {
+                    drop(pending.writer);
+                    let _ = self.env.remove_file(&name);
+                } else {
+                    // Keep appending to the old MANIFEST; a later edit may
+                    // succeed (LevelDB keeps its writer too).
+                    self.descriptor_log = Some(pending.writer);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Prepare, write and finish in one go (for callers holding no lock that
+    /// matters, e.g. during open).
+    pub fn log_and_apply(&mut self, edit: &mut VersionEdit) -> Result<()> {
+        let mut pending = self.prepare_apply(edit)?;
+        let result = pending.write(self.env.as_ref(), &self.dbname, &self.logger);
+        self.finish_apply(pending, result)
+    }
+
+    /// Writes the whole current state as one edit record.
+    fn write_snapshot(&self, w: &mut log::Writer) -> Result<()> {
+        let mut edit = VersionEdit {
+            comparator: Some(self.icmp.user_comparator().name().to_string()),
+            ..Default::default()
+        };
+        for (level, key) in self.compact_pointer.iter().enumerate() {
+            if !key.is_empty() {
+                edit.compact_pointers.push((level, key.clone()));
+            }
+        }
+        for (level, files) in self.current.files.iter().enumerate() {
+            for f in files {
+                edit.add_file(level, f.number, f.file_size, &f.smallest, &f.largest);
+            }
+        }
+        let mut record = Vec::new();
+        edit.encode_to(&mut record);
+        w.add_record(&record)
+    }
+
+    /// Loads the state named by CURRENT. Returns whether a new MANIFEST must
+    /// be written (always, unless the old one is reused).
+    pub fn recover(&mut self) -> Result<bool> {
+        let env = Arc::clone(&self.env);
+        let current = crate::env::read_file_to_vec(env.as_ref(), &current_file_name(&self.dbname))?;
+        if current.last() != Some(&b'\n') {
+            return Err(Error::corruption("CURRENT file does not end with newline"));
+        }
+        let current = String::from_utf8_lossy(&current[..current.len() - 1]).into_owned();
+        let dscname = format!("{}/{}", self.dbname, current);
+        let file = match env.new_sequential_file(&dscname) {
+            Ok(f) => f,
+            Err(e) if e.is_not_found() => {
+                return Err(Error::with_detail(
+                    crate::status::Code::Corruption,
+                    "CURRENT points to a non-existent file",
+                    &e.to_string(),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+
+        let mut log_number = None;
+        let mut prev_log_number = None;
+        let mut next_file = None;
+        let mut last_sequence = None;
+        let mut read_records = 0;
+        let first_error = Arc::new(Mutex::new(None));
+        let reporter = ManifestErrorReporter {
+            first: Arc::clone(&first_error),
+        };
+        let base = Arc::clone(&self.current);
+        let mut builder = VersionBuilder::new(&base);
+        let mut status: Result<()> = Ok(());
+        {
+            let mut reader = log::Reader::new(file, Some(Box::new(reporter)), true, 0);
+            let mut record = Vec::new();
+            loop {
+                if !reader.read_record(&mut record) {
+                    break;
+                }
+                if let Some(e) = first_error.lock().take() {
+                    status = Err(e);
+                    break;
+                }
+                read_records += 1;
+                let edit = match VersionEdit::decode(&record) {
+                    Ok(edit) => edit,
+                    Err(e) => {
+                        status = Err(e);
+                        break;
+                    }
+                };
+                if let Some(name) = &edit.comparator {
+                    let ours = self.icmp.user_comparator().name();
+                    if name != ours {
+                        status = Err(Error::with_detail(
+                            crate::status::Code::InvalidArgument,
+                            format!("{name} does not match existing comparator "),
+                            ours,
+                        ));
+                        break;
+                    }
+                }
+                for (level, key) in &edit.compact_pointers {
+                    if *level < NUM_LEVELS {
+                        self.compact_pointer[*level] = key.clone();
+                    }
+                }
+                builder.apply(&edit);
+                if edit.log_number.is_some() {
+                    log_number = edit.log_number;
+                }
+                if edit.prev_log_number.is_some() {
+                    prev_log_number = edit.prev_log_number;
+                }
+                if edit.next_file_number.is_some() {
+                    next_file = edit.next_file_number;
+                }
+                if edit.last_sequence.is_some() {
+                    last_sequence = edit.last_sequence;
+                }
+            }
+            if status.is_ok() {
+                if let Some(e) = first_error.lock().take() {
+                    status = Err(e);
+                }
+            }
+        }
+        let result = status.and_then(|_| {
+            let next_file = next_file
+                .ok_or_else(|| Error::corruption("no meta-nextfile entry in descriptor"))?;
+            let log_number = log_number
+                .ok_or_else(|| Error::corruption("no meta-lognumber entry in descriptor"))?;
+            let last_sequence = last_sequence
+                .ok_or_else(|| Error::corruption("no last-sequence-number entry in descriptor"))?;
+            Ok((next_file, log_number, last_sequence))
+        });
+        let (next_file, log_number, last_sequence) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                info_log(
+                    &self.logger,
+                    &format!("Error recovering version set with {read_records} records: {e}"),
+                );
+                return Err(e);
+            }
+        };
+        let prev_log_number = prev_log_number.unwrap_or(0);
+        self.mark_file_number_used(prev_log_number);
+        self.mark_file_number_used(log_number);
+
+        let mut v = Version::new(self.icmp.clone(), Arc::clone(&self.table_cache));
+        builder.save_to(&mut v);
+        self.finalize(&mut v);
+        self.append_version(v);
+        self.manifest_file_number = next_file;
+        self.next_file_number = next_file + 1;
+        self.last_sequence = last_sequence;
+        self.log_number = log_number;
+        self.prev_log_number = prev_log_number;
+
+        Ok(!self.reuse_manifest(&dscname, &current))
+    }
+
+    /// With `reuse_logs`, keeps appending to a small existing MANIFEST.
+    fn reuse_manifest(&mut self, dscname: &str, dscbase: &str) -> bool {
+        if !self.options.reuse_logs {
+            return false;
+        }
+        let Some((manifest_number, FileType::Descriptor)) = parse_file_name(dscbase) else {
+            return false;
+        };
+        let Ok(size) = self.env.get_file_size(dscname) else {
+            return false;
+        };
+        if size >= self.options.max_file_size as u64 {
+            // Too big: start a fresh, compact one.
+            return false;
+        }
+        let file = match self.env.new_appendable_file(dscname) {
+            Ok(f) => f,
+            Err(e) => {
+                info_log(&self.logger, &format!("Reuse MANIFEST: {e}\n"));
+                return false;
+            }
+        };
+        info_log(&self.logger, &format!("Reusing MANIFEST {dscname}\n"));
+        self.descriptor_log = Some(log::Writer::with_offset(file, size));
+        self.manifest_file_number = manifest_number;
+        true
+    }
+
+    /// The numbers of log files recovery must replay are those `>=` this
+    /// number or equal to the previous log number.
+    pub fn approximate_offset_of(&self, key: &[u8]) -> u64 {
+        self.current.approximate_offset_of(key)
+    }
+}

@@ -1,0 +1,604 @@
+//! One immutable version of the database's file set, and the reads that go
+//! through it: point lookups, overlap queries and the per-level
+//! concatenating iterator.
+//!
+//! Invariants: `files[0]` is sorted by smallest key (ties by file number)
+//! and may overlap; `files[L]` for L ≥ 1 is sorted and disjoint. A version
+//! never changes after it is built, except for its seek-charging state
+//! (`allowed_seeks` counters and `file_to_compact`), which is atomic or
+//! behind its own mutex. Thread-safe.
+
+use std::cmp::Ordering;
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::db::table_cache::TableCache;
+use crate::iterator::InternalIterator;
+use crate::key::{
+    debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
+    ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
+};
+use crate::options::ReadOptions;
+use crate::status::{Error, Result};
+use crate::util::comparator::Comparator;
+
+use super::edit::FileMetaData;
+use super::{max_grand_parent_overlap_bytes, total_file_size, MAX_MEM_COMPACT_LEVEL, NUM_LEVELS};
+
+pub type FileList = Vec<Arc<FileMetaData>>;
+
+/// What a point lookup found in the tables.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TableLookup {
+    /// The newest entry for the key is a value.
+    Found(Vec<u8>),
+    /// The newest entry for the key is a deletion.
+    Deleted,
+    /// No table holds the key.
+    Missing,
+}
+
+/// The file a lookup charges a seek to (the first one it consulted, when it
+/// had to consult more than one).
+#[derive(Default)]
+pub struct GetStats {
+    pub seek_file: Option<(Arc<FileMetaData>, usize)>,
+}
+
+/// A set of table files per level.
+pub struct Version {
+    pub(crate) files: [FileList; NUM_LEVELS],
+    /// Level-0 files, newest (highest number) first: the order reads
+    /// search them in.
+    pub(crate) level0_newest_first: FileList,
+    pub(crate) icmp: InternalKeyComparator,
+    pub(crate) table_cache: Arc<TableCache>,
+    /// Level with the highest compaction score, and that score (set once
+    /// when the version is finalized).
+    pub(crate) compaction_level: usize,
+    pub(crate) compaction_score: f64,
+    /// A file that has been seeked too often, and its level.
+    pub(crate) file_to_compact: Mutex<Option<(Arc<FileMetaData>, usize)>>,
+}
+
+/// Index of the first file in sorted, disjoint `files` whose largest key is
+/// `>= key`, or `files.len()`.
+pub fn find_file(icmp: &InternalKeyComparator, files: &[Arc<FileMetaData>], key: &[u8]) -> usize {
+    files.partition_point(|f| icmp.compare(&f.largest, key) == Ordering::Less)
+}
+
+fn after_file(ucmp: &dyn Comparator, user_key: Option<&[u8]>, f: &FileMetaData) -> bool {
+    // A missing key comes before every file.
+    user_key.is_some_and(|k| {
+        ucmp.compare(k, crate::key::extract_user_key(&f.largest)) == Ordering::Greater
+    })
+}
+
+fn before_file(ucmp: &dyn Comparator, user_key: Option<&[u8]>, f: &FileMetaData) -> bool {
+    // A missing key comes after every file.
+    user_key.is_some_and(|k| {
+        ucmp.compare(k, crate::key::extract_user_key(&f.smallest)) == Ordering::Less
+    })
+}
+
+/// Whether some file of `files` overlaps the user-key range
+/// `[smallest, largest]` (`None` = unbounded). `disjoint` says the files are
+/// sorted and disjoint, allowing a binary search.
+pub fn some_file_overlaps_range(
+    icmp: &InternalKeyComparator,
+    disjoint: bool,
+    files: &[Arc<FileMetaData>],
+    smallest_user: Option<&[u8]>,
+    largest_user: Option<&[u8]>,
+) -> bool {
+    let ucmp = icmp.user_comparator().as_ref();
+    if !disjoint {
+        return files
+            .iter()
+            .any(|f| !(after_file(ucmp, smallest_user, f) || before_file(ucmp, largest_user, f)));
+    }
+    let index = match smallest_user {
+        Some(s) => find_file(
+            icmp,
+            files,
+            &internal_key(s, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK),
+        ),
+        None => 0,
+    };
+    if index >= files.len() {
+        return false;
+    }
+    !before_file(ucmp, largest_user, &files[index])
+}
+
+impl Version {
+    pub(crate) fn new(icmp: InternalKeyComparator, table_cache: Arc<TableCache>) -> Version {
+        Version {
+            files: Default::default(),
+            level0_newest_first: Vec::new(),
+            icmp,
+            table_cache,
+            compaction_level: 0,
+            compaction_score: -1.0,
+            file_to_compact: Mutex::new(None),
+        }
+    }
+
+    pub fn files(&self, level: usize) -> &[Arc<FileMetaData>] {
+        &self.files[level]
+    }
+
+    pub fn num_files(&self, level: usize) -> usize {
+        self.files[level].len()
+    }
+
+    pub fn num_level_bytes(&self, level: usize) -> u64 {
+        total_file_size(&self.files[level])
+    }
+
+    /// Looks `key` up in the tables, newest data first.
+    pub fn get(
+        &self,
+        options: &ReadOptions,
+        key: &LookupKey,
+        stats: &mut GetStats,
+    ) -> Result<TableLookup> {
+        let ikey = key.internal_key();
+        let user_key = key.user_key();
+        let ucmp = self.icmp.user_comparator().as_ref();
+        let mut last_read: Option<(Arc<FileMetaData>, usize)> = None;
+        let mut first_charged = false;
+
+        // Level 0 files may overlap each other: search all that can hold the
+        // key, newest first.
+        let l0 = self.level0_newest_first.iter().filter(|f| {
+            ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less
+                && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
+                    != Ordering::Greater
+        });
+
+        let mut search = |f: &Arc<FileMetaData>, level: usize| -> Result<Option<TableLookup>> {
+            if let Some(prev) = last_read.take() {
+                if !first_charged {
+                    // More than one file consulted: charge the first.
+                    stats.seek_file = Some(prev);
+                    first_charged = true;
+                }
+            }
+            last_read = Some((Arc::clone(f), level));
+            let mut outcome: Option<Result<TableLookup>> = None;
+            self.table_cache.get(
+                options,
+                f.number,
+                f.file_size,
+                ikey,
+                &mut |found_key, value| match parse_internal_key(found_key) {
+                    None => {
+                        outcome = Some(Err(Error::corruption(format!(
+                            "corrupted key for {}",
+                            String::from_utf8_lossy(user_key)
+                        ))))
+                    }
+                    Some(parsed) => {
+                        if ucmp.compare(parsed.user_key, user_key) == Ordering::Equal {
+                            outcome = Some(Ok(match parsed.value_type {
+                                ValueType::Value => TableLookup::Found(value.to_vec()),
+                                ValueType::Deletion => TableLookup::Deleted,
+                            }));
+                        }
+                    }
+                },
+            )?;
+            outcome.transpose()
+        };
+
+        for f in l0 {
+            if let Some(found) = search(f, 0)? {
+                return Ok(found);
+            }
+        }
+        for level in 1..NUM_LEVELS {
+            let files = &self.files[level];
+            if files.is_empty() {
+                continue;
+            }
+            let index = find_file(&self.icmp, files, ikey);
+            if index < files.len() {
+                let f = &files[index];
+                if ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest))
+                    != Ordering::Less
+                {
+                    if let Some(found) = search(f, level)? {
+                        return Ok(found);
+                    }
+                }
+            }
+        }
+        Ok(TableLookup::Missing)
+    }
+
+    /// Charges a seek to the file in `stats`; true if that makes it due for
+    /// compaction (LevelDB's UpdateStats).
+    pub fn update_stats(&self, stats: &GetStats) -> bool {
+        if let Some((f, level)) = &stats.seek_file {
+            let left = f.allowed_seeks.fetch_sub(1, AtomicOrdering::Relaxed) - 1;
+            if left <= 0 {
+                let mut due = self.file_to_compact.lock();
+                if due.is_none() {
+                    *due = Some((Arc::clone(f), *level));
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Read sampling: if at least two files overlap `internal_key`'s user
+    /// key, charge the first (LevelDB's RecordReadSample).
+    pub fn record_read_sample(&self, internal_key: &[u8]) -> bool {
+        let Some(parsed) = parse_internal_key(internal_key) else {
+            return false;
+        };
+        let ucmp = self.icmp.user_comparator().as_ref();
+        let mut first: Option<(Arc<FileMetaData>, usize)> = None;
+        let mut matches = 0;
+        let user_key = parsed.user_key;
+        let contains = |f: &FileMetaData| {
+            ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less
+                && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
+                    != Ordering::Greater
+        };
+        for f in self.level0_newest_first.iter().filter(|f| contains(f)) {
+            matches += 1;
+            if first.is_none() {
+                first = Some((Arc::clone(f), 0));
+            }
+            if matches >= 2 {
+                break;
+            }
+        }
+        if matches < 2 {
+            for level in 1..NUM_LEVELS {
+                let files = &self.files[level];
+                let index = find_file(&self.icmp, files, internal_key);
+                if index < files.len() && contains(&files[index]) {
+                    matches += 1;
+                    if first.is_none() {
+                        first = Some((Arc::clone(&files[index]), level));
+                    }
+                    if matches >= 2 {
+                        break;
+                    }
+                }
+            }
+        }
+        if matches >= 2 {
+            return self.update_stats(&GetStats { seek_file: first });
+        }
+        false
+    }
+
+    /// Whether some file at `level` overlaps the user-key range.
+    pub fn overlap_in_level(
+        &self,
+        level: usize,
+        smallest_user: Option<&[u8]>,
+        largest_user: Option<&[u8]>,
+    ) -> bool {
+        some_file_overlaps_range(
+            &self.icmp,
+            level > 0,
+            &self.files[level],
+            smallest_user,
+            largest_user,
+        )
+    }
+
+    /// The level a flushed memtable covering `[smallest_user, largest_user]`
+    /// goes to: pushed below level 0 (up to level 2) while it overlaps
+    /// nothing there and not too much in the level below.
+    pub fn pick_level_for_memtable_output(
+        &self,
+        smallest_user: &[u8],
+        largest_user: &[u8],
+        max_file_size: usize,
+    ) -> usize {
+        let mut level = 0;
+        if !self.overlap_in_level(0, Some(smallest_user), Some(largest_user)) {
+            let start = internal_key(smallest_user, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK);
+            let limit = internal_key(largest_user, 0, ValueType::Deletion);
+            while level < MAX_MEM_COMPACT_LEVEL {
+                if self.overlap_in_level(level + 1, Some(smallest_user), Some(largest_user)) {
+                    break;
+                }
+                if level + 2 < NUM_LEVELS {
+                    let overlaps =
+                        self.get_overlapping_inputs(level + 2, Some(&start), Some(&limit));
+                    if total_file_size(&overlaps) > max_grand_parent_overlap_bytes(max_file_size) {
+                        break;
+                    }
+                }
+                level += 1;
+            }
+        }
+        level
+    }
+
+    /// Files of `level` overlapping the internal-key range `[begin, end]`
+    /// (compared by user key; `None` = unbounded). On level 0 the range grows
+    /// to cover every file that overlaps a file already chosen.
+    pub fn get_overlapping_inputs(
+        &self,
+        level: usize,
+        begin: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> FileList {
+        let ucmp = self.icmp.user_comparator().as_ref();
+        let mut user_begin: Option<Vec<u8>> =
+            begin.map(|b| crate::key::extract_user_key(b).to_vec());
+        let mut user_end: Option<Vec<u8>> = end.map(|e| crate::key::extract_user_key(e).to_vec());
+        let mut inputs = Vec::new();
+        let files = &self.files[level];
+        let mut i = 0;
+        while i < files.len() {
+            let f = &files[i];
+            i += 1;
+            let file_start = crate::key::extract_user_key(&f.smallest);
+            let file_limit = crate::key::extract_user_key(&f.largest);
+            if user_begin
+                .as_deref()
+                .is_some_and(|b| ucmp.compare(file_limit, b) == Ordering::Less)
+            {
+                continue;
+            }
+            if user_end
+                .as_deref()
+                .is_some_and(|e| ucmp.compare(file_start, e) == Ordering::Greater)
+            {
+                continue;
+            }
+            inputs.push(Arc::clone(f));
+            if level == 0 {
+                // Level-0 files may overlap each other: widen the range and
+                // start over if this file sticks out of it.
+                if user_begin
+                    .as_deref()
+                    .is_some_and(|b| ucmp.compare(file_start, b) == Ordering::Less)
+                {
+                    user_begin = Some(file_start.to_vec());
+                    inputs.clear();
+                    i = 0;
+                } else if user_end
+                    .as_deref()
+                    .is_some_and(|e| ucmp.compare(file_limit, e) == Ordering::Greater)
+                {
+                    user_end = Some(file_limit.to_vec());
+                    inputs.clear();
+                    i = 0;
+                }
+            }
+        }
+        inputs
+    }
+
+    /// Iterators over this version's tables: one per level-0 file and one
+    /// concatenating iterator per deeper level.
+    pub fn add_iterators(
+        self: &Arc<Self>,
+        options: &ReadOptions,
+        iters: &mut Vec<Box<dyn InternalIterator>>,
+    ) {
+        for f in &self.files[0] {
+            iters.push(self.table_cache.iter(options, f.number, f.file_size));
+        }
+        for level in 1..NUM_LEVELS {
+            if !self.files[level].is_empty() {
+                iters.push(Box::new(LevelIterator::new(
+                    self.icmp.clone(),
+                    Arc::clone(&self.table_cache),
+                    self.files[level].clone(),
+                    options.clone(),
+                )));
+            }
+        }
+    }
+
+    /// `files[ n0 n1 ... n6 ]` (LevelDB's LevelSummary).
+    pub fn level_summary(&self) -> String {
+        let counts: Vec<String> = self.files.iter().map(|f| f.len().to_string()).collect();
+        format!("files[ {} ]", counts.join(" "))
+    }
+
+    /// The `leveldb.sstables` text.
+    pub fn debug_string(&self) -> String {
+        let mut r = String::new();
+        for (level, files) in self.files.iter().enumerate() {
+            r.push_str(&format!("--- level {level} ---\n"));
+            for f in files {
+                r.push_str(&format!(
+                    " {}:{}[{} .. {}]\n",
+                    f.number,
+                    f.file_size,
+                    debug_internal_key(&f.smallest),
+                    debug_internal_key(&f.largest)
+                ));
+            }
+        }
+        r
+    }
+
+    /// Approximate byte offset of internal key `key` in the whole database.
+    pub fn approximate_offset_of(&self, key: &[u8]) -> u64 {
+        let mut result = 0;
+        for (level, files) in self.files.iter().enumerate() {
+            for f in files {
+                if self.icmp.compare(&f.largest, key) != Ordering::Greater {
+                    result += f.file_size;
+                } else if self.icmp.compare(&f.smallest, key) == Ordering::Greater {
+                    if level > 0 {
+                        break;
+                    }
+                } else {
+                    result += self
+                        .table_cache
+                        .approximate_offset_of(f.number, f.file_size, key);
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Iterates the sorted, disjoint files of one level as one sequence,
+/// opening each table only when reached.
+pub struct LevelIterator {
+    icmp: InternalKeyComparator,
+    table_cache: Arc<TableCache>,
+    files: FileList,
+    options: ReadOptions,
+    /// Index of the file `current` reads; `files.len()` when none.
+    index: usize,
+    current: Option<Box<dyn InternalIterator>>,
+    status: Result<()>,
+}
+
+impl LevelIterator {
+    pub fn new(
+        icmp: InternalKeyComparator,
+        table_cache: Arc<TableCache>,
+        files: FileList,
+        options: ReadOptions,
+    ) -> LevelIterator {
+        let index = files.len();
+        LevelIterator {
+            icmp,
+            table_cache,
+            files,
+            options,
+            index,
+            current: None,
+            status: Ok(()),
+        }
+    }
+
+    fn open(&mut self, index: usize) {
+        if index >= self.files.len() {
+            self.save_status();
+            self.current = None;
+            self.index = self.files.len();
+            return;
+        }
+        if self.index == index && self.current.is_some() {
+            return;
+        }
+        self.save_status();
+        let f = &self.files[index];
+        self.current = Some(self.table_cache.iter(&self.options, f.number, f.file_size));
+        self.index = index;
+    }
+
+    fn save_status(&mut self) {
+        if let Some(it) = &self.current {
+            if self.status.is_ok() {
+                if let Err(e) = it.status() {
+                    self.status = Err(e);
+                }
+            }
+        }
+    }
+
+    fn current_valid(&self) -> bool {
+        self.current.as_ref().is_some_and(|it| it.valid())
+    }
+
+    fn skip_empty_forward(&mut self) {
+        while !self.current_valid() {
+            if self.index + 1 >= self.files.len() {
+                self.save_status();
+                self.current = None;
+                self.index = self.files.len();
+                return;
+            }
+            let next = self.index + 1;
+            self.open(next);
+            if let Some(it) = self.current.as_mut() {
+                it.seek_to_first();
+            }
+        }
+    }
+
+    fn skip_empty_backward(&mut self) {
+        while !self.current_valid() {
+            if self.index == 0 || self.index > self.files.len() || self.current.is_none() {
+                self.save_status();
+                self.current = None;
+                self.index = self.files.len();
+                return;
+            }
+            let prev = self.index - 1;
+            self.open(prev);
+            if let Some(it) = self.current.as_mut() {
+                it.seek_to_last();
+            }
+        }
+    }
+}
+
+impl InternalIterator for LevelIterator {
+    fn valid(&self) -> bool {
+        self.current_valid()
+    }
+    fn seek_to_first(&mut self) {
+        self.open(0);
+        if let Some(it) = self.current.as_mut() {
+            it.seek_to_first();
+        }
+        self.skip_empty_forward();
+    }
+    fn seek_to_last(&mut self) {
+        if self.files.is_empty() {
+            self.current = None;
+            return;
+        }
+        self.open(self.files.len() - 1);
+        if let Some(it) = self.current.as_mut() {
+            it.seek_to_last();
+        }
+        self.skip_empty_backward();
+    }
+    fn seek(&mut self, target: &[u8]) {
+        let index = find_file(&self.icmp, &self.files, target);
+        self.open(index);
+        if let Some(it) = self.current.as_mut() {
+            it.seek(target);
+        }
+        self.skip_empty_forward();
+    }
+    fn next(&mut self) {
+        if let Some(it) = self.current.as_mut() {
+            it.next();
+        }
+        self.skip_empty_forward();
+    }
+    fn prev(&mut self) {
+        if let Some(it) = self.current.as_mut() {
+            it.prev();
+        }
+        self.skip_empty_backward();
+    }
+    fn key(&self) -> &[u8] {
+        self.current.as_ref().expect("valid iterator").key()
+    }
+    fn value(&self) -> &[u8] {
+        self.current.as_ref().expect("valid iterator").value()
+    }
+    fn status(&self) -> Result<()> {
+        self.status.clone()?;
+        match &self.current {
+            Some(it) => it.status(),
+            None => Ok(()),
+        }
+    }
+}
