@@ -431,6 +431,16 @@ impl Drop for DB {
             let _ = w.file_mut().close();
         }
         guard.lock = None;
+        drop(guard);
+        // The background thread signals completion just before it lets go
+        // of its reference; wait for that too, so that everything the
+        // database holds (the user's comparator, filter policy, cache) is
+        // released when close returns, as in LevelDB. Only transient
+        // references exist at this point, hence the bounded wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Arc::strong_count(&self.inner) > 1 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
     }
 }
 
