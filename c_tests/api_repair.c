@@ -1,6 +1,6 @@
-/* leveldb_repair_db, cross-checked against LevelDB 1.23: the repair phase
- * of LevelDB's c_test.c (custom comparator, data in tables and in the log,
- * deletions), recovery of a database whose CURRENT file was lost, and
+/* leveldb_repair_db, cross-checked against LevelDB 1.23, beyond the repair
+ * phase of api_c_test.c: a custom comparator with data in tables and in the
+ * log plus deletions, recovery of a database whose CURRENT file was lost, and
  * repair errors. */
 #include "common.h"
 

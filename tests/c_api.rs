@@ -77,7 +77,6 @@ fn more_behaviour_matches_leveldb_1_23() {
 
 /// RepairDB: LevelDB's c_test.c repair phase and more.
 #[test]
-#[ignore = "RepairDB is not implemented by the engine yet (db::repair_db returns NotSupported)"]
 fn repair_matches_leveldb_1_23() {
     same_transcript("api_repair");
 }

@@ -24,6 +24,7 @@
 pub mod compaction;
 pub mod iter;
 mod repair;
+pub use repair::repair_db;
 pub mod table_cache;
 #[cfg(test)]
 mod tests;
@@ -1206,5 +1207,3 @@ pub fn destroy_db(dbname: &str, options: &Options) -> Result<()> {
     let _ = env.remove_dir(dbname);
     result
 }
-
-pub use repair::repair_db;
