@@ -29,7 +29,7 @@ use crate::status::{Error, Result};
 use crate::table::TableBuilder;
 use crate::util::comparator::Comparator;
 use crate::version::compaction::Compaction;
-use crate::version::version::LevelIterator;
+use crate::version::version::{LevelFiles, LevelIterator};
 use crate::version::NUM_LEVELS;
 
 use super::{CompactionStats, DbInner, ManualCompaction, State};
@@ -185,7 +185,7 @@ impl DbInner {
                 children.push(Box::new(LevelIterator::new(
                     self.icmp.clone(),
                     Arc::clone(&self.table_cache),
-                    c.inputs[which].clone(),
+                    LevelFiles::Owned(c.inputs[which].clone()),
                     options.clone(),
                 )));
             }

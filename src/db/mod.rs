@@ -22,6 +22,8 @@
 //! log and releases the `LOCK`.
 
 pub mod compaction;
+mod repair;
+pub use repair::repair_db;
 pub mod iter;
 pub mod table_cache;
 #[cfg(test)]
@@ -1160,9 +1162,4 @@ pub fn destroy_db(dbname: &str, options: &Options) -> Result<()> {
     let _ = env.remove_file(&lockname);
     let _ = env.remove_dir(dbname);
     result
-}
-
-/// Rebuilds a MANIFEST from the tables and logs found (not yet available).
-pub fn repair_db(_dbname: &str, _options: &Options) -> Result<()> {
-    Err(Error::not_supported("RepairDB"))
 }

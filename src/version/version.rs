@@ -398,7 +398,7 @@ impl Version {
                 iters.push(Box::new(LevelIterator::new(
                     self.icmp.clone(),
                     Arc::clone(&self.table_cache),
-                    self.files[level].clone(),
+                    LevelFiles::Version(Arc::clone(self), level),
                     options.clone(),
                 )));
             }
@@ -451,12 +451,29 @@ impl Version {
     }
 }
 
+/// The files a [`LevelIterator`] walks: a level of a version (borrowed
+/// through the version, so creating an iterator copies no file list), or a
+/// list of its own.
+pub enum LevelFiles {
+    Version(Arc<Version>, usize),
+    Owned(FileList),
+}
+
+impl LevelFiles {
+    fn get(&self) -> &[Arc<FileMetaData>] {
+        match self {
+            LevelFiles::Version(v, level) => &v.files[*level],
+            LevelFiles::Owned(files) => files,
+        }
+    }
+}
+
 /// Iterates the sorted, disjoint files of one level as one sequence,
 /// opening each table only when reached.
 pub struct LevelIterator {
     icmp: InternalKeyComparator,
     table_cache: Arc<TableCache>,
-    files: FileList,
+    files: LevelFiles,
     options: ReadOptions,
     /// Index of the file `current` reads; `files.len()` when none.
     index: usize,
@@ -468,10 +485,10 @@ impl LevelIterator {
     pub fn new(
         icmp: InternalKeyComparator,
         table_cache: Arc<TableCache>,
-        files: FileList,
+        files: LevelFiles,
         options: ReadOptions,
     ) -> LevelIterator {
-        let index = files.len();
+        let index = files.get().len();
         LevelIterator {
             icmp,
             table_cache,
@@ -484,17 +501,17 @@ impl LevelIterator {
     }
 
     fn open(&mut self, index: usize) {
-        if index >= self.files.len() {
+        if index >= self.files.get().len() {
             self.save_status();
             self.current = None;
-            self.index = self.files.len();
+            self.index = self.files.get().len();
             return;
         }
         if self.index == index && self.current.is_some() {
             return;
         }
         self.save_status();
-        let f = &self.files[index];
+        let f = &self.files.get()[index];
         self.current = Some(self.table_cache.iter(&self.options, f.number, f.file_size));
         self.index = index;
     }
@@ -515,10 +532,10 @@ impl LevelIterator {
 
     fn skip_empty_forward(&mut self) {
         while !self.current_valid() {
-            if self.index + 1 >= self.files.len() {
+            if self.index + 1 >= self.files.get().len() {
                 self.save_status();
                 self.current = None;
-                self.index = self.files.len();
+                self.index = self.files.get().len();
                 return;
             }
             let next = self.index + 1;
@@ -531,10 +548,10 @@ impl LevelIterator {
 
     fn skip_empty_backward(&mut self) {
         while !self.current_valid() {
-            if self.index == 0 || self.index > self.files.len() || self.current.is_none() {
+            if self.index == 0 || self.index > self.files.get().len() || self.current.is_none() {
                 self.save_status();
                 self.current = None;
-                self.index = self.files.len();
+                self.index = self.files.get().len();
                 return;
             }
             let prev = self.index - 1;
@@ -558,18 +575,18 @@ impl InternalIterator for LevelIterator {
         self.skip_empty_forward();
     }
     fn seek_to_last(&mut self) {
-        if self.files.is_empty() {
+        if self.files.get().is_empty() {
             self.current = None;
             return;
         }
-        self.open(self.files.len() - 1);
+        self.open(self.files.get().len() - 1);
         if let Some(it) = self.current.as_mut() {
             it.seek_to_last();
         }
         self.skip_empty_backward();
     }
     fn seek(&mut self, target: &[u8]) {
-        let index = find_file(&self.icmp, &self.files, target);
+        let index = find_file(&self.icmp, self.files.get(), target);
         self.open(index);
         if let Some(it) = self.current.as_mut() {
             it.seek(target);
