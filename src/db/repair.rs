@@ -1,44 +1,35 @@
-//! RepairDB: rebuilds a database's MANIFEST from whatever tables and logs
-//! are left in its directory, as LevelDB 1.23's `Repairer` does.
+//! `repair_db` (LevelDB's db/repair.cc): rebuilds a database that no longer
+//! opens from whatever logs and tables survive.
 //!
-//! Steps: (1) list the directory: logs, tables and old MANIFESTs; (2) turn
-//! each log into a table (records that do not parse are dropped; checksums
-//! are not verified, so as much data as possible is kept), then move the log
-//! to `lost/`; (3) scan every table for its smallest and largest keys and
-//! largest sequence; a table that cannot be read to its end is copied entry
-//! by entry into a fresh table (the damaged one goes to `lost/`); (4) write
-//! a new MANIFEST-000001 naming every table at level 0 (compactions move
-//! them down later), move the old MANIFESTs to `lost/`, and point CURRENT at
-//! the new one. Like LevelDB, repair does not take the LOCK: it must not run
-//! on an open database. Every step is reported to the info log.
+//! Steps: every log is converted to a table (read without checksum checks,
+//! so as much as possible is kept) and then archived; every table is
+//! scanned for its key range and largest sequence (a table that fails to
+//! read completely is rewritten with the entries that do read); finally a
+//! fresh MANIFEST-000001 names every table at level 0 and CURRENT points to
+//! it. Old MANIFESTs and unusable files go to `<db>/lost/`, never deleted.
+//! The LOCK is not taken, as in LevelDB: repair a database nobody has open.
 
 use std::sync::Arc;
 
-use super::table_cache::TableCache;
-use super::{build_table, insert_into};
 use crate::env::{Env, Logger};
 use crate::filename::{
-    descriptor_file_name, info_log_file_name, log_file_name, old_info_log_file_name,
-    parse_file_name, set_current_file, sst_table_file_name, table_file_name, temp_file_name,
-    FileType,
+    descriptor_file_name, log_file_name, parse_file_name, set_current_file, sst_table_file_name,
+    table_file_name, temp_file_name, FileType,
 };
 use crate::iterator::InternalIterator;
 use crate::key::{escape_bytes, parse_internal_key, InternalKeyComparator, SequenceNumber};
 use crate::log;
 use crate::memtable::MemTable;
 use crate::options::{Options, ReadOptions};
-use crate::status::{Error, Result};
-use crate::table::{BlockCache, InternalFilterPolicy, TableBuilder};
+use crate::status::{Code, Error, Result};
+use crate::table::TableBuilder;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::info_log;
 use crate::write_batch::{WriteBatch, HEADER_SIZE};
 
-/// Rebuilds the database at `dbname` (LevelDB's `RepairDB`).
-pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
-    Repairer::new(dbname, options).run()
-}
+use super::table_cache::TableCache;
+use super::{build_table, insert_into, sanitize_options};
 
-/// A table found or made during repair.
 struct TableInfo {
     meta: FileMetaData,
     max_sequence: SequenceNumber,
@@ -47,9 +38,9 @@ struct TableInfo {
 struct Repairer {
     dbname: String,
     env: Arc<dyn Env>,
-    icmp: InternalKeyComparator,
-    /// Options for tables: internal-key comparator and filter policy.
+    options: Options,
     table_options: Options,
+    icmp: InternalKeyComparator,
     logger: Option<Arc<dyn Logger>>,
     table_cache: TableCache,
     manifests: Vec<String>,
@@ -59,56 +50,56 @@ struct Repairer {
     next_file_number: u64,
 }
 
-impl Repairer {
-    fn new(dbname: &str, options: &Options) -> Repairer {
-        let options = options.sanitized();
-        let env = Arc::clone(&options.env);
-        // As DB::open: the info log lives in the database directory.
-        let logger = match &options.info_log {
-            Some(l) => Some(Arc::clone(l)),
-            None => {
-                let _ = env.create_dir(dbname);
-                let _ =
-                    env.rename_file(&info_log_file_name(dbname), &old_info_log_file_name(dbname));
-                env.new_logger(&info_log_file_name(dbname)).ok()
-            }
-        };
-        let icmp = InternalKeyComparator::new(Arc::clone(&options.comparator));
-        let mut table_options = options.clone();
-        table_options.comparator = Arc::new(icmp.clone());
-        table_options.filter_policy = options
-            .filter_policy
-            .as_ref()
-            .map(|p| Arc::new(InternalFilterPolicy::new(Arc::clone(p))) as _);
-        table_options.block_cache = Some(
-            options
-                .block_cache
-                .clone()
-                .unwrap_or_else(|| Arc::new(BlockCache::new(8 << 20))),
-        );
-        table_options.info_log = logger.clone();
-        // LevelDB's repairer keeps only a few tables open at once.
-        let table_cache = TableCache::new(dbname, &table_options, 10);
-        Repairer {
-            dbname: dbname.to_string(),
-            env,
-            icmp,
-            table_options,
-            logger,
-            table_cache,
-            manifests: Vec::new(),
-            table_numbers: Vec::new(),
-            logs: Vec::new(),
-            tables: Vec::new(),
-            next_file_number: 1,
-        }
-    }
+/// Logs log-reader drops while converting a log.
+struct RepairReporter {
+    logger: Option<Arc<dyn Logger>>,
+    lognum: u64,
+}
 
+impl log::Reporter for RepairReporter {
+    fn corruption(&mut self, bytes: usize, reason: &Error) {
+        // The reported corruption is only logged: repair keeps going.
+        info_log(
+            &self.logger,
+            &format!("Log #{}: dropping {} bytes; {}", self.lognum, bytes, reason),
+        );
+    }
+}
+
+fn status_text(r: &Result<()>) -> String {
+    match r {
+        Ok(()) => "OK".to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Rebuilds the MANIFEST of the database at `dbname` from its logs and
+/// tables. Some data may be lost; nothing is deleted.
+pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
+    let s = sanitize_options(dbname, options);
+    let mut r = Repairer {
+        dbname: dbname.to_string(),
+        env: Arc::clone(&s.options.env),
+        table_cache: TableCache::new(dbname, &s.table_options, 10),
+        options: s.options,
+        table_options: s.table_options,
+        icmp: s.icmp,
+        logger: s.logger,
+        manifests: Vec::new(),
+        table_numbers: Vec::new(),
+        logs: Vec::new(),
+        tables: Vec::new(),
+        next_file_number: 1,
+    };
+    r.run()
+}
+
+impl Repairer {
     fn log(&self, message: &str) {
         info_log(&self.logger, message);
     }
 
-    fn run(mut self) -> Result<()> {
+    fn run(&mut self) -> Result<()> {
         self.find_files()?;
         self.convert_log_files_to_tables();
         self.extract_meta_data();
@@ -124,15 +115,15 @@ impl Repairer {
     }
 
     fn find_files(&mut self) -> Result<()> {
-        let children = self.env.get_children(&self.dbname)?;
-        if children.is_empty() {
+        let names = self.env.get_children(&self.dbname)?;
+        if names.is_empty() {
             return Err(Error::with_detail(
-                crate::status::Code::IoError,
+                Code::IoError,
                 self.dbname.clone(),
                 "repair found no files",
             ));
         }
-        for name in children {
+        for name in names {
             let Some((number, file_type)) = parse_file_name(&name) else {
                 continue;
             };
@@ -140,7 +131,9 @@ impl Repairer {
                 self.manifests.push(name);
                 continue;
             }
-            self.next_file_number = self.next_file_number.max(number + 1);
+            if number + 1 > self.next_file_number {
+                self.next_file_number = number + 1;
+            }
             match file_type {
                 FileType::Log => self.logs.push(number),
                 FileType::Table => self.table_numbers.push(number),
@@ -151,56 +144,38 @@ impl Repairer {
     }
 
     fn convert_log_files_to_tables(&mut self) {
-        for number in std::mem::take(&mut self.logs) {
+        let logs = std::mem::take(&mut self.logs);
+        for &number in &logs {
+            let logname = log_file_name(&self.dbname, number);
             if let Err(e) = self.convert_log_to_table(number) {
                 self.log(&format!("Log #{number}: ignoring conversion error: {e}"));
             }
-            self.archive_file(&log_file_name(&self.dbname, number));
+            self.archive_file(&logname);
         }
+        self.logs = logs;
     }
 
-    fn convert_log_to_table(&mut self, log_number: u64) -> Result<()> {
-        struct Reporter {
-            logger: Option<Arc<dyn Logger>>,
-            log_number: u64,
-        }
-        impl log::Reporter for Reporter {
-            fn corruption(&mut self, bytes: usize, reason: &Error) {
-                // Keep going: repair salvages what it can.
-                info_log(
-                    &self.logger,
-                    &format!(
-                        "Log #{}: dropping {} bytes; {}",
-                        self.log_number, bytes, reason
-                    ),
-                );
-            }
-        }
-        let file = self
-            .env
-            .new_sequential_file(&log_file_name(&self.dbname, log_number))?;
-        let mut reporter = Reporter {
+    fn convert_log_to_table(&mut self, number: u64) -> Result<()> {
+        let logname = log_file_name(&self.dbname, number);
+        let file = self.env.new_sequential_file(&logname)?;
+        let reporter = RepairReporter {
             logger: self.logger.clone(),
-            log_number,
+            lognum: number,
         };
-        // No checksums: keep every record that still parses.
-        let mut reader = log::Reader::new(
-            file,
-            Some(Box::new(Reporter {
-                logger: self.logger.clone(),
-                log_number,
-            })),
-            false,
-            0,
-        );
+        // No checksum checks: keep every record that still parses.
+        let mut reader = log::Reader::new(file, Some(Box::new(reporter)), false, 0);
+        let mut own_reporter = RepairReporter {
+            logger: self.logger.clone(),
+            lognum: number,
+        };
         let mem = Arc::new(MemTable::new(self.icmp.clone()));
         let mut record = Vec::new();
         let mut batch = WriteBatch::new();
-        let mut counter = 0u64;
+        let mut counter: u64 = 0;
         while reader.read_record(&mut record) {
             if record.len() < HEADER_SIZE {
                 log::Reporter::corruption(
-                    &mut reporter,
+                    &mut own_reporter,
                     record.len(),
                     &Error::corruption("log record too small"),
                 );
@@ -209,13 +184,13 @@ impl Repairer {
             batch.set_contents(&record);
             match insert_into(&batch, &mem) {
                 Ok(()) => counter += u64::from(batch.count()),
-                Err(e) => self.log(&format!("Log #{log_number}: ignoring {e}")),
+                Err(e) => self.log(&format!("Log #{number}: ignoring {e}")),
             }
         }
         drop(reader);
 
-        // No version edit here: extract_meta_data records every table.
-        let number = self.next_file_number;
+        // No version edit here: scanning the tables makes them.
+        let table_number = self.next_file_number;
         self.next_file_number += 1;
         let mut iter = mem.iter();
         let result = build_table(
@@ -224,44 +199,54 @@ impl Repairer {
             &self.table_options,
             &self.table_cache,
             &mut iter,
-            number,
+            table_number,
         );
-        let status = match &result {
-            Ok(meta) => {
-                if meta.file_size > 0 {
-                    self.table_numbers.push(number);
-                }
-                "OK".to_string()
+        let status = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        if let Ok(meta) = &result {
+            if meta.file_size > 0 {
+                self.table_numbers.push(table_number);
             }
-            Err(e) => e.to_string(),
-        };
+        }
         self.log(&format!(
-            "Log #{log_number}: {counter} ops saved to Table #{number} {status}"
+            "Log #{number}: {counter} ops saved to Table #{table_number} {}",
+            status_text(&status)
         ));
-        result.map(|_| ())
+        status
+    }
+
+    fn table_iter(&self, meta: &FileMetaData) -> Box<dyn InternalIterator> {
+        let options = ReadOptions {
+            verify_checksums: self.options.paranoid_checks,
+            ..ReadOptions::new()
+        };
+        self.table_cache.iter(&options, meta.number, meta.file_size)
     }
 
     fn extract_meta_data(&mut self) {
-        for number in std::mem::take(&mut self.table_numbers) {
+        let numbers = std::mem::take(&mut self.table_numbers);
+        for &number in &numbers {
             self.scan_table(number);
         }
+        self.table_numbers = numbers;
     }
 
     fn scan_table(&mut self, number: u64) {
         let mut fname = table_file_name(&self.dbname, number);
-        let size = self.env.get_file_size(&fname).or_else(|e| {
-            // Try the name LevelDB used before 1.14.
-            let sst = sst_table_file_name(&self.dbname, number);
-            match self.env.get_file_size(&sst) {
-                Ok(size) => {
-                    fname = sst;
-                    Ok(size)
+        let size = match self.env.get_file_size(&fname) {
+            Ok(size) => Ok(size),
+            Err(e) => {
+                let sst = sst_table_file_name(&self.dbname, number);
+                match self.env.get_file_size(&sst) {
+                    Ok(size) => {
+                        fname = sst;
+                        Ok(size)
+                    }
+                    Err(_) => Err(e),
                 }
-                Err(_) => Err(e),
             }
-        });
-        let size = match size {
-            Ok(size) => size,
+        };
+        let file_size = match size {
+            Ok(s) => s,
             Err(e) => {
                 self.archive_file(&table_file_name(&self.dbname, number));
                 self.archive_file(&sst_table_file_name(&self.dbname, number));
@@ -269,13 +254,12 @@ impl Repairer {
                 return;
             }
         };
-
-        let mut info = TableInfo {
-            meta: FileMetaData::new(number, size, Vec::new(), Vec::new()),
+        let mut t = TableInfo {
+            meta: FileMetaData::new(number, file_size, Vec::new(), Vec::new()),
             max_sequence: 0,
         };
-        let mut iter = self.table_cache.iter(&ReadOptions::new(), number, size);
-        let mut counter = 0u64;
+        let mut counter = 0;
+        let mut iter = self.table_iter(&t.meta);
         let mut empty = true;
         iter.seek_to_first();
         while iter.valid() {
@@ -289,41 +273,39 @@ impl Repairer {
                     counter += 1;
                     if empty {
                         empty = false;
-                        info.meta.smallest = key.to_vec();
+                        t.meta.smallest = key.to_vec();
                     }
-                    info.meta.largest = key.to_vec();
-                    info.max_sequence = info.max_sequence.max(parsed.sequence);
+                    t.meta.largest.clear();
+                    t.meta.largest.extend_from_slice(key);
+                    t.max_sequence = t.max_sequence.max(parsed.sequence);
                 }
             }
             iter.next();
         }
         let status = iter.status();
         drop(iter);
-        let text = match &status {
-            Ok(()) => "OK".to_string(),
-            Err(e) => e.to_string(),
-        };
-        self.log(&format!("Table #{number}: {counter} entries {text}"));
+        self.log(&format!(
+            "Table #{number}: {counter} entries {}",
+            status_text(&status)
+        ));
         if status.is_ok() {
-            self.tables.push(info);
+            self.tables.push(t);
         } else {
-            self.repair_table(&fname, info);
+            self.repair_table(&fname, t);
         }
     }
 
     /// Copies the readable entries of a damaged table into a new file that
-    /// then takes the table's name; the damaged file goes to `lost/`.
-    fn repair_table(&mut self, src: &str, mut info: TableInfo) {
+    /// then takes the original's (`.ldb`) name; the original is archived.
+    fn repair_table(&mut self, src: &str, mut t: TableInfo) {
         let copy = table_file_name(&self.dbname, self.next_file_number);
         self.next_file_number += 1;
         let Ok(file) = self.env.new_writable_file(&copy) else {
             return;
         };
         let mut builder = TableBuilder::new(&self.table_options, file);
-        let mut iter =
-            self.table_cache
-                .iter(&ReadOptions::new(), info.meta.number, info.meta.file_size);
-        let mut counter = 0u64;
+        let mut iter = self.table_iter(&t.meta);
+        let mut counter = 0;
         iter.seek_to_first();
         while iter.valid() {
             builder.add(iter.key(), iter.value());
@@ -332,31 +314,31 @@ impl Repairer {
         }
         drop(iter);
         self.archive_file(src);
-        let mut result = Ok(());
+        let mut status = Ok(());
         if counter == 0 {
             builder.abandon();
         } else {
-            result = builder.finish();
-            if result.is_ok() {
-                info.meta.file_size = builder.file_size();
+            status = builder.finish();
+            if status.is_ok() {
+                t.meta.file_size = builder.file_size();
             }
         }
-        if result.is_ok() {
-            result = builder.file_mut().close();
+        if status.is_ok() {
+            status = builder.file_mut().close();
         }
         drop(builder);
-        if counter > 0 && result.is_ok() {
-            let orig = table_file_name(&self.dbname, info.meta.number);
-            result = self.env.rename_file(&copy, &orig);
-            if result.is_ok() {
+        if counter > 0 && status.is_ok() {
+            let orig = table_file_name(&self.dbname, t.meta.number);
+            status = self.env.rename_file(&copy, &orig);
+            if status.is_ok() {
                 self.log(&format!(
                     "Table #{}: {} entries repaired",
-                    info.meta.number, counter
+                    t.meta.number, counter
                 ));
-                self.tables.push(info);
+                self.tables.push(t);
             }
         }
-        if result.is_err() {
+        if status.is_err() {
             let _ = self.env.remove_file(&copy);
         }
     }
@@ -370,11 +352,13 @@ impl Repairer {
             .map(|t| t.max_sequence)
             .max()
             .unwrap_or(0);
-        let mut edit = VersionEdit::new();
-        edit.set_comparator_name(self.icmp.user_comparator().name());
-        edit.set_log_number(0);
-        edit.set_next_file(self.next_file_number);
-        edit.set_last_sequence(max_sequence);
+        let mut edit = VersionEdit {
+            comparator: Some(self.icmp.user_comparator().name().to_string()),
+            log_number: Some(0),
+            next_file_number: Some(self.next_file_number),
+            last_sequence: Some(max_sequence),
+            ..Default::default()
+        };
         for t in &self.tables {
             edit.add_file(
                 0,
@@ -387,46 +371,43 @@ impl Repairer {
         let mut writer = log::Writer::new(file);
         let mut record = Vec::new();
         edit.encode_to(&mut record);
-        let mut result = writer.add_record(&record);
-        if result.is_ok() {
-            result = writer.file_mut().close();
+        let mut status = writer.add_record(&record);
+        if status.is_ok() {
+            status = writer.file_mut().close();
         }
         drop(writer);
-        if let Err(e) = result {
+        if status.is_err() {
             let _ = self.env.remove_file(&tmp);
-            return Err(e);
+            return status;
         }
-        // The old MANIFESTs go to lost/; the new one becomes current.
-        for name in std::mem::take(&mut self.manifests) {
-            self.archive_file(&format!("{}/{}", self.dbname, name));
+        // Older MANIFESTs would disagree with the new one: set them aside.
+        for m in std::mem::take(&mut self.manifests) {
+            self.archive_file(&format!("{}/{}", self.dbname, m));
         }
-        if let Err(e) = self
+        status = self
             .env
-            .rename_file(&tmp, &descriptor_file_name(&self.dbname, 1))
-        {
+            .rename_file(&tmp, &descriptor_file_name(&self.dbname, 1));
+        if status.is_ok() {
+            status = set_current_file(self.env.as_ref(), &self.dbname, 1);
+        } else {
             let _ = self.env.remove_file(&tmp);
-            return Err(e);
         }
-        set_current_file(self.env.as_ref(), &self.dbname, 1)
+        status
     }
 
-    /// Moves `fname` into a `lost` directory beside it.
+    /// Moves `fname` into `<dir>/lost/`.
     fn archive_file(&self, fname: &str) {
         let (dir, base) = match fname.rfind('/') {
-            Some(slash) => (&fname[..slash], &fname[slash + 1..]),
+            Some(i) => (&fname[..i], &fname[i + 1..]),
             None => ("", fname),
         };
-        let lost = format!("{dir}/lost");
-        let _ = self.env.create_dir(&lost);
-        let result = self.env.rename_file(fname, &format!("{lost}/{base}"));
-        let text = match result {
-            Ok(()) => "OK".to_string(),
-            Err(e) => e.to_string(),
-        };
-        self.log(&format!("Archiving {fname}: {text}\n"));
+        let new_dir = format!("{dir}/lost");
+        let _ = self.env.create_dir(&new_dir);
+        let new_file = format!("{new_dir}/{base}");
+        let s = self.env.rename_file(fname, &new_file);
+        self.log(&format!("Archiving {}: {}\n", fname, status_text(&s)));
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
