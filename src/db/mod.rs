@@ -23,6 +23,7 @@
 
 pub mod compaction;
 pub mod iter;
+mod repair;
 pub mod table_cache;
 #[cfg(test)]
 mod tests;
@@ -1162,7 +1163,7 @@ pub fn destroy_db(dbname: &str, options: &Options) -> Result<()> {
     result
 }
 
-/// Rebuilds a MANIFEST from the tables and logs found (not yet available).
-pub fn repair_db(_dbname: &str, _options: &Options) -> Result<()> {
-    Err(Error::not_supported("RepairDB"))
+/// Rebuilds a MANIFEST from the tables and logs found (see `repair`).
+pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
+    repair::repair_db(dbname, options)
 }
