@@ -141,3 +141,153 @@ fn soname_is_libleveldb_so_1() {
         .map(str::trim);
     assert_eq!(soname, Some("libleveldb.so.1"));
 }
+
+/// The `-l` flags of the README's static link line.
+fn readme_static_line() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    readme
+        .lines()
+        .find(|l| l.starts_with("cc ") && l.contains("libleveldb.a"))
+        .expect("README has a static link line")
+        .to_string()
+}
+
+fn l_flags(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter(|w| w.starts_with("-l"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The README's static link line names exactly the native libraries rustc
+/// says a Rust staticlib needs. Our dependencies add none, so rustc's answer
+/// for an empty staticlib is the answer for ours (checked in seconds rather
+/// than by rebuilding the crate).
+#[test]
+fn readme_static_link_line_matches_rustc() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("empty.rs");
+    std::fs::write(&src, "").unwrap();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let out = check(
+        Command::new(rustc)
+            .args([
+                "--edition",
+                "2021",
+                "--crate-type",
+                "staticlib",
+                "--print",
+                "native-static-libs",
+                "-o",
+            ])
+            .arg(dir.path().join("libempty.a"))
+            .arg(&src),
+    );
+    let notes = String::from_utf8_lossy(&out.stderr).into_owned();
+    let native = notes
+        .lines()
+        .find_map(|l| {
+            l.split_once("native-static-libs:")
+                .map(|(_, libs)| libs.to_string())
+        })
+        .expect("rustc prints native-static-libs");
+    assert_eq!(
+        l_flags(&readme_static_line()),
+        l_flags(&native),
+        "README vs rustc"
+    );
+    let pc = std::fs::read_to_string(root().join("leveldb.pc.in")).unwrap();
+    let private = pc.lines().find(|l| l.starts_with("Libs.private:")).unwrap();
+    assert_eq!(l_flags(private), l_flags(&native), "leveldb.pc.in vs rustc");
+}
+
+/// The README's static link line, run: examples/hello.c linked with our
+/// libleveldb.a and those libraries works without any shared libleveldb.
+#[test]
+fn readme_static_link_line_builds_a_working_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("hello_static");
+    let line = readme_static_line();
+    let mut words = line.split_whitespace().map(|w| match w {
+        "target/release/libleveldb.a" => our_a().to_str().unwrap().to_string(),
+        "target/hello_static" => exe.to_str().unwrap().to_string(),
+        other => other.to_string(),
+    });
+    let compiler = words.next().unwrap();
+    let args: Vec<String> = words.collect();
+    assert!(
+        args.iter().any(|a| a.ends_with("deps/libleveldb.a")),
+        "{line}"
+    );
+    check(Command::new(compiler).current_dir(root()).args(&args));
+    let ldd = check(Command::new("ldd").arg(&exe));
+    assert!(!String::from_utf8_lossy(&ldd.stdout).contains("libleveldb"));
+    let out = check(Command::new(&exe).arg(dir.path().join("db")));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hello = world"));
+}
+
+/// scripts/install.sh lays out the shared library with its links, the
+/// static library, the headers and leveldb.pc; a program builds from the
+/// prefix with pkg-config and runs on the installed library.
+#[test]
+fn install_script_lays_out_a_usable_prefix() {
+    let prefix = tempfile::tempdir().unwrap();
+    let p = prefix.path();
+    check(
+        Command::new("sh")
+            .arg(root().join("scripts/install.sh"))
+            .arg(p)
+            .env("STRATA_LIB_DIR", our_so().parent().unwrap()),
+    );
+    let lib = p.join("lib");
+    let link = |name: &str| std::fs::read_link(lib.join(name)).unwrap();
+    assert_eq!(link("libleveldb.so.1"), Path::new("libleveldb.so.1.23.0"));
+    assert_eq!(link("libleveldb.so"), Path::new("libleveldb.so.1"));
+    assert_eq!(
+        std::fs::read(lib.join("libleveldb.so.1.23.0")).unwrap(),
+        std::fs::read(our_so()).unwrap()
+    );
+    assert!(lib.join("libleveldb.a").is_file());
+    for h in ["c.h", "export.h"] {
+        assert_eq!(
+            std::fs::read(p.join("include/leveldb").join(h)).unwrap(),
+            std::fs::read(root().join("include/leveldb").join(h)).unwrap()
+        );
+    }
+
+    let pc_dir = lib.join("pkgconfig");
+    let flags = check(
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "leveldb"])
+            .env("PKG_CONFIG_PATH", &pc_dir)
+            .env("PKG_CONFIG_LIBDIR", &pc_dir),
+    );
+    let flags = String::from_utf8(flags.stdout).unwrap();
+    assert!(
+        flags.contains(&format!("-I{}", p.join("include").display())),
+        "{flags}"
+    );
+    let exe = p.join("hello");
+    check(
+        Command::new(cc())
+            .current_dir(root())
+            .args(["-std=c11", "-Wall", "-Werror", "examples/hello.c", "-o"])
+            .arg(&exe)
+            .args(flags.split_whitespace()),
+    );
+    let out = check(
+        Command::new(&exe)
+            .arg(p.join("db"))
+            .env("LD_LIBRARY_PATH", &lib),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hello = world"));
+    let ldd = check(Command::new("ldd").arg(&exe).env("LD_LIBRARY_PATH", &lib));
+    let ldd = String::from_utf8_lossy(&ldd.stdout).into_owned();
+    assert!(
+        ldd.contains(&format!(
+            "libleveldb.so.1 => {}",
+            lib.join("libleveldb.so.1").display()
+        )),
+        "{ldd}"
+    );
+}

@@ -1,3 +1,26 @@
+/* Strata: LevelDB 1.23's C API (leveldb/c.h), implemented in Rust.
+
+  Same functions, types and behaviour as LevelDB 1.23's c.h; a drop-in for
+  programs linked against it. Conventions (README "The C API"):
+
+  (1) Opaque handles: each leveldb_*_t is created by one function and freed
+      by its *_destroy (leveldb_open / leveldb_close). Destroying NULL is a
+      no-op.
+  (2) Keys and values are (pointer, length) pairs, borrowed for the call;
+      (NULL, 0) is the empty slice.
+  (3) Errors: functions that can fail take "char** errptr" last. *errptr is
+      NULL or an earlier message. On failure the old message is freed and
+      *errptr is set to a malloc()ed NUL-terminated message; on success it
+      is left unchanged.
+  (4) Everything the library returns for the caller to free (values, error
+      messages, property values, the test directory) is malloc()ed: free it
+      with leveldb_free() or free().
+  (5) Booleans are uint8_t (0 == false; anything else == true).
+  (6) LevelDB requires non-NULL pointers; Strata reports a NULL handle or
+      buffer as "Invalid argument: ..." through errptr, or ignores it where
+      nothing can be reported. No Rust panic ever unwinds into the caller.
+*/
+
 #ifndef STORAGE_LEVELDB_INCLUDE_C_H_
 #define STORAGE_LEVELDB_INCLUDE_C_H_
 

@@ -22,8 +22,9 @@
 //! log and releases the `LOCK`.
 
 pub mod compaction;
-pub mod iter;
 mod repair;
+pub use repair::repair_db;
+pub mod iter;
 pub mod table_cache;
 #[cfg(test)]
 mod tests;
@@ -1161,9 +1162,4 @@ pub fn destroy_db(dbname: &str, options: &Options) -> Result<()> {
     let _ = env.remove_file(&lockname);
     let _ = env.remove_dir(dbname);
     result
-}
-
-/// Rebuilds a MANIFEST from the tables and logs found (see `repair`).
-pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
-    repair::repair_db(dbname, options)
 }

@@ -187,11 +187,13 @@ pub unsafe extern "C" fn leveldb_get(
     vallen: *mut usize,
     errptr: *mut *mut c_char,
 ) -> *mut c_char {
+    // Zeroed before anything can fail (even a panic): every failure and
+    // "absent" leave `*vallen == 0`, as in LevelDB.
+    if !vallen.is_null() {
+        // SAFETY: vallen is NULL (checked) or writable.
+        unsafe { *vallen = 0 };
+    }
     boundary!("leveldb_get", errptr, {
-        if !vallen.is_null() {
-            // SAFETY: vallen is NULL (checked) or writable.
-            unsafe { *vallen = 0 };
-        }
         // SAFETY (all lines): live handles / readable buffers or NULL.
         let db = require!(unsafe { Handle::as_ref(db) }, errptr, "leveldb_get", "db");
         let options = require!(

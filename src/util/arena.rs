@@ -247,7 +247,8 @@ mod tests {
             bytes += s;
             allocated.push((s, r));
             assert!(arena.memory_usage() >= bytes);
-            if i > N / 10 {
+            // (Miri's run is too short for the blocks to amortise.)
+            if i > N / 10 && !cfg!(miri) {
                 assert!((arena.memory_usage() as f64) <= bytes as f64 * 1.10);
             }
         }

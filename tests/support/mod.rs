@@ -130,7 +130,8 @@ pub fn compile_c(sources: &[&str], out: &Path, library: Library, libs: &OurLibDi
 /// A command running `exe` with the dynamic loader pointed at `library`.
 pub fn command_for(exe: &Path, library: Library, libs: &OurLibDir) -> Command {
     let mut cmd = Command::new(exe);
-    cmd.env_remove("STRATA_TEST_PANIC");
+    cmd.env_remove("STRATA_TEST_PANIC")
+        .env("RUST_BACKTRACE", "0");
     match library {
         Library::Ours => cmd.env("LD_LIBRARY_PATH", libs.path()),
         Library::Reference => cmd.env_remove("LD_LIBRARY_PATH"),
