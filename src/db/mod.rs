@@ -22,9 +22,9 @@
 //! log and releases the `LOCK`.
 
 pub mod compaction;
+pub mod iter;
 mod repair;
 pub use repair::repair_db;
-pub mod iter;
 pub mod table_cache;
 #[cfg(test)]
 mod tests;
@@ -226,33 +226,67 @@ pub(crate) fn build_table(
     result.map(|_| meta)
 }
 
+/// What LevelDB's SanitizeOptions produces.
+pub(crate) struct Sanitized {
+    /// The user's options, clamped.
+    pub options: Options,
+    /// Options for tables: internal-key comparator, internal filter
+    /// policy, the block cache, the info log.
+    pub table_options: Options,
+    pub logger: Option<Arc<dyn Logger>>,
+    pub block_cache: Arc<BlockCache>,
+    pub icmp: InternalKeyComparator,
+}
+
+/// Clamps the options and supplies what is missing: an info log `LOG` in
+/// the database directory (the old one kept as `LOG.old`) and an 8 MiB
+/// block cache.
+pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
+    let options = options.sanitized();
+    let env = Arc::clone(&options.env);
+    let logger = match &options.info_log {
+        Some(l) => Some(Arc::clone(l)),
+        None => {
+            // Errors are ignored: without a directory or a LOG the open
+            // reports the real problem, and logging is best effort.
+            let _ = env.create_dir(dbname);
+            let _ = env.rename_file(&info_log_file_name(dbname), &old_info_log_file_name(dbname));
+            env.new_logger(&info_log_file_name(dbname)).ok()
+        }
+    };
+    let block_cache = options
+        .block_cache
+        .clone()
+        .unwrap_or_else(|| Arc::new(BlockCache::new(8 << 20)));
+    let icmp = InternalKeyComparator::new(Arc::clone(&options.comparator));
+    let mut table_options = options.clone();
+    table_options.comparator = Arc::new(icmp.clone());
+    table_options.filter_policy = options
+        .filter_policy
+        .as_ref()
+        .map(|p| Arc::new(InternalFilterPolicy::new(Arc::clone(p))) as _);
+    table_options.block_cache = Some(Arc::clone(&block_cache));
+    table_options.info_log = logger.clone();
+    Sanitized {
+        options,
+        table_options,
+        logger,
+        block_cache,
+        icmp,
+    }
+}
+
 impl DB {
     /// Opens (or creates) the database at `dbname` (LevelDB's DB::Open).
     pub fn open(options: Options, dbname: &str) -> Result<DB> {
-        let options = options.sanitized();
+        let Sanitized {
+            options,
+            table_options,
+            logger,
+            block_cache,
+            icmp,
+        } = sanitize_options(dbname, &options);
         let env = Arc::clone(&options.env);
-        let logger = match &options.info_log {
-            Some(l) => Some(Arc::clone(l)),
-            None => {
-                let _ = env.create_dir(dbname);
-                let _ =
-                    env.rename_file(&info_log_file_name(dbname), &old_info_log_file_name(dbname));
-                env.new_logger(&info_log_file_name(dbname)).ok()
-            }
-        };
-        let block_cache = options
-            .block_cache
-            .clone()
-            .unwrap_or_else(|| Arc::new(BlockCache::new(8 << 20)));
-        let icmp = InternalKeyComparator::new(Arc::clone(&options.comparator));
-        let mut table_options = options.clone();
-        table_options.comparator = Arc::new(icmp.clone());
-        table_options.filter_policy = options
-            .filter_policy
-            .as_ref()
-            .map(|p| Arc::new(InternalFilterPolicy::new(Arc::clone(p))) as _);
-        table_options.block_cache = Some(Arc::clone(&block_cache));
-        table_options.info_log = logger.clone();
         let table_cache = Arc::new(TableCache::new(
             dbname,
             &table_options,
@@ -398,6 +432,16 @@ impl Drop for DB {
             let _ = w.file_mut().close();
         }
         guard.lock = None;
+        drop(guard);
+        // The background thread signals completion just before it lets go
+        // of its reference; wait for that too, so that everything the
+        // database holds (the user's comparator, filter policy, cache) is
+        // released when close returns, as in LevelDB. Only transient
+        // references exist at this point, hence the bounded wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Arc::strong_count(&self.inner) > 1 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
     }
 }
 

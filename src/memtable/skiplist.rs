@@ -811,6 +811,49 @@ mod tests {
         assert!(list.max_height() > 1);
     }
 
+    /// Bytewise order that counts its comparisons.
+    #[derive(Default)]
+    struct CountingOrder(AtomicU64);
+    impl KeyOrder for CountingOrder {
+        fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+            self.0.fetch_add(1, AtomicOrdering::Relaxed);
+            a.cmp(b)
+        }
+    }
+
+    #[test]
+    fn sequential_inserts_take_the_splice_fast_path() {
+        let n: u32 = if cfg!(miri) { 300 } else { 20_000 };
+        let list = SkipList::new(CountingOrder::default());
+        for i in 0..n {
+            list.insert(&[&i.to_be_bytes()], b"");
+        }
+        // One comparison with the last node per insert (its successor is
+        // null), plus a full search for the first.
+        let compares = list.order().0.load(AtomicOrdering::Relaxed);
+        assert!(
+            compares <= n as u64 + 1,
+            "{compares} comparisons for {n} appends"
+        );
+        // Interleaving two ascending runs (each insert lands one node past
+        // the last one's successor, so the splice never fits) falls back to
+        // full searches and still ends up ordered.
+        let list = SkipList::new(CountingOrder::default());
+        for i in 0..n / 2 {
+            list.insert(&[&(2 * i).to_be_bytes()], b"");
+        }
+        for i in 0..n / 2 {
+            list.insert(&[&(2 * i + 1).to_be_bytes()], b"");
+        }
+        let mut it = list.iter();
+        it.seek_to_first();
+        for i in 0..n {
+            assert_eq!(it.key(), &i.to_be_bytes());
+            it.next();
+        }
+        assert!(!it.valid());
+    }
+
     #[test]
     fn arc_iterator_keeps_list_alive() {
         let list = Arc::new(SkipList::new(BytewiseOrder));
