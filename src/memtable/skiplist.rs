@@ -409,6 +409,10 @@ impl<O: KeyOrder> SkipList<O> {
         loop {
             // SAFETY: as in `find_greater_or_equal`.
             let n = unsafe { next(x, level) };
+            if level > 0 {
+                // SAFETY: as in `find_greater_or_equal`.
+                prefetch(unsafe { next(x, level - 1) });
+            }
             // SAFETY: a non-null link is a fully published non-head node.
             if n != known_bigger
                 && !n.is_null()
