@@ -180,3 +180,83 @@ fn db_bench_rejects_unknown_flags_and_names_unknown_workloads() {
         "{stderr}"
     );
 }
+
+/// Our cdylib as cargo built it for this test run (target/<profile>/).
+fn our_cdylib() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let lib = profile_dir.join("libleveldb.so");
+    assert!(lib.exists(), "{} not built", lib.display());
+    lib
+}
+
+/// A directory holding our library under every name a loader may ask for:
+/// our SONAME (libleveldb.so.1), Debian's (libleveldb.so.1d), and the link
+/// name (libleveldb.so).
+fn our_library_dir(parent: &Path) -> PathBuf {
+    let dir = parent.join("strata-lib");
+    std::fs::create_dir(&dir).unwrap();
+    let lib = our_cdylib();
+    for name in ["libleveldb.so", "libleveldb.so.1", "libleveldb.so.1d"] {
+        std::fs::copy(&lib, dir.join(name)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn db_bench_runs_every_workload_against_strata() {
+    let dir = tempfile::tempdir().unwrap();
+    let libdir = our_library_dir(dir.path());
+    let benchmarks = workload_flag();
+
+    // Built against our header and library.
+    let binary = dir.path().join("db_bench_ours");
+    let link_dir = format!("-L{}", libdir.display());
+    compile_db_bench(
+        &binary,
+        &manifest_dir().join("include"),
+        &[&link_dir, "-lleveldb"],
+    );
+    let (stdout, stderr) = run_db_bench(
+        &binary,
+        dir.path(),
+        Some(&libdir),
+        &["--num=1000", &benchmarks],
+    );
+    assert_all_workloads_reported(&stdout, &stderr);
+    assert_eq!(
+        loaded_library(&stderr),
+        libdir.join("libleveldb.so.1").to_str().unwrap()
+    );
+
+    // The binary built against the distro library, with ours dropped in: what
+    // benches/compare.sh measures.
+    let reference_binary = dir.path().join("db_bench_ref");
+    compile_db_bench(&reference_binary, Path::new("/usr/include"), &["-lleveldb"]);
+    let (stdout, stderr) = run_db_bench(
+        &reference_binary,
+        dir.path(),
+        Some(&libdir),
+        &["--num=1000", &benchmarks],
+    );
+    assert_all_workloads_reported(&stdout, &stderr);
+    assert_eq!(
+        loaded_library(&stderr),
+        libdir.join("libleveldb.so.1d").to_str().unwrap()
+    );
+
+    // Two threads sharing the handle, with a filter and an explicit cache.
+    let (stdout, _) = run_db_bench(
+        &reference_binary,
+        dir.path(),
+        Some(&libdir),
+        &[
+            "--num=1000",
+            "--threads=2",
+            "--bloom_bits=10",
+            "--cache_size=1048576",
+            "--benchmarks=fillrandom,overwrite,readrandom,readhot,seekrandom,readseq,readreverse,readwhilewriting,deleterandom",
+        ],
+    );
+    assert!(stdout.contains("readwhilewriting : "), "{stdout}");
+}
