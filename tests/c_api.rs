@@ -92,6 +92,10 @@ fn null_arguments_are_reported_or_ignored() {
     assert!(out.ends_with("PASS\n"), "{out}");
 }
 
+/// The functions strata_panic.c expects to panic (STRATA_TEST_PANIC).
+const PANIC_TARGETS: &str = "leveldb_get,leveldb_property_value,leveldb_iter_valid,\
+                             leveldb_writebatch_create,leveldb_minor_version,leveldb_write";
+
 /// A panic provoked inside the library (the STRATA_TEST_PANIC hook) comes
 /// back to C as an error / NULL / 0, and the program keeps running.
 #[test]
@@ -110,20 +114,14 @@ fn panics_stop_at_the_c_boundary() {
     assert!(out.ends_with("PASS\n"), "{out}");
 }
 
-/// The main C test against our library under valgrind: no invalid access,
-/// no leak (release build; skipped only where valgrind is not installed).
-#[test]
-fn c_test_is_clean_under_valgrind() {
-    let valgrind = Path::new("/usr/bin/valgrind");
-    if !valgrind.exists() {
-        eprintln!("valgrind not installed: skipping");
-        return;
-    }
+/// Runs `program` against our library under valgrind: no invalid access,
+/// no definite leak (release build). `env` is passed to the program.
+fn valgrind_clean(program: &str, env: &[(&str, &str)]) {
     let libs = OurLibDir::new();
     let bin = tempfile::tempdir().unwrap();
-    let exe = build("api_c_test", Library::Ours, &libs, bin.path());
+    let exe = build(program, Library::Ours, &libs, bin.path());
     let scratch = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(valgrind);
+    let mut cmd = Command::new(VALGRIND);
     cmd.args([
         "--quiet",
         "--leak-check=full",
@@ -132,9 +130,64 @@ fn c_test_is_clean_under_valgrind() {
     ])
     .arg(&exe)
     .arg(scratch.path())
-    .env("LD_LIBRARY_PATH", libs.path());
+    .env("LD_LIBRARY_PATH", libs.path())
+    .env("TEST_TMPDIR", scratch.path().join("tmp"))
+    .env("RUST_BACKTRACE", "0")
+    .envs(env.iter().copied());
     let out = check(&mut cmd);
-    assert!(String::from_utf8_lossy(&out.stdout).ends_with("PASS\n"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).ends_with("PASS\n"),
+        "{program}"
+    );
+}
+
+const VALGRIND: &str = "/usr/bin/valgrind";
+
+fn have_valgrind() -> bool {
+    let present = Path::new(VALGRIND).exists();
+    if !present {
+        eprintln!("valgrind not installed: skipping");
+    }
+    present
+}
+
+/// The main C test under valgrind (skipped only where valgrind is not
+/// installed; CI installs it).
+#[test]
+fn c_test_is_clean_under_valgrind() {
+    if have_valgrind() {
+        valgrind_clean("api_c_test", &[]);
+    }
+}
+
+/// Every other C program under valgrind too, including the panic path
+/// (a caught panic must not leak the error message or the body's state).
+#[test]
+fn other_c_programs_are_clean_under_valgrind() {
+    if !have_valgrind() {
+        return;
+    }
+    let runs: Vec<_> = [
+        ("api_more", ""),
+        ("api_repair", ""),
+        ("strata_null", ""),
+        ("strata_panic", PANIC_TARGETS),
+    ]
+    .into_iter()
+    .map(|(program, panics)| {
+        std::thread::spawn(move || {
+            let env: Vec<(&str, &str)> = if panics.is_empty() {
+                Vec::new()
+            } else {
+                vec![("STRATA_TEST_PANIC", panics)]
+            };
+            valgrind_clean(program, &env)
+        })
+    })
+    .collect();
+    for run in runs {
+        run.join().unwrap();
+    }
 }
 
 /// examples/hello.c and examples/hello.cpp build against our header and

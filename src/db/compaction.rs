@@ -143,6 +143,10 @@ impl DbInner {
                 if let Some(mut b) = state.builder.take() {
                     b.abandon();
                 }
+                // Release the input version first (LevelDB's ReleaseInputs
+                // in CleanupCompaction): while it lives its files count as
+                // live and the compacted inputs would stay on disk.
+                drop(state);
                 self.remove_obsolete_files(guard);
             }
         }

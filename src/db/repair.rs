@@ -7,14 +7,17 @@
 //! read completely is rewritten with the entries that do read); finally a
 //! fresh MANIFEST-000001 names every table at level 0 and CURRENT points to
 //! it. Old MANIFESTs and unusable files go to `<db>/lost/`, never deleted.
-//! The LOCK is not taken, as in LevelDB: repair a database nobody has open.
+//! Unlike LevelDB 1.23, the LOCK is held for the whole repair (taken once
+//! the directory is known to hold files, so an empty one still reports
+//! "repair found no files"): a database open in this or another process is
+//! refused instead of being rewritten underneath its owner.
 
 use std::sync::Arc;
 
 use crate::env::{Env, Logger};
 use crate::filename::{
-    descriptor_file_name, log_file_name, parse_file_name, set_current_file, sst_table_file_name,
-    table_file_name, temp_file_name, FileType,
+    descriptor_file_name, lock_file_name, log_file_name, parse_file_name, set_current_file,
+    sst_table_file_name, table_file_name, temp_file_name, FileType,
 };
 use crate::iterator::InternalIterator;
 use crate::key::{escape_bytes, parse_internal_key, InternalKeyComparator, SequenceNumber};
@@ -101,6 +104,7 @@ impl Repairer {
 
     fn run(&mut self) -> Result<()> {
         self.find_files()?;
+        let _lock = self.env.lock_file(&lock_file_name(&self.dbname))?;
         self.convert_log_files_to_tables();
         self.extract_meta_data();
         self.write_descriptor()?;
