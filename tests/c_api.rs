@@ -75,7 +75,13 @@ fn more_behaviour_matches_leveldb_1_23() {
     same_transcript("api_more");
 }
 
-/// RepairDB: LevelDB's c_test.c repair phase and more.
+/// One database shared by several C threads.
+#[test]
+fn threads_match_leveldb_1_23() {
+    same_transcript("api_threads");
+}
+
+/// RepairDB beyond the c_test.c phase.
 #[test]
 fn repair_matches_leveldb_1_23() {
     same_transcript("api_repair");

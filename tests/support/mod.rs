@@ -112,7 +112,9 @@ pub fn check(cmd: &mut Command) -> Output {
 }
 
 /// The strict flags every C test program is built with.
-pub const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g"];
+pub const C_FLAGS: &[&str] = &[
+    "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-pthread",
+];
 
 /// Compiles and links C sources (paths relative to the crate root) into
 /// `out`, against our header and library or the reference ones.
