@@ -29,6 +29,14 @@ pub trait RandomAccessFile: Send + Sync {
     /// Reads up to `buf.len()` bytes at `offset`; returns how many were
     /// read (fewer only at end of file).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize>;
+
+    /// The whole file as one slice when it is memory-mapped, so readers can
+    /// use its bytes in place instead of copying them out with `read_at`.
+    /// The slice lives as long as `self` (hold the file's `Arc` to keep
+    /// borrowed bytes alive). `None` (the default) means "use `read_at`".
+    fn mapped(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// A file written sequentially (logs, tables, MANIFEST).

@@ -16,9 +16,17 @@
 //! - `schedule` runs jobs in submission order on one background thread,
 //!   started on first use.
 //!
+//! - Random-access files are memory-mapped read-only (LevelDB's
+//!   `PosixMmapReadableFile`) while fewer than [`MAX_MAPPED_FILES`] are
+//!   mapped process-wide; beyond that, or if `mmap` fails, they read with
+//!   `pread`. A mapping is made once at open for the file's size then and
+//!   unmapped on drop; the files opened this way (tables) are immutable,
+//!   so the mapping always shows the file's whole contents.
+//!
 //! Thread-safety: the env is shared (`PosixEnv::shared`); the lock set and
 //! the job queue are behind mutexes. Random-access files read with `pread`
-//! and so are safe to share; other file objects are used by one thread.
+//! or from a read-only mapping and so are safe to share; other file objects
+//! are used by one thread.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -26,6 +34,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -128,6 +137,104 @@ impl RandomAccessFile for PosixRandomAccessFile {
             }
         }
         Ok(filled)
+    }
+}
+
+/// How many random-access files may be memory-mapped at once in this
+/// process (LevelDB's default mmap limit on 64-bit hosts). Later files fall
+/// back to `pread` so address space and map counts stay bounded.
+pub const MAX_MAPPED_FILES: usize = 1000;
+
+/// Process-wide count of live mappings made by [`PosixMmapFile`].
+static MAPPED_FILES: AtomicUsize = AtomicUsize::new(0);
+
+/// Takes one of the [`MAX_MAPPED_FILES`] slots; `false` if none is free.
+fn acquire_map_slot() -> bool {
+    MAPPED_FILES
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < MAX_MAPPED_FILES).then_some(n + 1)
+        })
+        .is_ok()
+}
+
+fn release_map_slot() {
+    MAPPED_FILES.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// A random-access file read from a read-only (shared) mapping of its
+/// whole contents (as long as the file was when opened).
+struct PosixMmapFile {
+    base: *const u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and never changes while this object
+// lives (it is unmapped only in drop), so shared reads from any thread are
+// sound; the raw pointer is just its address.
+unsafe impl Send for PosixMmapFile {}
+// SAFETY: as above: `&self` only ever reads the immutable mapping.
+unsafe impl Sync for PosixMmapFile {}
+
+impl PosixMmapFile {
+    /// Maps `file` (`len` bytes, non-zero) read-only, or `None` if `mmap`
+    /// fails. The caller holds a map slot, which this object then owns.
+    fn map(file: &File, len: usize) -> Option<PosixMmapFile> {
+        // SAFETY: a fresh read-only mapping of a file we have open
+        // for reading; the kernel picks the address, so nothing existing is
+        // replaced. The fd may be closed afterwards: the mapping keeps its
+        // own reference to the file.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return None;
+        }
+        Some(PosixMmapFile {
+            base: base as *const u8,
+            len,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `base` points at a live read-only mapping of `len` bytes
+        // (len > 0) that stays mapped until drop, which needs `&mut self`,
+        // so no borrow of the slice can outlive it. Table files are never
+        // modified or truncated while open (LevelDB relies on the same).
+        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+    }
+}
+
+impl Drop for PosixMmapFile {
+    fn drop(&mut self) {
+        // SAFETY: exactly the region returned by mmap in `map`, unmapped
+        // once; no slice of it can outlive `self` (see `bytes`).
+        unsafe {
+            libc::munmap(self.base as *mut libc::c_void, self.len);
+        }
+        release_map_slot();
+    }
+}
+
+impl RandomAccessFile for PosixMmapFile {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let bytes = self.bytes();
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let n = buf.len().min(bytes.len() - start);
+        buf[..n].copy_from_slice(&bytes[start..start + n]);
+        Ok(n)
+    }
+
+    fn mapped(&self) -> Option<&[u8]> {
+        Some(self.bytes())
     }
 }
 
@@ -397,6 +504,18 @@ impl Env for PosixEnv {
 
     fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path).map_err(|e| Error::from_io(path, &e))?;
+        if acquire_map_slot() {
+            let len = file
+                .metadata()
+                .ok()
+                .and_then(|m| usize::try_from(m.len()).ok())
+                .unwrap_or(0);
+            // An empty file cannot be mapped; it reads fine with pread.
+            if let Some(mapped) = (len > 0).then(|| PosixMmapFile::map(&file, len)).flatten() {
+                return Ok(Arc::new(mapped));
+            }
+            release_map_slot();
+        }
         Ok(Arc::new(PosixRandomAccessFile {
             path: path.to_string(),
             file,
@@ -557,6 +676,9 @@ mod tests {
         assert_eq!(read_file_to_vec(&*env, &path).unwrap(), data);
 
         let r = env.new_random_access_file(&path).unwrap();
+        if let Some(map) = r.mapped() {
+            assert_eq!(map, &data[..]);
+        }
         let mut buf = vec![0u8; 1000];
         assert_eq!(r.read_at(70_000, &mut buf).unwrap(), 1000);
         assert_eq!(&buf[..], &data[70_000..71_000]);
@@ -810,5 +932,41 @@ mod tests {
         assert_eq!(dirname("x"), ".");
         assert_eq!(basename("/a/b/MANIFEST-1"), "MANIFEST-1");
         assert_eq!(basename("x"), "x");
+    }
+
+    #[test]
+    fn mapped_files_are_limited_and_fall_back_to_pread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = format!("{}/t", dir.path().display());
+        std::fs::write(&path, b"0123456789").unwrap();
+        let empty = format!("{}/empty", dir.path().display());
+        std::fs::write(&empty, b"").unwrap();
+        let env = PosixEnv::shared();
+
+        let e = env.new_random_access_file(&empty).unwrap();
+        assert!(e.mapped().is_none());
+        assert_eq!(e.read_at(0, &mut [0u8; 4]).unwrap(), 0);
+
+        // Other tests map files concurrently, so only check what holding
+        // more files than the limit guarantees: some are mapped, some are
+        // not, and every one reads the same bytes.
+        let files: Vec<_> = (0..MAX_MAPPED_FILES + 5)
+            .map(|_| env.new_random_access_file(&path).unwrap())
+            .collect();
+        assert!(files.iter().any(|f| f.mapped().is_none()));
+        assert!(MAPPED_FILES.load(Ordering::Relaxed) <= MAX_MAPPED_FILES);
+        for f in &files {
+            let mut buf = [0u8; 4];
+            assert_eq!(f.read_at(8, &mut buf).unwrap(), 2);
+            assert_eq!(&buf[..2], b"89");
+            if let Some(m) = f.mapped() {
+                assert_eq!(m, b"0123456789");
+            }
+        }
+        drop(files);
+        // Slots come back when mapped files are dropped.
+        let again = env.new_random_access_file(&path).unwrap();
+        let mut buf = [0u8; 10];
+        assert_eq!(again.read_at(0, &mut buf).unwrap(), 10);
     }
 }

@@ -21,12 +21,14 @@ use std::sync::Arc;
 
 use crate::iterator::InternalIterator;
 use crate::status::{Error, Result};
+use crate::table::format::BlockContents;
 use crate::util::coding::{decode_fixed32, get_varint32};
 use crate::util::comparator::Comparator;
 
 /// An immutable block: entries followed by the restart array.
 pub struct Block {
-    data: Vec<u8>,
+    /// Owned bytes, or a range of a memory-mapped table file.
+    contents: BlockContents,
     /// Offset of the restart array (the end of the entries).
     restart_offset: usize,
     num_restarts: usize,
@@ -38,15 +40,20 @@ impl Block {
     /// Takes ownership of decoded block contents. Never fails: a malformed
     /// block reports its corruption when iterated.
     pub fn new(data: Vec<u8>) -> Block {
+        Block::from_contents(BlockContents::Owned(data))
+    }
+
+    /// As [`Block::new`], for owned or memory-mapped contents.
+    pub fn from_contents(contents: BlockContents) -> Block {
         let mut block = Block {
-            data,
+            contents,
             restart_offset: 0,
             num_restarts: 0,
             malformed: true,
         };
-        let size = block.data.len();
+        let size = block.contents().len();
         if size >= 4 {
-            let num_restarts = decode_fixed32(&block.data[size - 4..]) as usize;
+            let num_restarts = decode_fixed32(&block.contents()[size - 4..]) as usize;
             let max_restarts_allowed = (size - 4) / 4;
             if num_restarts <= max_restarts_allowed {
                 block.num_restarts = num_restarts;
@@ -59,17 +66,22 @@ impl Block {
 
     /// The size of the contents in bytes (what the block cache charges).
     pub fn size(&self) -> usize {
-        self.data.len()
+        self.contents().len()
     }
 
     pub fn contents(&self) -> &[u8] {
-        &self.data
+        self.contents.bytes()
+    }
+
+    /// Whether the bytes are borrowed from a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        self.contents.is_mapped()
     }
 
     #[inline]
     fn restart_point(&self, index: usize) -> usize {
         let at = self.restart_offset + index * 4;
-        decode_fixed32(&self.data[at..at + 4]) as usize
+        decode_fixed32(&self.contents()[at..at + 4]) as usize
     }
 
     /// An iterator over this block ordered by `cmp`.
@@ -193,7 +205,7 @@ impl BlockCursor {
     pub fn key<'a>(&'a self, block: &'a Block) -> &'a [u8] {
         debug_assert!(self.valid(block));
         if self.key_in_block {
-            &block.data[self.key_offset..self.key_offset + self.key_len]
+            &block.contents()[self.key_offset..self.key_offset + self.key_len]
         } else {
             &self.key_buf
         }
@@ -202,7 +214,7 @@ impl BlockCursor {
     #[inline]
     pub fn value<'a>(&self, block: &'a Block) -> &'a [u8] {
         debug_assert!(self.valid(block));
-        &block.data[self.value_offset..self.value_offset + self.value_len]
+        &block.contents()[self.value_offset..self.value_offset + self.value_len]
     }
 
     pub fn status(&self) -> Result<()> {
@@ -249,7 +261,7 @@ impl BlockCursor {
             self.mark_invalid(block);
             return false;
         }
-        let Some(h) = decode_entry(&block.data, self.current, limit) else {
+        let Some(h) = decode_entry(block.contents(), self.current, limit) else {
             self.corruption(block);
             return false;
         };
@@ -272,13 +284,15 @@ impl BlockCursor {
                 // The previous key is in the block: copy just the shared
                 // prefix out of it.
                 self.key_buf.clear();
-                self.key_buf
-                    .extend_from_slice(&block.data[self.key_offset..self.key_offset + h.shared]);
+                self.key_buf.extend_from_slice(
+                    &block.contents()[self.key_offset..self.key_offset + h.shared],
+                );
                 self.key_in_block = false;
             } else {
                 self.key_buf.truncate(h.shared);
             }
-            self.key_buf.extend_from_slice(&block.data[delta.clone()]);
+            self.key_buf
+                .extend_from_slice(&block.contents()[delta.clone()]);
         }
         self.value_offset = delta.end;
         self.value_len = h.value_len;
@@ -350,7 +364,8 @@ impl BlockCursor {
         while left < right {
             let mid = (left + right).div_ceil(2);
             let region_offset = block.restart_point(mid);
-            let Some(h) = decode_entry(&block.data, region_offset, block.restart_offset) else {
+            let Some(h) = decode_entry(block.contents(), region_offset, block.restart_offset)
+            else {
                 self.corruption(block);
                 return;
             };
@@ -358,7 +373,7 @@ impl BlockCursor {
                 self.corruption(block);
                 return;
             }
-            let mid_key = &block.data[h.delta_offset..h.delta_offset + h.non_shared];
+            let mid_key = &block.contents()[h.delta_offset..h.delta_offset + h.non_shared];
             if cmp.compare(mid_key, target) == Ordering::Less {
                 // Every key before `mid` is smaller than target too.
                 left = mid;

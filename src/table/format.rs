@@ -5,7 +5,12 @@
 //! bytes); the footer is always exactly 48 bytes ending in the table magic
 //! number. Every decoder returns LevelDB's corruption message on bad input
 //! and never panics. `read_block` returns uncompressed contents; checksums
-//! are verified only when asked. Stateless functions: thread-safe.
+//! are verified only when asked. `read_block_contents` may instead return an
+//! uncompressed block as a range of a memory-mapped file, holding the
+//! file's `Arc` so the bytes stay mapped. Stateless functions: thread-safe.
+
+use std::ops::Range;
+use std::sync::Arc;
 
 use crate::env::RandomAccessFile;
 use crate::status::{Error, Result};
@@ -99,6 +104,85 @@ impl Footer {
     }
 }
 
+/// Uncompressed block contents: owned bytes, or a range of a memory-mapped
+/// file (kept alive by the `Arc`) read in place without a copy.
+pub enum BlockContents {
+    Owned(Vec<u8>),
+    Mapped {
+        file: Arc<dyn RandomAccessFile>,
+        range: Range<usize>,
+    },
+}
+
+impl BlockContents {
+    /// The contents. For `Mapped` this asks the file for its mapping (one
+    /// dynamic call); a file that stopped reporting one yields no bytes,
+    /// which block decoding reports as corruption rather than panicking.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            BlockContents::Owned(v) => v,
+            BlockContents::Mapped { file, range } => file
+                .mapped()
+                .and_then(|m| m.get(range.clone()))
+                .unwrap_or(&[]),
+        }
+    }
+
+    /// Whether the bytes are borrowed from a mapping (such blocks are not
+    /// worth caching: reading them again costs no copy).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self, BlockContents::Mapped { .. })
+    }
+}
+
+/// The byte range of `handle`'s block plus trailer in a file of
+/// `file_size` bytes, or `Corruption: truncated block read` if it does not
+/// fit (a damaged handle can claim any size).
+fn block_range(file_size: u64, handle: &BlockHandle) -> Result<Range<usize>> {
+    let end = handle
+        .offset
+        .checked_add(handle.size)
+        .and_then(|e| e.checked_add(BLOCK_TRAILER_SIZE as u64));
+    match end {
+        Some(e) if e <= file_size => {
+            let start = usize::try_from(handle.offset);
+            let end = usize::try_from(e);
+            match (start, end) {
+                (Ok(start), Ok(end)) => Ok(start..end),
+                _ => Err(Error::corruption("truncated block read")),
+            }
+        }
+        _ => Err(Error::corruption("truncated block read")),
+    }
+}
+
+/// As [`read_block`], but for a memory-mapped `file` reads in place: an
+/// uncompressed block becomes a range of the mapping (no copy), a
+/// compressed one is decompressed straight from it.
+pub fn read_block_contents(
+    file: &Arc<dyn RandomAccessFile>,
+    file_size: u64,
+    verify_checksums: bool,
+    handle: &BlockHandle,
+) -> Result<BlockContents> {
+    if let Some(map) = file.mapped() {
+        let range = block_range(file_size, handle)?;
+        if let Some(raw) = map.get(range.clone()) {
+            let size = raw.len() - BLOCK_TRAILER_SIZE;
+            if raw[size] == NO_COMPRESSION {
+                verify_trailer(raw, verify_checksums)?;
+                return Ok(BlockContents::Mapped {
+                    file: Arc::clone(file),
+                    range: range.start..range.start + size,
+                });
+            }
+            return decode_block_contents(raw, verify_checksums).map(BlockContents::Owned);
+        }
+    }
+    read_block(&**file, file_size, verify_checksums, handle).map(BlockContents::Owned)
+}
+
 /// Reads the block at `handle` from `file` (`file_size` bytes long),
 /// checks its trailer and returns its (uncompressed) contents.
 pub fn read_block(
@@ -109,14 +193,11 @@ pub fn read_block(
 ) -> Result<Vec<u8>> {
     // A damaged handle can claim any size: a block reaching past the end
     // of the file would be a short read, so say so without allocating it.
-    let end = handle
-        .offset
-        .checked_add(handle.size)
-        .and_then(|e| e.checked_add(BLOCK_TRAILER_SIZE as u64));
-    if !matches!(end, Some(e) if e <= file_size) {
-        return Err(Error::corruption("truncated block read"));
+    let range = block_range(file_size, handle)?;
+    if let Some(raw) = file.mapped().and_then(|m| m.get(range.clone())) {
+        return decode_block_contents(raw, verify_checksums);
     }
-    let n = handle.size as usize + BLOCK_TRAILER_SIZE;
+    let n = range.len();
     // The raw bytes land in a per-thread buffer that is reused across reads,
     // so a read zeroes memory only when the buffer grows; the block's own
     // contents are then copied out (uncompressed) or decompressed from it.
@@ -169,13 +250,7 @@ fn read_and_decode(
 /// the uncompressed contents.
 fn decode_block_contents(raw: &[u8], verify_checksums: bool) -> Result<Vec<u8>> {
     let size = raw.len() - BLOCK_TRAILER_SIZE;
-    if verify_checksums {
-        let expected = crc::unmask(decode_fixed32(&raw[size + 1..]));
-        let actual = crc::value(&raw[..size + 1]);
-        if actual != expected {
-            return Err(Error::corruption("block checksum mismatch"));
-        }
-    }
+    verify_trailer(raw, verify_checksums)?;
     match raw[size] {
         NO_COMPRESSION => Ok(raw[..size].to_vec()),
         SNAPPY_COMPRESSION => {
@@ -197,6 +272,20 @@ fn decode_block_contents(raw: &[u8], verify_checksums: bool) -> Result<Vec<u8>> 
         }
         _ => Err(Error::corruption("bad block type")),
     }
+}
+
+/// Checks the masked crc in the trailer of `raw` (contents ++ type ++ crc)
+/// when `verify_checksums` is set.
+fn verify_trailer(raw: &[u8], verify_checksums: bool) -> Result<()> {
+    let size = raw.len() - BLOCK_TRAILER_SIZE;
+    if verify_checksums {
+        let expected = crc::unmask(decode_fixed32(&raw[size + 1..]));
+        let actual = crc::value(&raw[..size + 1]);
+        if actual != expected {
+            return Err(Error::corruption("block checksum mismatch"));
+        }
+    }
+    Ok(())
 }
 
 /// Compresses `raw` for a block with snappy if that saves at least 1/8;
@@ -367,6 +456,66 @@ mod tests {
             err(&bad_snappy, true, BlockHandle::new(0, 7)),
             "Corruption: corrupted compressed block contents"
         );
+    }
+
+    /// Like `Bytes`, but also exposes its bytes as a mapping.
+    struct MappedBytes(Vec<u8>);
+    impl RandomAccessFile for MappedBytes {
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+            Bytes(self.0.clone()).read_at(offset, buf)
+        }
+        fn mapped(&self) -> Option<&[u8]> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn mapped_reads_match_copied_reads() {
+        let raw = b"hello hello hello hello hello hello hello hello".to_vec();
+        let mut scratch = Vec::new();
+        let (stored, t) = maybe_compress(&raw, true, &mut scratch);
+        assert_eq!(t, SNAPPY_COMPRESSION);
+        let mut bytes = framed(b"xyz", NO_COMPRESSION);
+        let plain_handle = BlockHandle::new(0, 3);
+        let snappy_handle = BlockHandle::new(bytes.len() as u64, stored.len() as u64);
+        bytes.extend_from_slice(&framed(stored, t));
+        let size = bytes.len() as u64;
+        let file: Arc<dyn RandomAccessFile> = Arc::new(MappedBytes(bytes.clone()));
+
+        // Uncompressed: borrowed in place; compressed: decompressed, owned.
+        let plain = read_block_contents(&file, size, true, &plain_handle).unwrap();
+        assert!(plain.is_mapped());
+        assert_eq!(plain.bytes(), b"xyz");
+        let snappy = read_block_contents(&file, size, true, &snappy_handle).unwrap();
+        assert!(!snappy.is_mapped());
+        assert_eq!(snappy.bytes(), &raw[..]);
+        assert_eq!(read_block(&*file, size, true, &snappy_handle).unwrap(), raw);
+
+        // Errors are the same as for copied reads.
+        let err = |file: &Arc<dyn RandomAccessFile>, h: BlockHandle| {
+            read_block_contents(file, size, true, &h)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            err(&file, BlockHandle::new(size, 1)),
+            "Corruption: truncated block read"
+        );
+        bytes[1] ^= 1;
+        let flipped: Arc<dyn RandomAccessFile> = Arc::new(MappedBytes(bytes));
+        assert_eq!(
+            err(&flipped, plain_handle),
+            "Corruption: block checksum mismatch"
+        );
+        let unchecked = read_block_contents(&flipped, size, false, &plain_handle).unwrap();
+        assert_eq!(unchecked.bytes(), b"xzz");
+
+        // A file without a mapping reads through read_at.
+        let copied: Arc<dyn RandomAccessFile> = Arc::new(Bytes(framed(b"abc", NO_COMPRESSION)));
+        let c = read_block_contents(&copied, 8, true, &BlockHandle::new(0, 3)).unwrap();
+        assert!(!c.is_mapped());
+        assert_eq!(c.bytes(), b"abc");
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::options::{Options, ReadOptions};
 use crate::status::{Error, Result};
 use crate::table::block::{Block, BlockCursor, BlockIter};
 use crate::table::filter_block::FilterBlockReader;
-use crate::table::format::{read_block, BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
+use crate::table::format::{
+    read_block, read_block_contents, BlockHandle, Footer, FOOTER_ENCODED_LENGTH,
+};
 use crate::table::two_level::TwoLevelIterator;
 use crate::table::BlockCache;
 use crate::util::comparator::{BytewiseComparator, Comparator};
@@ -118,26 +120,29 @@ impl Table {
                 if let Some(block) = cache.lookup(&key) {
                     return Ok(block);
                 }
-                let contents = read_block(
-                    &*self.file,
+                let contents = read_block_contents(
+                    &self.file,
                     self.file_size,
                     options.verify_checksums,
                     &handle,
                 )?;
-                let block = Arc::new(Block::new(contents));
-                if options.fill_cache {
+                let block = Arc::new(Block::from_contents(contents));
+                // Like LevelDB, blocks read in place from a mapping are not
+                // cached: re-reading them costs no copy, and caching would
+                // only evict blocks that did.
+                if options.fill_cache && !block.is_mapped() {
                     cache.insert(key, Arc::clone(&block));
                 }
                 Ok(block)
             }
             None => {
-                let contents = read_block(
-                    &*self.file,
+                let contents = read_block_contents(
+                    &self.file,
                     self.file_size,
                     options.verify_checksums,
                     &handle,
                 )?;
-                Ok(Arc::new(Block::new(contents)))
+                Ok(Arc::new(Block::from_contents(contents)))
             }
         }
     }
