@@ -509,7 +509,7 @@ mod tests {
             "Corruption: block checksum mismatch"
         );
         let unchecked = read_block_contents(&flipped, size, false, &plain_handle).unwrap();
-        assert_eq!(unchecked.bytes(), b"xzz");
+        assert_eq!(unchecked.bytes(), b"xxz");
 
         // A file without a mapping reads through read_at.
         let copied: Arc<dyn RandomAccessFile> = Arc::new(Bytes(framed(b"abc", NO_COMPRESSION)));
