@@ -98,6 +98,17 @@ fn null_arguments_are_reported_or_ignored() {
     assert!(out.ends_with("PASS\n"), "{out}");
 }
 
+/// Handles destroyed while the database uses their objects, iterators
+/// outliving the database: LevelDB 1.23 forbids both, so Strata only.
+#[test]
+fn shared_objects_live_until_their_last_user() {
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let exe = build("strata_lifetimes", Library::Ours, &libs, bin.path());
+    let out = run(&exe, Library::Ours, &libs, &[]);
+    assert!(out.ends_with("PASS\n"), "{out}");
+}
+
 /// The functions strata_panic.c expects to panic (STRATA_TEST_PANIC).
 const PANIC_TARGETS: &str = "leveldb_get,leveldb_property_value,leveldb_iter_valid,\
                              leveldb_writebatch_create,leveldb_minor_version,leveldb_write";
@@ -177,6 +188,7 @@ fn other_c_programs_are_clean_under_valgrind() {
         ("api_more", ""),
         ("api_repair", ""),
         ("strata_null", ""),
+        ("strata_lifetimes", ""),
         ("strata_panic", PANIC_TARGETS),
     ]
     .into_iter()
