@@ -2,7 +2,8 @@
 //! deletions, a live log) are damaged in copies — MANIFEST removed, CURRENT
 //! removed, a table truncated, bytes of a data block flipped — and repaired
 //! by us and, on an identical copy, by LevelDB 1.23 (a C program in a
-//! separate process). Ours must open and hold every entry (a, b), or a
+//! separate process); also a damaged log, and tables with the old `.sst`
+//! names. Ours must open and hold every entry (a, b), or a
 //! subset of what was ever written with never an invented value (c, d), and
 //! at least everything LevelDB's repair recovers, with the same values; our
 //! repaired directory must open in LevelDB with the same contents.
@@ -115,6 +116,10 @@ enum Damage {
     RemoveCurrent,
     TruncateTable,
     FlipDataBlockBytes,
+    /// Bytes flipped in the middle of the newest log.
+    FlipLogBytes,
+    /// Tables renamed to the pre-1.14 `.sst` suffix, MANIFEST removed.
+    SstNamesWithoutManifest,
 }
 
 fn damage(dir: &Path, how: &Damage) {
@@ -148,6 +153,22 @@ fn damage(dir: &Path, how: &Damage) {
                 *b ^= 0x5a;
             }
             std::fs::write(&t, bytes).unwrap();
+        }
+        Damage::FlipLogBytes => {
+            let log = files_named(dir, ".log").pop().expect("a log");
+            let mut bytes = std::fs::read(&log).unwrap();
+            assert!(bytes.len() > 10_000, "the log holds too little to damage");
+            let at = bytes.len() / 2;
+            for b in &mut bytes[at..at + 16] {
+                *b ^= 0xa5;
+            }
+            std::fs::write(&log, bytes).unwrap();
+        }
+        Damage::SstNamesWithoutManifest => {
+            damage(dir, &Damage::RemoveManifest);
+            for t in files_named(dir, ".ldb") {
+                std::fs::rename(&t, t.with_extension("sst")).unwrap();
+            }
         }
     }
 }
@@ -330,4 +351,34 @@ fn repair_of_an_open_database_fails_on_the_lock() {
     drop(db);
     repair_db(name.to_str().unwrap(), &Options::default()).unwrap();
     assert_eq!(open_and_scan(&name).get(&b"k"[..]).unwrap(), b"v");
+}
+
+#[test]
+fn damaged_log_keeps_what_leveldb_keeps() {
+    // The log is read without checksums by both repairs: a damaged record
+    // is dropped when it no longer parses (or kept as is when it does), the
+    // same way in both.
+    let (written, ours, reference, _tmp) = repair_both(Damage::FlipLogBytes, false);
+    assert!(
+        ours == reference,
+        "our repair of a damaged log differs from LevelDB's"
+    );
+    assert!(ours.len() > written.model.len() / 2);
+    // The damage did reach the data (a record dropped or changed).
+    assert!(ours != written.model);
+}
+
+#[test]
+fn sst_tables_without_manifest_everything_recovered() {
+    let (written, ours, reference, tmp) = repair_both(Damage::SstNamesWithoutManifest, false);
+    assert!(ours == written.model, "our repair lost or changed entries");
+    assert!(reference == written.model, "LevelDB's repair differs");
+    // Nothing was dropped: no table went to lost/.
+    let lost = lost_files(&tmp.path().join("ours"));
+    assert!(
+        !lost
+            .iter()
+            .any(|f| f.ends_with(".sst") || f.ends_with(".ldb")),
+        "{lost:?}"
+    );
 }

@@ -548,3 +548,41 @@ struct NullLogger;
 impl Logger for NullLogger {
     fn log(&self, _message: &str) {}
 }
+
+#[test]
+fn flushed_memtables_go_as_deep_as_level_two() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    let files_at = |level: usize| -> String {
+        db.property(&format!("leveldb.num-files-at-level{level}"))
+            .unwrap()
+    };
+    let wo = WriteOptions::default();
+    db.put(&wo, b"a", b"1").unwrap();
+    db.put(&wo, b"c", b"1").unwrap();
+    db.flush_memtable().unwrap();
+    assert_eq!(
+        (files_at(0), files_at(1), files_at(2)),
+        ("0".into(), "0".into(), "1".into())
+    );
+    db.put(&wo, b"b", b"2").unwrap();
+    db.flush_memtable().unwrap();
+    assert_eq!(
+        (files_at(0), files_at(1), files_at(2)),
+        ("0".into(), "1".into(), "1".into())
+    );
+    db.put(&wo, b"b", b"3").unwrap();
+    db.flush_memtable().unwrap();
+    assert_eq!(
+        (files_at(0), files_at(1), files_at(2)),
+        ("1".into(), "1".into(), "1".into())
+    );
+    // Disjoint from everything: straight to level 2 again.
+    db.put(&wo, b"x", b"4").unwrap();
+    db.flush_memtable().unwrap();
+    assert_eq!(files_at(2), "2");
+    assert_eq!(
+        db.get(&ReadOptions::new(), b"b").unwrap(),
+        Some(b"3".to_vec())
+    );
+}

@@ -13,6 +13,8 @@ pub mod builder;
 pub mod compaction;
 pub mod edit;
 pub mod set;
+#[cfg(test)]
+mod tests;
 #[allow(clippy::module_inception)]
 pub mod version;
 

@@ -1,0 +1,195 @@
+//! Ports of LevelDB's version_set_test (FindFile, SomeFileOverlapsRange,
+//! AddBoundaryInputs) and checks of memtable-output placement.
+
+use std::sync::Arc;
+
+use super::compaction::add_boundary_inputs;
+use super::edit::FileMetaData;
+use super::version::{find_file, some_file_overlaps_range};
+use crate::key::{
+    internal_key, InternalKeyComparator, ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
+};
+use crate::util::comparator::bytewise;
+
+fn icmp() -> InternalKeyComparator {
+    InternalKeyComparator::new(bytewise())
+}
+
+fn file(number: u64, smallest: &[u8], largest: &[u8]) -> Arc<FileMetaData> {
+    Arc::new(FileMetaData::new(
+        number,
+        0,
+        internal_key(smallest, 100, ValueType::Value),
+        internal_key(largest, 100, ValueType::Value),
+    ))
+}
+
+fn file_seq(number: u64, smallest: (&[u8], u64), largest: (&[u8], u64)) -> Arc<FileMetaData> {
+    Arc::new(FileMetaData::new(
+        number,
+        0,
+        internal_key(smallest.0, smallest.1, ValueType::Value),
+        internal_key(largest.0, largest.1, ValueType::Value),
+    ))
+}
+
+fn find(files: &[Arc<FileMetaData>], key: &[u8]) -> usize {
+    find_file(&icmp(), files, &internal_key(key, 100, ValueType::Value))
+}
+
+fn overlaps(
+    files: &[Arc<FileMetaData>],
+    disjoint: bool,
+    s: Option<&[u8]>,
+    l: Option<&[u8]>,
+) -> bool {
+    some_file_overlaps_range(&icmp(), disjoint, files, s, l)
+}
+
+#[test]
+fn find_file_empty() {
+    let files = vec![];
+    assert_eq!(find(&files, b"foo"), 0);
+    assert!(!overlaps(&files, true, Some(b"a"), Some(b"z")));
+    assert!(!overlaps(&files, true, None, Some(b"z")));
+    assert!(!overlaps(&files, true, Some(b"a"), None));
+    assert!(!overlaps(&files, true, None, None));
+}
+
+#[test]
+fn find_file_single() {
+    let files = vec![file(1, b"p", b"q")];
+    assert_eq!(find(&files, b"a"), 0);
+    assert_eq!(find(&files, b"p"), 0);
+    assert_eq!(find(&files, b"p1"), 0);
+    assert_eq!(find(&files, b"q"), 0);
+    assert_eq!(find(&files, b"q1"), 1);
+    assert_eq!(find(&files, b"z"), 1);
+
+    assert!(!overlaps(&files, true, Some(b"a"), Some(b"b")));
+    assert!(!overlaps(&files, true, Some(b"z1"), Some(b"z2")));
+    assert!(overlaps(&files, true, Some(b"a"), Some(b"p")));
+    assert!(overlaps(&files, true, Some(b"a"), Some(b"q")));
+    assert!(overlaps(&files, true, Some(b"a"), Some(b"z")));
+    assert!(overlaps(&files, true, Some(b"p"), Some(b"p1")));
+    assert!(overlaps(&files, true, Some(b"p"), Some(b"q")));
+    assert!(overlaps(&files, true, Some(b"p"), Some(b"z")));
+    assert!(overlaps(&files, true, Some(b"p1"), Some(b"p2")));
+    assert!(overlaps(&files, true, Some(b"p1"), Some(b"z")));
+    assert!(overlaps(&files, true, Some(b"q"), Some(b"q")));
+    assert!(overlaps(&files, true, Some(b"q"), Some(b"q1")));
+
+    assert!(!overlaps(&files, true, None, Some(b"j")));
+    assert!(!overlaps(&files, true, Some(b"r"), None));
+    assert!(overlaps(&files, true, None, Some(b"p")));
+    assert!(overlaps(&files, true, None, Some(b"p1")));
+    assert!(overlaps(&files, true, Some(b"q"), None));
+    assert!(overlaps(&files, true, None, None));
+}
+
+#[test]
+fn find_file_multiple() {
+    let files = vec![
+        file(1, b"150", b"200"),
+        file(2, b"200", b"250"),
+        file(3, b"300", b"350"),
+        file(4, b"400", b"450"),
+    ];
+    assert_eq!(find(&files, b"100"), 0);
+    assert_eq!(find(&files, b"150"), 0);
+    assert_eq!(find(&files, b"151"), 0);
+    assert_eq!(find(&files, b"199"), 0);
+    assert_eq!(find(&files, b"200"), 0);
+    assert_eq!(find(&files, b"201"), 1);
+    assert_eq!(find(&files, b"249"), 1);
+    assert_eq!(find(&files, b"250"), 1);
+    assert_eq!(find(&files, b"251"), 2);
+    assert_eq!(find(&files, b"299"), 2);
+    assert_eq!(find(&files, b"300"), 2);
+    assert_eq!(find(&files, b"349"), 2);
+    assert_eq!(find(&files, b"350"), 2);
+    assert_eq!(find(&files, b"351"), 3);
+    assert_eq!(find(&files, b"400"), 3);
+    assert_eq!(find(&files, b"450"), 3);
+    assert_eq!(find(&files, b"451"), 4);
+
+    assert!(!overlaps(&files, true, Some(b"100"), Some(b"149")));
+    assert!(!overlaps(&files, true, Some(b"251"), Some(b"299")));
+    assert!(!overlaps(&files, true, Some(b"451"), Some(b"500")));
+    assert!(!overlaps(&files, true, Some(b"351"), Some(b"399")));
+
+    assert!(overlaps(&files, true, Some(b"100"), Some(b"150")));
+    assert!(overlaps(&files, true, Some(b"100"), Some(b"200")));
+    assert!(overlaps(&files, true, Some(b"100"), Some(b"300")));
+    assert!(overlaps(&files, true, Some(b"100"), Some(b"400")));
+    assert!(overlaps(&files, true, Some(b"100"), Some(b"500")));
+    assert!(overlaps(&files, true, Some(b"375"), Some(b"400")));
+    assert!(overlaps(&files, true, Some(b"450"), Some(b"450")));
+    assert!(overlaps(&files, true, Some(b"450"), Some(b"500")));
+}
+
+#[test]
+fn overlap_sequence_checks_and_level0() {
+    // Overlap is by user key: sequence numbers do not matter.
+    let files = vec![file_seq(1, (b"200", 5000), (b"200", 3000))];
+    assert!(!overlaps(&files, true, Some(b"199"), Some(b"199")));
+    assert!(!overlaps(&files, true, Some(b"201"), Some(b"300")));
+    assert!(overlaps(&files, true, Some(b"200"), Some(b"200")));
+    assert!(overlaps(&files, true, Some(b"190"), Some(b"200")));
+    assert!(overlaps(&files, true, Some(b"200"), Some(b"210")));
+
+    let files = vec![file(1, b"150", b"600"), file(2, b"400", b"500")];
+    assert!(!overlaps(&files, false, Some(b"100"), Some(b"149")));
+    assert!(!overlaps(&files, false, Some(b"601"), Some(b"700")));
+    assert!(overlaps(&files, false, Some(b"100"), Some(b"150")));
+    assert!(overlaps(&files, false, Some(b"450"), Some(b"700")));
+    assert!(overlaps(&files, false, Some(b"600"), Some(b"700")));
+}
+
+#[test]
+fn boundary_inputs() {
+    let icmp = icmp();
+    // Empty inputs or level: nothing added.
+    let mut inputs = vec![];
+    add_boundary_inputs(&icmp, &[], &mut inputs);
+    assert!(inputs.is_empty());
+    let f1 = file_seq(1, (b"100", 2), (b"100", 1));
+    let mut inputs = vec![Arc::clone(&f1)];
+    add_boundary_inputs(&icmp, &[], &mut inputs);
+    assert_eq!(inputs.len(), 1);
+
+    // No boundary file: the next file starts at another user key.
+    let f2 = file_seq(2, (b"200", 2), (b"200", 1));
+    let level = vec![Arc::clone(&f1), Arc::clone(&f2)];
+    let mut inputs = vec![Arc::clone(&f1)];
+    add_boundary_inputs(&icmp, &level, &mut inputs);
+    assert_eq!(inputs.len(), 1);
+
+    // One boundary file: f2 continues user key 100 below f1.
+    let f1 = file_seq(1, (b"100", 6), (b"100", 5));
+    let f2 = file_seq(2, (b"100", 2), (b"300", 1));
+    let f3 = file_seq(3, (b"400", 2), (b"500", 1));
+    let level = vec![Arc::clone(&f3), Arc::clone(&f2), Arc::clone(&f1)];
+    let mut inputs = vec![Arc::clone(&f1)];
+    add_boundary_inputs(&icmp, &level, &mut inputs);
+    let numbers: Vec<u64> = inputs.iter().map(|f| f.number).collect();
+    assert_eq!(numbers, vec![1, 2]);
+
+    // A chain of two boundary files.
+    let f1 = file_seq(1, (b"100", 6), (b"100", 5));
+    let f2 = file_seq(2, (b"100", 2), (b"100", 1));
+    let f3 = file_seq(3, (b"100", 4), (b"100", 3));
+    let level = vec![Arc::clone(&f2), Arc::clone(&f3), Arc::clone(&f1)];
+    let mut inputs = vec![Arc::clone(&f1)];
+    add_boundary_inputs(&icmp, &level, &mut inputs);
+    let numbers: Vec<u64> = inputs.iter().map(|f| f.number).collect();
+    assert_eq!(numbers, vec![1, 3, 2]);
+}
+
+#[test]
+fn seek_key_for_overlap_uses_max_sequence() {
+    // A range starting at user key "200" includes every entry of "200".
+    let files = vec![file_seq(1, (b"100", 1), (b"200", MAX_SEQUENCE - 1))];
+    let k = internal_key(b"200", MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK);
+    assert_eq!(find_file(&icmp(), &files, &k), 0);
+}
