@@ -203,6 +203,7 @@ fn fill_overwrite_and_delete_keep_levels_and_space_in_bounds() {
         level_summary(&db),
         table_bytes_on_disk(&dir) as f64 / 1048576.0
     );
+    eprintln!("{}", db.property("leveldb.stats").unwrap());
     let bytes = bytes_per_level(&db);
     for (level, &b) in bytes.iter().enumerate().skip(1) {
         assert!(
@@ -228,6 +229,7 @@ fn fill_overwrite_and_delete_keep_levels_and_space_in_bounds() {
         level_summary(&db),
         overwritten_bytes as f64 / 1048576.0
     );
+    eprintln!("{}", db.property("leveldb.stats").unwrap());
     // Spot-check the values are the last round's.
     let ro = ReadOptions::new();
     for i in (0..n).step_by(n / 1000 + 1) {

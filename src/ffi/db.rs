@@ -260,6 +260,8 @@ pub unsafe extern "C" fn leveldb_release_snapshot(
     snapshot: *const leveldb_snapshot_t,
 ) {
     boundary!("leveldb_release_snapshot", {
+        // LevelDB needs `db` to find the snapshot list; ours is reachable
+        // from the snapshot itself.
         let _ = db;
         // SAFETY: NULL or a live snapshot handle the caller gives up here.
         unsafe { BoxHandle::free(snapshot.cast_mut()) }

@@ -1,8 +1,8 @@
 //! The C ABI: LevelDB 1.23's `leveldb/c.h`, and the only code that speaks C.
 //!
 //! cbindgen generates `include/leveldb/c.h` from this module and its
-//! submodules (one per C object, in c.h's order), so the doc comment of every
-//! exported function is also its documentation in the header.
+//! submodules (one per C object), so the doc comment of every exported
+//! function is also its documentation in the header.
 //!
 //! Invariants, for every exported function:
 //! - **No unwinding into C.** Each body runs inside [`boundary!`]: a panic is
