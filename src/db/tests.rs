@@ -311,6 +311,14 @@ fn iterators_outlive_compactions_and_the_db() {
     o.write_buffer_size = 64 << 10;
     let db = DB::open(o, &name).unwrap();
     fill(&db, 2000, "a");
+    // Into tables below level 0: the iterator opens those only when it
+    // reaches them, so they must still be on disk then.
+    db.compact_range(None, None).unwrap();
+    let tables_before: Vec<String> = file_names(&name)
+        .into_iter()
+        .filter(|n| n.ends_with(".ldb"))
+        .collect();
+    assert!(!tables_before.is_empty());
     let snap = db.snapshot();
     let mut ro = ReadOptions::new();
     ro.snapshot = Some(snap);
@@ -323,6 +331,10 @@ fn iterators_outlive_compactions_and_the_db() {
     }
     db.compact_range(None, None).unwrap();
     assert_eq!(scan(&db).len(), 0);
+    let now = file_names(&name);
+    for t in &tables_before {
+        assert!(now.contains(t), "{t} deleted while an iterator uses it");
+    }
     drop(db);
     // The iterator still sees its snapshot: its tables were kept.
     it.seek_to_first();
@@ -334,6 +346,13 @@ fn iterators_outlive_compactions_and_the_db() {
     }
     it.status().unwrap();
     assert_eq!(n, 2000);
+    drop(it);
+    // Unreferenced now: the next open removes them.
+    let _db = DB::open(Options::default(), &name).unwrap();
+    let now = file_names(&name);
+    for t in &tables_before {
+        assert!(!now.contains(t), "{t} left behind");
+    }
 }
 
 #[test]
