@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 /// Every workload db_bench offers, in an order where each finds the data it
 /// needs; `stats` and `sstables` print properties instead of a timing line.
 const WORKLOADS: &[&str] = &[
@@ -181,32 +183,11 @@ fn db_bench_rejects_unknown_flags_and_names_unknown_workloads() {
     );
 }
 
-/// Our cdylib as cargo built it for this test run (target/<profile>/).
-fn our_cdylib() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let lib = profile_dir.join("libleveldb.so");
-    assert!(lib.exists(), "{} not built", lib.display());
-    lib
-}
-
-/// A directory holding our library under every name a loader may ask for:
-/// our SONAME (libleveldb.so.1), Debian's (libleveldb.so.1d), and the link
-/// name (libleveldb.so).
-fn our_library_dir(parent: &Path) -> PathBuf {
-    let dir = parent.join("strata-lib");
-    std::fs::create_dir(&dir).unwrap();
-    let lib = our_cdylib();
-    for name in ["libleveldb.so", "libleveldb.so.1", "libleveldb.so.1d"] {
-        std::fs::copy(&lib, dir.join(name)).unwrap();
-    }
-    dir
-}
-
 #[test]
 fn db_bench_runs_every_workload_against_strata() {
     let dir = tempfile::tempdir().unwrap();
-    let libdir = our_library_dir(dir.path());
+    let ours = support::OurLibDir::new();
+    let libdir = ours.path().to_path_buf();
     let benchmarks = workload_flag();
 
     // Built against our header and library.

@@ -472,6 +472,8 @@ impl DbInner {
             if self.shutting_down.load(AtomicOrdering::Acquire) || guard.bg_error.is_some() {
                 if guard.manual.as_ref().is_some_and(|m| m.id == id) {
                     guard.manual = None;
+                    // Another manual compaction may be waiting for the slot.
+                    self.bg_cv.notify_all();
                 }
                 return match &guard.bg_error {
                     Some(e) => Err(e.clone()),
@@ -492,6 +494,9 @@ impl DbInner {
                 }
                 Some(m) if m.id == id && m.done => {
                     guard.manual = None;
+                    // Wake any other manual compaction waiting for the slot:
+                    // nothing else signals once this one is finished.
+                    self.bg_cv.notify_all();
                     return Ok(());
                 }
                 None => return Ok(()),
