@@ -37,6 +37,7 @@
 use std::any::Any;
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_void};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::status::Error;
@@ -336,11 +337,34 @@ pub(crate) fn panic_error(function: &str, payload: Box<dyn Any + Send>) -> Error
 /// Test-only fault injection reachable from C: when the environment variable
 /// `STRATA_TEST_PANIC` (read once per process) names `function` (a
 /// comma-separated list is allowed), its body panics on purpose so tests can
-/// check the panic boundary. Unset in normal use, where this costs one
-/// already-initialised `OnceLock` read.
+/// check the panic boundary. This runs on every C call, so the common case
+/// (variable unset) is one relaxed atomic load and a compare.
+#[inline]
 pub(crate) fn test_panic_hook(function: &str) {
+    if PANIC_HOOK_STATE.load(Ordering::Relaxed) != HOOK_DISARMED {
+        test_panic_hook_slow(function);
+    }
+}
+
+/// `HOOK_UNKNOWN` until the first call reads the environment, then
+/// `HOOK_DISARMED` or `HOOK_ARMED`. Racing first calls all compute the same
+/// answer, so a relaxed store is enough.
+static PANIC_HOOK_STATE: AtomicU8 = AtomicU8::new(HOOK_UNKNOWN);
+const HOOK_UNKNOWN: u8 = 0;
+const HOOK_DISARMED: u8 = 1;
+const HOOK_ARMED: u8 = 2;
+
+#[cold]
+#[inline(never)]
+fn test_panic_hook_slow(function: &str) {
     static TARGETS: OnceLock<Option<String>> = OnceLock::new();
     let targets = TARGETS.get_or_init(|| std::env::var("STRATA_TEST_PANIC").ok());
+    let state = if targets.is_some() {
+        HOOK_ARMED
+    } else {
+        HOOK_DISARMED
+    };
+    PANIC_HOOK_STATE.store(state, Ordering::Relaxed);
     if let Some(targets) = targets {
         if targets.split(',').any(|t| t == function) {
             panic!("STRATA_TEST_PANIC requested a panic in {function}");

@@ -16,7 +16,9 @@ use crate::options::{CompressionType, Options};
 use crate::status::Result;
 use crate::table::block_builder::BlockBuilder;
 use crate::table::filter_block::FilterBlockBuilder;
-use crate::table::format::{block_trailer, maybe_compress, BlockHandle, Footer, NO_COMPRESSION};
+use crate::table::format::{
+    block_trailer, maybe_compress_with, BlockHandle, Footer, NO_COMPRESSION,
+};
 use crate::util::comparator::Comparator;
 
 pub struct TableBuilder {
@@ -39,6 +41,8 @@ pub struct TableBuilder {
     pending_index_entry: bool,
     pending_handle: BlockHandle,
     compressed_scratch: Vec<u8>,
+    /// One snappy encoder for every block (its hash table is reused).
+    snappy_encoder: snap::raw::Encoder,
     handle_scratch: Vec<u8>,
 }
 
@@ -73,6 +77,7 @@ impl TableBuilder {
             pending_index_entry: false,
             pending_handle: BlockHandle::default(),
             compressed_scratch: Vec::new(),
+            snappy_encoder: snap::raw::Encoder::new(),
             handle_scratch: Vec::with_capacity(20),
         }
     }
@@ -128,7 +133,12 @@ impl TableBuilder {
         debug_assert!(!self.pending_index_entry);
         let snappy = self.compression == CompressionType::Snappy;
         let raw = self.data_block.finish();
-        let (contents, block_type) = maybe_compress(raw, snappy, &mut self.compressed_scratch);
+        let (contents, block_type) = maybe_compress_with(
+            raw,
+            snappy,
+            &mut self.snappy_encoder,
+            &mut self.compressed_scratch,
+        );
         let written = write_raw_block(&mut *self.file, &mut self.offset, contents, block_type);
         self.data_block.reset();
         match written {
@@ -149,7 +159,12 @@ impl TableBuilder {
     /// Writes a finished block, compressing it as configured.
     fn write_block(&mut self, raw: &[u8]) -> Result<BlockHandle> {
         let snappy = self.compression == CompressionType::Snappy;
-        let (contents, block_type) = maybe_compress(raw, snappy, &mut self.compressed_scratch);
+        let (contents, block_type) = maybe_compress_with(
+            raw,
+            snappy,
+            &mut self.snappy_encoder,
+            &mut self.compressed_scratch,
+        );
         write_raw_block(&mut *self.file, &mut self.offset, contents, block_type)
     }
 

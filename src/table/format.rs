@@ -117,7 +117,40 @@ pub fn read_block(
         return Err(Error::corruption("truncated block read"));
     }
     let n = handle.size as usize + BLOCK_TRAILER_SIZE;
-    let mut buf = vec![0u8; n];
+    // The raw bytes land in a per-thread buffer that is reused across reads,
+    // so a read zeroes memory only when the buffer grows; the block's own
+    // contents are then copied out (uncompressed) or decompressed from it.
+    thread_local! {
+        static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // Oversized blocks (huge values) get their own buffer so that no thread
+    // keeps a large scratch alive after one unusual read.
+    const MAX_REUSED: usize = 256 << 10;
+    if n > MAX_REUSED {
+        return read_and_decode(file, handle, verify_checksums, &mut vec![0u8; n]);
+    }
+    READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
+            read_and_decode(file, handle, verify_checksums, &mut buf[..n])
+        }
+        // Not reachable today (nothing re-enters read_block), but a fresh
+        // buffer is always correct.
+        Err(_) => read_and_decode(file, handle, verify_checksums, &mut vec![0u8; n]),
+    })
+}
+
+/// Fills `buf` (block contents plus trailer) from `file`, checks the
+/// trailer and returns the uncompressed contents.
+fn read_and_decode(
+    file: &dyn RandomAccessFile,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+    buf: &mut [u8],
+) -> Result<Vec<u8>> {
+    let n = buf.len();
     let mut got = 0;
     while got < n {
         let read = file.read_at(handle.offset + got as u64, &mut buf[got..])?;
@@ -129,21 +162,24 @@ pub fn read_block(
     if got != n {
         return Err(Error::corruption("truncated block read"));
     }
-    let size = n - BLOCK_TRAILER_SIZE;
+    decode_block_contents(buf, verify_checksums)
+}
+
+/// Checks the trailer of `raw` (contents ++ type ++ masked crc) and returns
+/// the uncompressed contents.
+fn decode_block_contents(raw: &[u8], verify_checksums: bool) -> Result<Vec<u8>> {
+    let size = raw.len() - BLOCK_TRAILER_SIZE;
     if verify_checksums {
-        let expected = crc::unmask(decode_fixed32(&buf[size + 1..]));
-        let actual = crc::value(&buf[..size + 1]);
+        let expected = crc::unmask(decode_fixed32(&raw[size + 1..]));
+        let actual = crc::value(&raw[..size + 1]);
         if actual != expected {
             return Err(Error::corruption("block checksum mismatch"));
         }
     }
-    match buf[size] {
-        NO_COMPRESSION => {
-            buf.truncate(size);
-            Ok(buf)
-        }
+    match raw[size] {
+        NO_COMPRESSION => Ok(raw[..size].to_vec()),
         SNAPPY_COMPRESSION => {
-            let compressed = &buf[..size];
+            let compressed = &raw[..size];
             let bad = || Error::corruption("corrupted compressed block contents");
             let len = snap::raw::decompress_len(compressed).map_err(|_| bad())?;
             // The length prefix is untrusted: one 3-byte snappy copy element
@@ -166,11 +202,23 @@ pub fn read_block(
 /// Compresses `raw` for a block with snappy if that saves at least 1/8;
 /// returns the bytes to store and their type byte.
 pub fn maybe_compress<'a>(raw: &'a [u8], snappy: bool, scratch: &'a mut Vec<u8>) -> (&'a [u8], u8) {
+    maybe_compress_with(raw, snappy, &mut snap::raw::Encoder::new(), scratch)
+}
+
+/// `maybe_compress` with a caller-kept encoder: a snappy `Encoder` owns a
+/// hash table that `Encoder::new` allocates and zeroes, so a table builder
+/// keeps one for all its blocks instead of paying that per block.
+pub fn maybe_compress_with<'a>(
+    raw: &'a [u8],
+    snappy: bool,
+    encoder: &mut snap::raw::Encoder,
+    scratch: &'a mut Vec<u8>,
+) -> (&'a [u8], u8) {
     if snappy {
         let max = snap::raw::max_compress_len(raw.len());
         if max > 0 {
             scratch.resize(max, 0);
-            if let Ok(n) = snap::raw::Encoder::new().compress(raw, scratch) {
+            if let Ok(n) = encoder.compress(raw, scratch) {
                 if n < raw.len() - raw.len() / 8 {
                     return (&scratch[..n], SNAPPY_COMPRESSION);
                 }
