@@ -32,7 +32,9 @@ use skiplist::{Iter, KeyOrder, SkipList};
 
 /// The internal key order, specialised for speed: it splits keys in place,
 /// compares tags as integers, and calls the user comparator only when it is
-/// not the bytewise one (whose order is plain slice order).
+/// not the bytewise one (whose order is plain slice order). A comparator is
+/// taken to be the bytewise one by its name, checked once, as LevelDB's
+/// MANIFEST check trusts names.
 pub struct InternalKeyOrder {
     user: Arc<dyn Comparator>,
     bytewise: bool,
