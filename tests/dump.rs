@@ -32,6 +32,8 @@ use leveldb::version::edit::VersionEdit;
 use leveldb::write_batch::WriteBatch;
 use leveldb::{CompressionType, Options, WriteOptions, DB};
 
+mod support;
+
 const GOLDEN_CASES: [&str; 5] = [
     "log-only",
     "big-values",
@@ -42,25 +44,6 @@ const GOLDEN_CASES: [&str; 5] = [
 
 const USAGE: &str =
     "Usage: leveldbutil command...\n   dump files...         -- dump contents of specified files\n";
-
-/// `shared/testdata/leveldb-1.23`, found beside the checkout or one of its
-/// ancestors, or named by `STRATA_TESTDATA`.
-fn testdata_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_TESTDATA") {
-        return PathBuf::from(dir);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|a| a.join("shared/testdata/leveldb-1.23"))
-        .find(|c| c.is_dir())
-        .unwrap_or_else(|| {
-            panic!(
-                "golden data shared/testdata/leveldb-1.23 not found beside {}; set STRATA_TESTDATA",
-                manifest.display()
-            )
-        })
-}
 
 /// The reference dump program, built once per test run.
 fn reference_tool() -> &'static Path {
@@ -156,7 +139,7 @@ fn assert_same_dump(files: &[&Path]) {
 
 /// A private copy of a golden database directory.
 fn copy_golden(case: &str) -> tempfile::TempDir {
-    let src = testdata_root().join(case).join("db");
+    let src = support::golden_root().join(case).join("db");
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&src).unwrap() {
         let entry = entry.unwrap();

@@ -6,30 +6,13 @@
 #![allow(clippy::field_reassign_with_default)]
 
 use std::cmp::Ordering;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use leveldb::util::bloom::BloomFilterPolicy;
 use leveldb::{Comparator, CompressionType, Iterator as _, Options, ReadOptions, DB};
 
-/// `shared/testdata/leveldb-1.23` beside the checkout (or one of its
-/// ancestors), or named by `STRATA_TESTDATA`.
-fn golden_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_TESTDATA") {
-        return PathBuf::from(dir);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for ancestor in manifest.ancestors() {
-        let candidate = ancestor.join("shared/testdata/leveldb-1.23");
-        if candidate.is_dir() {
-            return candidate;
-        }
-    }
-    panic!(
-        "golden data shared/testdata/leveldb-1.23 not found beside {}; set STRATA_TESTDATA",
-        manifest.display()
-    );
-}
+mod support;
 
 /// Reverse bytewise order, named as the golden database's comparator.
 struct ReverseBytewise;
@@ -53,7 +36,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn expected(case: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let text = std::fs::read_to_string(golden_root().join(case).join("expected.tsv"))
+    let text = std::fs::read_to_string(support::golden_root().join(case).join("expected.tsv"))
         .expect("expected.tsv");
     text.lines()
         .map(|line| {
@@ -75,7 +58,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn copy_case(case: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    copy_dir(&golden_root().join(case).join("db"), &db);
+    copy_dir(&support::golden_root().join(case).join("db"), &db);
     let name = db.to_str().unwrap().to_string();
     (dir, name)
 }
@@ -214,5 +197,5 @@ fn reverse_comparator_refuses_bytewise() {
 
 #[test]
 fn golden_dir_is_present() {
-    assert!(golden_root().join("README.md").exists());
+    assert!(support::golden_root().join("README.md").exists());
 }

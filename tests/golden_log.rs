@@ -22,6 +22,8 @@ use leveldb::log::{Reader, Reporter, Writer};
 use leveldb::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 use leveldb::{Error, Result};
 
+mod support;
+
 const CASES: [&str; 5] = [
     "log-only",
     "big-values",
@@ -30,30 +32,9 @@ const CASES: [&str; 5] = [
     "reverse-comparator",
 ];
 
-/// `shared/testdata/leveldb-1.23`: beside the checkout (or one of its
-/// ancestors), as in the work tree and in CI, or named by
-/// `STRATA_TESTDATA`.
-fn testdata_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_TESTDATA") {
-        return PathBuf::from(dir);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for ancestor in manifest.ancestors() {
-        let candidate = ancestor.join("shared/testdata/leveldb-1.23");
-        if candidate.is_dir() {
-            return candidate;
-        }
-    }
-    panic!(
-        "golden data shared/testdata/leveldb-1.23 not found beside {} or its ancestors; \
-         set STRATA_TESTDATA",
-        manifest.display()
-    );
-}
-
 /// A private copy of a golden database directory.
 fn copy_db(case: &str) -> tempfile::TempDir {
-    let src = testdata_root().join(case).join("db");
+    let src = support::golden_root().join(case).join("db");
     let dir = tempfile::tempdir().expect("tempdir");
     for entry in std::fs::read_dir(&src).expect("read golden db dir") {
         let entry = entry.unwrap();
@@ -71,7 +52,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn expected(case: &str) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let text = std::fs::read_to_string(testdata_root().join(case).join("expected.tsv"))
+    let text = std::fs::read_to_string(support::golden_root().join(case).join("expected.tsv"))
         .expect("expected.tsv");
     text.lines()
         .map(|line| {

@@ -24,19 +24,7 @@ use leveldb::util::bloom::BloomFilterPolicy;
 use leveldb::util::comparator::{bytewise, Comparator};
 use leveldb::{CompressionType, Options, ReadOptions, Result};
 
-/// `shared/testdata/leveldb-1.23`: named by `STRATA_TESTDATA`, or found
-/// beside the checkout or one of its ancestors.
-fn golden_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_TESTDATA") {
-        return PathBuf::from(dir);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|a| a.join("shared/testdata/leveldb-1.23"))
-        .find(|c| c.is_dir())
-        .unwrap_or_else(|| panic!("shared/testdata/leveldb-1.23 not found; set STRATA_TESTDATA"))
-}
+mod support;
 
 struct Sink(Arc<Mutex<Vec<u8>>>);
 
@@ -72,7 +60,7 @@ fn copy_case(case: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dst = tmp.path().join("db");
     std::fs::create_dir(&dst).unwrap();
-    for entry in std::fs::read_dir(golden_root().join(case).join("db")).unwrap() {
+    for entry in std::fs::read_dir(support::golden_root().join(case).join("db")).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dst.join(entry.file_name())).unwrap();
     }
@@ -200,7 +188,8 @@ fn nocompress_smallblocks_rebuilds_byte_identical() {
 
     // The one table holds exactly the expected live entries.
     let expected =
-        std::fs::read_to_string(golden_root().join("nocompress-smallblocks/expected.tsv")).unwrap();
+        std::fs::read_to_string(support::golden_root().join("nocompress-smallblocks/expected.tsv"))
+            .unwrap();
     let expected: Vec<(Vec<u8>, Vec<u8>)> = expected
         .lines()
         .map(|l| {

@@ -1,6 +1,6 @@
-//! Shared by the tests that build and run C programs (c_api.rs, abi.rs,
-//! dropin.rs): where our library is, how to compile a C program against it
-//! or against the reference LevelDB 1.23, and how to run it.
+//! Shared by the integration tests: where the golden data of LevelDB 1.23
+//! is, where our library is, how to compile a C program against it or
+//! against the reference LevelDB 1.23, and how to run it.
 //!
 //! Our library and the reference are never loaded into one process: every C
 //! program runs in a child process linked to exactly one of them.
@@ -139,4 +139,24 @@ pub fn command_for(exe: &Path, library: Library, libs: &OurLibDir) -> Command {
         Library::Reference => cmd.env_remove("LD_LIBRARY_PATH"),
     };
     cmd
+}
+
+/// `shared/testdata/leveldb-1.23` beside the checkout (or one of its
+/// ancestors), or the directory named by `STRATA_TESTDATA`. Fails loudly
+/// when missing: the golden tests must never be skipped.
+pub fn golden_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STRATA_TESTDATA") {
+        return PathBuf::from(dir);
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for ancestor in manifest.ancestors() {
+        let candidate = ancestor.join("shared/testdata/leveldb-1.23");
+        if candidate.is_dir() {
+            return candidate;
+        }
+    }
+    panic!(
+        "golden data shared/testdata/leveldb-1.23 not found beside {}; set STRATA_TESTDATA",
+        manifest.display()
+    );
 }
