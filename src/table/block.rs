@@ -462,6 +462,7 @@ impl InternalIterator for BlockIter {
 mod tests {
     use super::*;
     use crate::table::block_builder::BlockBuilder;
+    use crate::table::model_walk::{check_position, step, Op};
     use crate::util::comparator::bytewise;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
@@ -604,15 +605,6 @@ mod tests {
         proptest::collection::btree_map(key, value, 0..120)
     }
 
-    #[derive(Debug, Clone)]
-    enum Op {
-        Next,
-        Prev,
-        Seek(Vec<u8>),
-        First,
-        Last,
-    }
-
     fn op_strategy() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => Just(Op::Next),
@@ -632,37 +624,8 @@ mod tests {
             let mut it = block.iter(bytewise());
             let mut pos: Option<usize> = None;
             for op in ops {
-                match op {
-                    Op::Next => if let Some(p) = pos {
-                        it.next();
-                        pos = if p + 1 < model.len() { Some(p + 1) } else { None };
-                    },
-                    Op::Prev => if let Some(p) = pos {
-                        it.prev();
-                        pos = p.checked_sub(1);
-                    },
-                    Op::Seek(t) => {
-                        it.seek(&t);
-                        let i = model.partition_point(|(k, _)| k < &t);
-                        pos = if i < model.len() { Some(i) } else { None };
-                    }
-                    Op::First => {
-                        it.seek_to_first();
-                        pos = if model.is_empty() { None } else { Some(0) };
-                    }
-                    Op::Last => {
-                        it.seek_to_last();
-                        pos = model.len().checked_sub(1);
-                    }
-                }
-                match pos {
-                    Some(p) => {
-                        prop_assert!(it.valid());
-                        prop_assert_eq!(it.key(), &model[p].0[..]);
-                        prop_assert_eq!(it.value(), &model[p].1[..]);
-                    }
-                    None => prop_assert!(!it.valid()),
-                }
+                pos = step(&mut it, &model, pos, &op);
+                check_position(&it, &model, pos)?;
             }
             prop_assert!(it.status().is_ok());
         }

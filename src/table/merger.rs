@@ -239,6 +239,7 @@ mod tests {
     use super::*;
     use crate::table::block::Block;
     use crate::table::block_builder::BlockBuilder;
+    use crate::table::model_walk::{check_position, step, Op};
     use crate::util::comparator::bytewise;
     use proptest::prelude::*;
 
@@ -249,15 +250,6 @@ mod tests {
         }
         let block = Arc::new(Block::new(b.finish().to_vec()));
         Box::new(block.iter(bytewise()))
-    }
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        Next,
-        Prev,
-        Seek(Vec<u8>),
-        First,
-        Last,
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -287,40 +279,13 @@ mod tests {
                 iters.push(block_iter(&keys, i));
             }
             model.sort();
+            // A child's index is the value its entries carry.
+            let model: Vec<(Vec<u8>, Vec<u8>)> = model.into_iter().map(|(k, i)| (k, vec![i])).collect();
             let mut it = MergingIterator::new(bytewise(), iters);
             let mut pos: Option<usize> = None;
             for op in ops {
-                match op {
-                    Op::Next => if let Some(p) = pos {
-                        it.next();
-                        pos = if p + 1 < model.len() { Some(p + 1) } else { None };
-                    },
-                    Op::Prev => if let Some(p) = pos {
-                        it.prev();
-                        pos = p.checked_sub(1);
-                    },
-                    Op::Seek(t) => {
-                        it.seek(&t);
-                        let i = model.partition_point(|(k, _)| k < &t);
-                        pos = if i < model.len() { Some(i) } else { None };
-                    }
-                    Op::First => {
-                        it.seek_to_first();
-                        pos = if model.is_empty() { None } else { Some(0) };
-                    }
-                    Op::Last => {
-                        it.seek_to_last();
-                        pos = model.len().checked_sub(1);
-                    }
-                }
-                match pos {
-                    Some(p) => {
-                        prop_assert!(it.valid());
-                        prop_assert_eq!(it.key(), &model[p].0[..]);
-                        prop_assert_eq!(it.value(), &[model[p].1][..]);
-                    }
-                    None => prop_assert!(!it.valid()),
-                }
+                pos = step(&mut it, &model, pos, &op);
+                check_position(&it, &model, pos)?;
             }
             prop_assert!(it.status().is_ok());
         }

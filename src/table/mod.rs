@@ -70,4 +70,6 @@ impl BlockCache {
 }
 
 #[cfg(test)]
+mod model_walk;
+#[cfg(test)]
 mod tests;

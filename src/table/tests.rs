@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use proptest::prelude::*;
 
 use super::format::{BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
+use super::model_walk::{check_position, step, Op};
 use super::*;
 use crate::env::{RandomAccessFile, WritableFile};
 use crate::filter::FilterPolicy;
@@ -99,15 +100,6 @@ fn backward(it: &mut dyn InternalIterator) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-#[derive(Debug, Clone)]
-enum Op {
-    Next,
-    Prev,
-    Seek(Vec<u8>),
-    First,
-    Last,
-}
-
 fn op_strategy() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => Just(Op::Next),
@@ -146,50 +138,16 @@ fn check_against_model(
     prop_assert_eq!(&backward(&mut *it), model);
     let mut pos: Option<usize> = None;
     for op in ops {
-        match op {
-            Op::Next => {
-                if let Some(p) = pos {
-                    it.next();
-                    pos = if p + 1 < model.len() {
-                        Some(p + 1)
-                    } else {
-                        None
-                    };
-                }
-            }
-            Op::Prev => {
-                if let Some(p) = pos {
-                    it.prev();
-                    pos = p.checked_sub(1);
-                }
-            }
-            Op::Seek(t) => {
-                it.seek(t);
+        pos = step(&mut *it, model, pos, op);
+        check_position(&*it, model, pos)?;
+        if let Op::Seek(t) = op {
+            // A point lookup, if it reports anything, reports the same.
+            if let Some((k, v)) =
+                get(table, &ro, t).map_err(|e| TestCaseError::fail(e.to_string()))?
+            {
                 let i = model.partition_point(|(k, _)| k < t);
-                pos = if i < model.len() { Some(i) } else { None };
-                // A point lookup, if it reports anything, reports the same.
-                if let Some((k, v)) =
-                    get(table, &ro, t).map_err(|e| TestCaseError::fail(e.to_string()))?
-                {
-                    prop_assert_eq!((&k, &v), (&model[i].0, &model[i].1));
-                }
+                prop_assert_eq!((&k, &v), (&model[i].0, &model[i].1));
             }
-            Op::First => {
-                it.seek_to_first();
-                pos = if model.is_empty() { None } else { Some(0) };
-            }
-            Op::Last => {
-                it.seek_to_last();
-                pos = model.len().checked_sub(1);
-            }
-        }
-        match pos {
-            Some(p) => {
-                prop_assert!(it.valid());
-                prop_assert_eq!(it.key(), &model[p].0[..]);
-                prop_assert_eq!(it.value(), &model[p].1[..]);
-            }
-            None => prop_assert!(!it.valid()),
         }
     }
     prop_assert!(it.status().is_ok());
