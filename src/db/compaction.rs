@@ -49,6 +49,77 @@ struct CompactionState {
     total_bytes: u64,
 }
 
+/// A compaction's input from one level >= 1, read front to back, that lets
+/// go of each input table as soon as the merge has read past it.
+///
+/// Why: tables are memory-mapped and a compaction touches every page of its
+/// inputs, so each input read so far stays resident (and counts towards the
+/// process's RSS) while the table cache keeps it open — until the compaction
+/// ends and the inputs are deleted. Evicting a finished input from the table
+/// cache drops its mapping as soon as the level iterator has moved on to the
+/// next file, so at most one table of the level is resident at a time. The
+/// entries read are unchanged; a reader that still needs the table reopens
+/// it (one still reading keeps its own handle).
+struct ReleasingLevelInput {
+    inner: LevelIterator,
+    icmp: crate::key::InternalKeyComparator,
+    table_cache: Arc<crate::db::table_cache::TableCache>,
+    /// The level's input files, sorted and disjoint (as the iterator reads them).
+    files: crate::version::version::FileList,
+    /// Files `..passed` have been read past and evicted.
+    passed: usize,
+}
+
+impl ReleasingLevelInput {
+    /// Evicts every file wholly before the current position (all of them
+    /// once the input is exhausted). The current key is past a file when it
+    /// is greater than the file's largest key: files are disjoint and sorted.
+    fn release_passed(&mut self) {
+        while let Some(f) = self.files.get(self.passed) {
+            if self.inner.valid() && self.icmp.compare(self.inner.key(), &f.largest).is_le() {
+                return;
+            }
+            self.table_cache.evict(f.number);
+            self.passed += 1;
+        }
+    }
+}
+
+impl InternalIterator for ReleasingLevelInput {
+    fn valid(&self) -> bool {
+        self.inner.valid()
+    }
+    fn seek_to_first(&mut self) {
+        self.inner.seek_to_first();
+        self.release_passed();
+    }
+    fn seek_to_last(&mut self) {
+        // Compactions only move forwards; backwards moves evict nothing (a
+        // file evicted earlier is simply reopened by the level iterator).
+        self.inner.seek_to_last();
+    }
+    fn seek(&mut self, target: &[u8]) {
+        self.inner.seek(target);
+        self.release_passed();
+    }
+    fn next(&mut self) {
+        self.inner.next();
+        self.release_passed();
+    }
+    fn prev(&mut self) {
+        self.inner.prev();
+    }
+    fn key(&self) -> &[u8] {
+        self.inner.key()
+    }
+    fn value(&self) -> &[u8] {
+        self.inner.value()
+    }
+    fn status(&self) -> Result<()> {
+        self.inner.status()
+    }
+}
+
 impl DbInner {
     /// One step of background work.
     pub(crate) fn background_compaction(self: &Arc<Self>, guard: &mut MutexGuard<'_, State>) {
@@ -186,12 +257,18 @@ impl DbInner {
                     children.push(self.table_cache.iter(&options, f.number, f.file_size));
                 }
             } else {
-                children.push(Box::new(LevelIterator::new(
-                    self.icmp.clone(),
-                    Arc::clone(&self.table_cache),
-                    LevelFiles::Owned(c.inputs[which].clone()),
-                    options.clone(),
-                )));
+                children.push(Box::new(ReleasingLevelInput {
+                    inner: LevelIterator::new(
+                        self.icmp.clone(),
+                        Arc::clone(&self.table_cache),
+                        LevelFiles::Owned(c.inputs[which].clone()),
+                        options.clone(),
+                    ),
+                    icmp: self.icmp.clone(),
+                    table_cache: Arc::clone(&self.table_cache),
+                    files: c.inputs[which].clone(),
+                    passed: 0,
+                }));
             }
         }
         Box::new(crate::table::merger::MergingIterator::new(
