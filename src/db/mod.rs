@@ -105,7 +105,11 @@ pub(crate) struct State {
     pub imm: Option<Arc<MemTable>>,
     pub logfile_number: u64,
     pub versions: VersionSet,
-    writers: VecDeque<Arc<Writer>>,
+    /// The writer queue; the front entry is the writer doing the group's
+    /// work. `None` is a writer that found the queue empty: it is at the
+    /// front from the start, never waits, and so needs no shared state
+    /// (an uncontended write allocates nothing for the queue).
+    writers: VecDeque<Option<Arc<Writer>>>,
     pub bg_scheduled: bool,
     pub bg_error: Option<Error>,
     pub pending_outputs: HashSet<u64>,
@@ -847,27 +851,31 @@ impl DbInner {
 
     fn write(self: &Arc<Self>, options: &WriteOptions, batch: Option<&WriteBatch>) -> Result<()> {
         let mut guard = self.state.lock();
-        let queued_behind = !guard.writers.is_empty();
-        let me = Arc::new(Writer {
-            batch: if queued_behind { batch.cloned() } else { None },
-            sync: options.sync,
-            outcome: Mutex::new(None),
-            cv: Condvar::new(),
-        });
-        guard.writers.push_back(Arc::clone(&me));
-        loop {
-            if let Some(outcome) = me.outcome.lock().take() {
-                return outcome;
+        let me = if guard.writers.is_empty() {
+            None
+        } else {
+            Some(Arc::new(Writer {
+                batch: batch.cloned(),
+                sync: options.sync,
+                outcome: Mutex::new(None),
+                cv: Condvar::new(),
+            }))
+        };
+        guard.writers.push_back(me.clone());
+        if let Some(me) = &me {
+            loop {
+                if let Some(outcome) = me.outcome.lock().take() {
+                    return outcome;
+                }
+                if let Some(Some(front)) = guard.writers.front() {
+                    if Arc::ptr_eq(front, me) {
+                        break;
+                    }
+                }
+                me.cv.wait(&mut guard);
             }
-            if guard
-                .writers
-                .front()
-                .is_some_and(|front| Arc::ptr_eq(front, &me))
-            {
-                break;
-            }
-            me.cv.wait(&mut guard);
         }
+        let my_sync = options.sync;
 
         // This writer is at the head of the queue: it writes for the group.
         let mut result = self.make_room_for_write(&mut guard, batch.is_none());
@@ -887,7 +895,9 @@ impl DbInner {
                 1 << 20
             };
             for w in guard.writers.iter().skip(1) {
-                if w.sync && !me.sync {
+                // Only the front entry can be `None`.
+                let Some(w) = w else { break };
+                if w.sync && !my_sync {
                     // A sync write must not ride on a non-sync group.
                     break;
                 }
@@ -905,7 +915,7 @@ impl DbInner {
 
             // Log and memtable are written without the DB mutex: only the
             // head writer touches them.
-            let sync = me.sync;
+            let sync = my_sync;
             let writer = log_state.writer.as_mut();
             let group = &log_state.group;
             let (log_result, sync_error) = MutexGuard::unlocked(&mut guard, || {
@@ -939,15 +949,18 @@ impl DbInner {
 
         // Hand the outcome to every writer of the group and wake the next head.
         for _ in 0..group_len {
-            let Some(w) = guard.writers.pop_front() else {
+            let Some(entry) = guard.writers.pop_front() else {
                 break;
             };
-            if !Arc::ptr_eq(&w, &me) {
+            let Some(w) = entry else {
+                continue; // this writer, queued without shared state
+            };
+            if !me.as_ref().is_some_and(|me| Arc::ptr_eq(&w, me)) {
                 *w.outcome.lock() = Some(result.clone());
                 w.cv.notify_one();
             }
         }
-        if let Some(front) = guard.writers.front() {
+        if let Some(Some(front)) = guard.writers.front() {
             front.cv.notify_one();
         }
         result
