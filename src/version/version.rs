@@ -15,13 +15,14 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::db::table_cache::TableCache;
-use crate::iterator::InternalIterator;
+use crate::iterator::{InternalIterator, OrFailed};
 use crate::key::{
     debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
     ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
 };
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
+use crate::table::reader::TableIter;
 use crate::util::comparator::Comparator;
 
 use super::edit::FileMetaData;
@@ -477,7 +478,7 @@ pub struct LevelIterator {
     options: ReadOptions,
     /// Index of the file `current` reads; `files.len()` when none.
     index: usize,
-    current: Option<Box<dyn InternalIterator>>,
+    current: Option<OrFailed<TableIter>>,
     status: Result<()>,
 }
 
@@ -512,7 +513,10 @@ impl LevelIterator {
         }
         self.save_status();
         let f = &self.files.get()[index];
-        self.current = Some(self.table_cache.iter(&self.options, f.number, f.file_size));
+        self.current = Some(
+            self.table_cache
+                .table_iter(&self.options, f.number, f.file_size),
+        );
         self.index = index;
     }
 
