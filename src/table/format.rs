@@ -206,16 +206,21 @@ mod spare_buffers {
             None
         };
         match recycled {
-            Some(mut buf) => {
-                // Only bytes beyond the old length need initialising.
+            // A cached block is charged its length: a buffer much larger
+            // than that would make the cache hold more memory than its
+            // capacity says, so such a buffer is freed instead.
+            Some(mut buf) if buf.capacity() <= len + len / 8 => {
+                // Only bytes beyond the old length need initialising, and
+                // growth is exact (`resize` alone would double).
                 if buf.len() >= len {
                     buf.truncate(len);
                 } else {
+                    buf.reserve_exact(len - buf.len());
                     buf.resize(len, 0);
                 }
                 buf
             }
-            None => vec![0u8; len],
+            _ => vec![0u8; len],
         }
     }
 
