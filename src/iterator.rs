@@ -101,3 +101,55 @@ impl InternalIterator for EmptyIterator {
         self.status.clone()
     }
 }
+
+/// An iterator of a known type, or the error that kept it from being
+/// created. Holding this instead of a `Box<dyn InternalIterator>` keeps the
+/// per-entry calls (`key`, `value`, `next`) static, so they inline.
+pub enum OrFailed<I> {
+    Ok(I),
+    Failed(EmptyIterator),
+}
+
+macro_rules! or_failed_dispatch {
+    ($self:ident, $it:ident => $e:expr) => {
+        match $self {
+            OrFailed::Ok($it) => $e,
+            OrFailed::Failed($it) => $e,
+        }
+    };
+}
+
+impl<I: InternalIterator> InternalIterator for OrFailed<I> {
+    #[inline]
+    fn valid(&self) -> bool {
+        or_failed_dispatch!(self, it => it.valid())
+    }
+    fn seek_to_first(&mut self) {
+        or_failed_dispatch!(self, it => it.seek_to_first())
+    }
+    fn seek_to_last(&mut self) {
+        or_failed_dispatch!(self, it => it.seek_to_last())
+    }
+    fn seek(&mut self, target: &[u8]) {
+        or_failed_dispatch!(self, it => it.seek(target))
+    }
+    #[inline]
+    fn next(&mut self) {
+        or_failed_dispatch!(self, it => it.next())
+    }
+    #[inline]
+    fn prev(&mut self) {
+        or_failed_dispatch!(self, it => it.prev())
+    }
+    #[inline]
+    fn key(&self) -> &[u8] {
+        or_failed_dispatch!(self, it => it.key())
+    }
+    #[inline]
+    fn value(&self) -> &[u8] {
+        or_failed_dispatch!(self, it => it.value())
+    }
+    fn status(&self) -> Result<()> {
+        or_failed_dispatch!(self, it => it.status())
+    }
+}

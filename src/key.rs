@@ -128,11 +128,14 @@ pub fn debug_internal_key(ikey: &[u8]) -> String {
 #[derive(Clone)]
 pub struct InternalKeyComparator {
     user: Arc<dyn Comparator>,
+    /// `user.is_bytewise()`, read once.
+    bytewise: bool,
 }
 
 impl InternalKeyComparator {
     pub fn new(user: Arc<dyn Comparator>) -> InternalKeyComparator {
-        InternalKeyComparator { user }
+        let bytewise = user.is_bytewise();
+        InternalKeyComparator { user, bytewise }
     }
 
     pub fn user_comparator(&self) -> &Arc<dyn Comparator> {
@@ -141,14 +144,18 @@ impl InternalKeyComparator {
 
     #[inline]
     pub fn compare_user(&self, a: &[u8], b: &[u8]) -> Ordering {
-        self.user.compare(a, b)
+        if self.bytewise {
+            a.cmp(b)
+        } else {
+            self.user.compare(a, b)
+        }
     }
 }
 
 impl Comparator for InternalKeyComparator {
     #[inline]
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
-        match self.user.compare(extract_user_key(a), extract_user_key(b)) {
+        match self.compare_user(extract_user_key(a), extract_user_key(b)) {
             Ordering::Equal => extract_tag(b).cmp(&extract_tag(a)),
             other => other,
         }

@@ -61,6 +61,8 @@ enum Direction {
 /// An iterator over the user keys and values of a database.
 pub struct DbIterator {
     ucmp: Arc<dyn Comparator>,
+    /// `ucmp.is_bytewise()`, read once.
+    bytewise: bool,
     iter: Box<dyn InternalIterator>,
     sequence: SequenceNumber,
     status: Result<()>,
@@ -89,6 +91,7 @@ impl DbIterator {
         let mut rnd = Random::new(seed);
         let bytes_until_read_sampling = rnd.uniform(2 * READ_BYTES_PERIOD);
         DbIterator {
+            bytewise: ucmp.is_bytewise(),
             ucmp,
             iter,
             sequence,
@@ -104,13 +107,20 @@ impl DbIterator {
         }
     }
 
-    /// Parses the inner iterator's key; records corruption if it does not
-    /// parse. Returns (sequence, type) — the user key is re-derived by the
-    /// callers to keep the borrow short.
-    fn parse_current(&mut self) -> Option<(SequenceNumber, ValueType)> {
-        // Sample about one read per READ_BYTES_PERIOD bytes: files that
-        // reads keep passing through several levels for get compacted.
-        let bytes_read = (self.iter.key().len() + self.iter.value().len()) as u64;
+    /// Charges `bytes_read` (the current entry) to read sampling: about one read per
+    /// READ_BYTES_PERIOD bytes is sampled, so that files reads keep passing
+    /// through several levels for get compacted.
+    #[inline]
+    fn charge_read(&mut self, bytes_read: u64) {
+        if self.bytes_until_read_sampling >= bytes_read {
+            self.bytes_until_read_sampling -= bytes_read;
+            return;
+        }
+        self.sample_reads(bytes_read);
+    }
+
+    #[cold]
+    fn sample_reads(&mut self, bytes_read: u64) {
         while self.bytes_until_read_sampling < bytes_read {
             self.bytes_until_read_sampling += self.rnd.uniform(2 * READ_BYTES_PERIOD);
             if self.version.record_read_sample(self.iter.key()) {
@@ -121,12 +131,15 @@ impl DbIterator {
             }
         }
         self.bytes_until_read_sampling -= bytes_read;
-        match parse_internal_key(self.iter.key()) {
-            Some(p) => Some((p.sequence, p.value_type)),
-            None => {
-                self.status = Err(Error::corruption("corrupted internal key in DBIter"));
-                None
-            }
+    }
+
+    /// User-key order, inline for the default bytewise comparator.
+    #[inline]
+    fn compare_user(&self, a: &[u8], b: &[u8]) -> Ordering {
+        if self.bytewise {
+            a.cmp(b)
+        } else {
+            self.ucmp.compare(a, b)
         }
     }
 
@@ -144,29 +157,35 @@ impl DbIterator {
         debug_assert!(self.iter.valid());
         debug_assert!(self.direction == Direction::Forward);
         loop {
-            if let Some((sequence, value_type)) = self.parse_current() {
-                if sequence <= self.sequence {
-                    let user_key = extract_user_key(self.iter.key());
-                    match value_type {
-                        ValueType::Deletion => {
-                            // Hide every older entry of this key.
-                            self.saved_key.clear();
-                            self.saved_key.extend_from_slice(user_key);
-                            skipping = true;
-                        }
-                        ValueType::Value => {
-                            if skipping
-                                && self.ucmp.compare(user_key, &self.saved_key) != Ordering::Greater
-                            {
-                                // Hidden by a newer entry or deletion.
-                            } else {
-                                self.valid = true;
-                                self.saved_key.clear();
-                                return;
-                            }
-                        }
-                    }
+            // key() walks the whole iterator stack: fetch it once per entry.
+            let ikey = self.iter.key();
+            let bytes_read = (ikey.len() + self.iter.value().len()) as u64;
+            let visible = match parse_internal_key(ikey) {
+                None => {
+                    self.status = Err(Error::corruption("corrupted internal key in DBIter"));
+                    false
                 }
+                Some(entry) if entry.sequence <= self.sequence => match entry.value_type {
+                    ValueType::Deletion => {
+                        // Hide every older entry of this key.
+                        self.saved_key.clear();
+                        self.saved_key.extend_from_slice(entry.user_key);
+                        skipping = true;
+                        false
+                    }
+                    ValueType::Value => {
+                        !(skipping
+                            && self.compare_user(entry.user_key, &self.saved_key)
+                                != Ordering::Greater)
+                    }
+                },
+                Some(_) => false, // newer than this iterator's snapshot
+            };
+            self.charge_read(bytes_read);
+            if visible {
+                self.valid = true;
+                self.saved_key.clear();
+                return;
             }
             self.iter.next();
             if !self.iter.valid() {
@@ -184,11 +203,17 @@ impl DbIterator {
         let mut value_type = ValueType::Deletion;
         if self.iter.valid() {
             loop {
-                if let Some((sequence, this_type)) = self.parse_current() {
+                self.charge_read((self.iter.key().len() + self.iter.value().len()) as u64);
+                let parsed =
+                    parse_internal_key(self.iter.key()).map(|p| (p.sequence, p.value_type));
+                if parsed.is_none() {
+                    self.status = Err(Error::corruption("corrupted internal key in DBIter"));
+                }
+                if let Some((sequence, this_type)) = parsed {
                     if sequence <= self.sequence {
                         let user_key = extract_user_key(self.iter.key());
                         if value_type != ValueType::Deletion
-                            && self.ucmp.compare(user_key, &self.saved_key) == Ordering::Less
+                            && self.compare_user(user_key, &self.saved_key) == Ordering::Less
                         {
                             // A live value of a later key is already saved.
                             break;
@@ -313,9 +338,7 @@ impl InternalIterator for DbIterator {
                     self.clear_saved_value();
                     return;
                 }
-                if self
-                    .ucmp
-                    .compare(extract_user_key(self.iter.key()), &self.saved_key)
+                if self.compare_user(extract_user_key(self.iter.key()), &self.saved_key)
                     == Ordering::Less
                 {
                     break;

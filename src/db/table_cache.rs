@@ -12,9 +12,10 @@ use std::sync::Arc;
 
 use crate::env::Env;
 use crate::filename::{sst_table_file_name, table_file_name};
-use crate::iterator::{EmptyIterator, InternalIterator};
+use crate::iterator::{EmptyIterator, InternalIterator, OrFailed};
 use crate::options::{Options, ReadOptions};
 use crate::status::Result;
+use crate::table::reader::TableIter;
 use crate::table::Table;
 use crate::util::cache::Cache;
 
@@ -75,9 +76,19 @@ impl TableCache {
         number: u64,
         file_size: u64,
     ) -> Box<dyn InternalIterator> {
+        Box::new(self.table_iter(options, number, file_size))
+    }
+
+    /// As [`TableCache::iter`], unboxed (for the level iterator's hot loop).
+    pub fn table_iter(
+        &self,
+        options: &ReadOptions,
+        number: u64,
+        file_size: u64,
+    ) -> OrFailed<TableIter> {
         match self.find_table(number, file_size) {
-            Ok(table) => table.iter(options),
-            Err(e) => Box::new(EmptyIterator::with_error(e)),
+            Ok(table) => OrFailed::Ok(table.table_iter(options)),
+            Err(e) => OrFailed::Failed(EmptyIterator::with_error(e)),
         }
     }
 

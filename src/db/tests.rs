@@ -605,3 +605,44 @@ fn flushed_memtables_go_as_deep_as_level_two() {
         Some(b"3".to_vec())
     );
 }
+
+/// LevelDB's GetEncountersEmptyLevel: gets that consult more than one file
+/// charge the first one a seek; when its allowed seeks run out it is
+/// compacted even though no level is over its size limit.
+#[test]
+fn gets_through_several_files_trigger_a_seek_compaction() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    let files_at = |level: usize| -> String {
+        db.property(&format!("leveldb.num-files-at-level{level}"))
+            .unwrap()
+    };
+    let wo = WriteOptions::default();
+    // Three flushes of the same range land at levels 2, 1 and 0.
+    for _ in 0..3 {
+        db.put(&wo, b"a", b"begin").unwrap();
+        db.put(&wo, b"z", b"end").unwrap();
+        db.flush_memtable().unwrap();
+    }
+    assert_eq!(
+        (files_at(0), files_at(1), files_at(2)),
+        ("1".into(), "1".into(), "1".into())
+    );
+    // Each miss reads the level-0 file, then the level-1 one: 100 seeks
+    // (the minimum allowance) exhaust the level-0 file.
+    let ro = ReadOptions::new();
+    for _ in 0..1000 {
+        assert_eq!(db.get(&ro, b"missing").unwrap(), None);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while files_at(0) != "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no seek compaction: {}",
+            db.property("leveldb.sstables").unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(db.get(&ro, b"a").unwrap(), Some(b"begin".to_vec()));
+    assert_eq!(db.get(&ro, b"z").unwrap(), Some(b"end".to_vec()));
+}

@@ -40,7 +40,7 @@ impl Block {
     /// Takes ownership of decoded block contents. Never fails: a malformed
     /// block reports its corruption when iterated.
     pub fn new(data: Vec<u8>) -> Block {
-        Block::from_contents(BlockContents::Owned(data))
+        Block::from_contents(BlockContents::owned(data))
     }
 
     /// As [`Block::new`], for owned or memory-mapped contents.
@@ -284,6 +284,9 @@ impl BlockCursor {
                 // The previous key is in the block: copy just the shared
                 // prefix out of it.
                 self.key_buf.clear();
+                // One allocation for typical keys instead of a chain of
+                // doublings from empty (a fresh cursor per `Get`).
+                self.key_buf.reserve(64.max(h.shared + h.non_shared));
                 self.key_buf.extend_from_slice(
                     &block.contents()[self.key_offset..self.key_offset + h.shared],
                 );

@@ -106,33 +106,137 @@ impl Footer {
 
 /// Uncompressed block contents: owned bytes, or a range of a memory-mapped
 /// file (kept alive by the `Arc`) read in place without a copy.
-pub enum BlockContents {
-    Owned(Vec<u8>),
-    Mapped {
-        file: Arc<dyn RandomAccessFile>,
-        range: Range<usize>,
-    },
+///
+/// The slice is resolved once, at construction, and kept as a raw pointer:
+/// block decoding asks for the bytes on every key it touches, and going
+/// through the file's `mapped()` (a dynamic call plus a bounds check) each
+/// time cost a measurable share of every scan.
+pub struct BlockContents {
+    ptr: *const u8,
+    len: usize,
+    /// What keeps `ptr..ptr+len` alive; never mutated after construction.
+    owner: ContentsOwner,
 }
 
+enum ContentsOwner {
+    Heap(#[allow(dead_code)] Vec<u8>),
+    Mapped(#[allow(dead_code)] Arc<dyn RandomAccessFile>),
+}
+
+// SAFETY: the bytes behind `ptr` are immutable for the life of the value and
+// owned by `owner`, which is itself `Send + Sync` (a `Vec<u8>` or an
+// `Arc<dyn RandomAccessFile>`, whose trait requires `Send + Sync`).
+unsafe impl Send for BlockContents {}
+// SAFETY: as for `Send`: shared access only ever reads the bytes.
+unsafe impl Sync for BlockContents {}
+
 impl BlockContents {
-    /// The contents. For `Mapped` this asks the file for its mapping (one
-    /// dynamic call); a file that stopped reporting one yields no bytes,
-    /// which block decoding reports as corruption rather than panicking.
+    /// Contents held in their own heap buffer.
+    pub fn owned(bytes: Vec<u8>) -> BlockContents {
+        BlockContents {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+            owner: ContentsOwner::Heap(bytes),
+        }
+    }
+
+    /// `range` of `file`'s mapping, or `None` if the file is not mapped or
+    /// the range does not fit.
+    fn mapped(file: &Arc<dyn RandomAccessFile>, range: Range<usize>) -> Option<BlockContents> {
+        let bytes = file.mapped()?.get(range)?;
+        Some(BlockContents {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+            owner: ContentsOwner::Mapped(Arc::clone(file)),
+        })
+    }
+
+    /// The contents.
     #[inline]
     pub fn bytes(&self) -> &[u8] {
-        match self {
-            BlockContents::Owned(v) => v,
-            BlockContents::Mapped { file, range } => file
-                .mapped()
-                .and_then(|m| m.get(range.clone()))
-                .unwrap_or(&[]),
-        }
+        // SAFETY: `ptr..ptr+len` was a valid slice when this value was made,
+        // and stays valid while `owner` lives: a `Vec`'s heap buffer does not
+        // move when the `Vec` itself is moved and is never mutated here, and
+        // a `RandomAccessFile`'s mapping lives as long as the file (the
+        // trait's contract for `mapped()`), which the `Arc` keeps alive.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// Whether the bytes are borrowed from a mapping (such blocks are not
     /// worth caching: reading them again costs no copy).
     pub fn is_mapped(&self) -> bool {
-        matches!(self, BlockContents::Mapped { .. })
+        matches!(self.owner, ContentsOwner::Mapped(_))
+    }
+}
+
+impl Drop for BlockContents {
+    fn drop(&mut self) {
+        if let ContentsOwner::Heap(bytes) = &mut self.owner {
+            spare_buffers::give_back(std::mem::take(bytes));
+        }
+    }
+}
+
+/// Recycled block buffers. A random read decompresses one block into a
+/// fresh buffer, and the block cache frees another as it evicts; handing
+/// the evicted buffer to the next decompression saves the allocation and
+/// the zeroing a new `Vec` needs before `snap` may write into it (together
+/// about a tenth of a cold `Get`). Buffers stay on the thread that dropped
+/// them, so there is no lock; each thread keeps only a few small ones.
+mod spare_buffers {
+    use std::cell::RefCell;
+
+    /// Buffers kept per thread.
+    const MAX_KEPT: usize = 16;
+    /// Larger buffers (blocks of huge values) are freed, not kept.
+    const MAX_KEPT_CAPACITY: usize = 64 << 10;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An initialised buffer of exactly `len` bytes (contents unspecified).
+    pub fn take(len: usize) -> Vec<u8> {
+        let recycled = if len <= MAX_KEPT_CAPACITY {
+            SPARE
+                .try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        match recycled {
+            // A cached block is charged its length: a buffer much larger
+            // than that would make the cache hold more memory than its
+            // capacity says, so such a buffer is freed instead.
+            Some(mut buf) if buf.capacity() <= len + len / 8 => {
+                // Only bytes beyond the old length need initialising, and
+                // growth is exact (`resize` alone would double).
+                if buf.len() >= len {
+                    buf.truncate(len);
+                } else {
+                    buf.reserve_exact(len - buf.len());
+                    buf.resize(len, 0);
+                }
+                buf
+            }
+            _ => vec![0u8; len],
+        }
+    }
+
+    /// Keeps `buf` for a later [`take`] on this thread, or frees it.
+    pub fn give_back(buf: Vec<u8>) {
+        if buf.capacity() == 0 || buf.capacity() > MAX_KEPT_CAPACITY {
+            return;
+        }
+        // During thread teardown the pool may be gone: then just free.
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.len() < MAX_KEPT {
+                    spare.push(buf);
+                }
+            }
+        });
     }
 }
 
@@ -172,15 +276,15 @@ pub fn read_block_contents(
             let size = raw.len() - BLOCK_TRAILER_SIZE;
             if raw[size] == NO_COMPRESSION {
                 verify_trailer(raw, verify_checksums)?;
-                return Ok(BlockContents::Mapped {
-                    file: Arc::clone(file),
-                    range: range.start..range.start + size,
-                });
+                if let Some(contents) = BlockContents::mapped(file, range.start..range.start + size)
+                {
+                    return Ok(contents);
+                }
             }
-            return decode_block_contents(raw, verify_checksums).map(BlockContents::Owned);
+            return decode_block_contents(raw, verify_checksums).map(BlockContents::owned);
         }
     }
-    read_block(&**file, file_size, verify_checksums, handle).map(BlockContents::Owned)
+    read_block(&**file, file_size, verify_checksums, handle).map(BlockContents::owned)
 }
 
 /// Reads the block at `handle` from `file` (`file_size` bytes long),
@@ -252,7 +356,11 @@ fn decode_block_contents(raw: &[u8], verify_checksums: bool) -> Result<Vec<u8>> 
     let size = raw.len() - BLOCK_TRAILER_SIZE;
     verify_trailer(raw, verify_checksums)?;
     match raw[size] {
-        NO_COMPRESSION => Ok(raw[..size].to_vec()),
+        NO_COMPRESSION => {
+            let mut out = spare_buffers::take(size);
+            out.copy_from_slice(&raw[..size]);
+            Ok(out)
+        }
         SNAPPY_COMPRESSION => {
             let compressed = &raw[..size];
             let bad = || Error::corruption("corrupted compressed block contents");
@@ -263,7 +371,7 @@ fn decode_block_contents(raw: &[u8], verify_checksums: bool) -> Result<Vec<u8>> 
             if len > compressed.len().saturating_mul(64) + 64 {
                 return Err(bad());
             }
-            let mut out = vec![0u8; len];
+            let mut out = spare_buffers::take(len);
             let written = snap::raw::Decoder::new()
                 .decompress(compressed, &mut out)
                 .map_err(|_| bad())?;

@@ -22,6 +22,12 @@ pub trait Comparator: Send + Sync {
     fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]);
     /// Changes `key` (in place) to a short key `>= key`.
     fn find_short_successor(&self, key: &mut Vec<u8>);
+    /// True only for [`BytewiseComparator`]: lets the internal-key
+    /// comparator, the hottest comparison of every read, compare user keys
+    /// inline instead of through a second dynamic call.
+    fn is_bytewise(&self) -> bool {
+        false
+    }
 }
 
 /// LevelDB's default order: lexicographic over unsigned bytes.
@@ -36,6 +42,10 @@ impl Comparator for BytewiseComparator {
 
     fn name(&self) -> &str {
         "leveldb.BytewiseComparator"
+    }
+
+    fn is_bytewise(&self) -> bool {
+        true
     }
 
     fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]) {

@@ -15,13 +15,14 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::db::table_cache::TableCache;
-use crate::iterator::InternalIterator;
+use crate::iterator::{InternalIterator, OrFailed};
 use crate::key::{
     debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
     ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
 };
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
+use crate::table::reader::TableIter;
 use crate::util::comparator::Comparator;
 
 use super::edit::FileMetaData;
@@ -148,26 +149,42 @@ impl Version {
         let ikey = key.internal_key();
         let user_key = key.user_key();
         let ucmp = self.icmp.user_comparator().as_ref();
-        let mut last_read: Option<(Arc<FileMetaData>, usize)> = None;
+        // Borrowed, not cloned: a reference-count bump per file consulted
+        // would make every concurrent reader write the same cache line.
+        let mut last_read: Option<(&Arc<FileMetaData>, usize)> = None;
         let mut first_charged = false;
 
         // Level 0 files may overlap each other: search all that can hold the
-        // key, newest first.
-        let l0 = self.level0_newest_first.iter().filter(|f| {
-            ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less
-                && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
-                    != Ordering::Greater
+        // key, newest first. Deeper levels are disjoint: at most one file
+        // each. Candidates are produced lazily, in search order.
+        let l0 = self
+            .level0_newest_first
+            .iter()
+            .filter(|f| {
+                ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less
+                    && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
+                        != Ordering::Greater
+            })
+            .map(|f| (f, 0));
+        let deeper = (1..NUM_LEVELS).filter_map(|level| {
+            let files = &self.files[level];
+            if files.is_empty() {
+                return None;
+            }
+            let f = files.get(find_file(&self.icmp, files, ikey))?;
+            (ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less)
+                .then_some((f, level))
         });
 
-        let mut search = |f: &Arc<FileMetaData>, level: usize| -> Result<Option<TableLookup>> {
-            if let Some(prev) = last_read.take() {
+        for (f, level) in l0.chain(deeper) {
+            if let Some((prev, prev_level)) = last_read.take() {
                 if !first_charged {
                     // More than one file consulted: charge the first.
-                    stats.seek_file = Some(prev);
+                    stats.seek_file = Some((Arc::clone(prev), prev_level));
                     first_charged = true;
                 }
             }
-            last_read = Some((Arc::clone(f), level));
+            last_read = Some((f, level));
             let mut outcome: Option<Result<TableLookup>> = None;
             self.table_cache.get(
                 options,
@@ -191,29 +208,8 @@ impl Version {
                     }
                 },
             )?;
-            outcome.transpose()
-        };
-
-        for f in l0 {
-            if let Some(found) = search(f, 0)? {
-                return Ok(found);
-            }
-        }
-        for level in 1..NUM_LEVELS {
-            let files = &self.files[level];
-            if files.is_empty() {
-                continue;
-            }
-            let index = find_file(&self.icmp, files, ikey);
-            if index < files.len() {
-                let f = &files[index];
-                if ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest))
-                    != Ordering::Less
-                {
-                    if let Some(found) = search(f, level)? {
-                        return Ok(found);
-                    }
-                }
+            if let Some(found) = outcome {
+                return found;
             }
         }
         Ok(TableLookup::Missing)
@@ -477,7 +473,7 @@ pub struct LevelIterator {
     options: ReadOptions,
     /// Index of the file `current` reads; `files.len()` when none.
     index: usize,
-    current: Option<Box<dyn InternalIterator>>,
+    current: Option<OrFailed<TableIter>>,
     status: Result<()>,
 }
 
@@ -512,7 +508,10 @@ impl LevelIterator {
         }
         self.save_status();
         let f = &self.files.get()[index];
-        self.current = Some(self.table_cache.iter(&self.options, f.number, f.file_size));
+        self.current = Some(
+            self.table_cache
+                .table_iter(&self.options, f.number, f.file_size),
+        );
         self.index = index;
     }
 
