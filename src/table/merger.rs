@@ -33,6 +33,12 @@ pub struct MergingIterator {
     /// the same child with O(log n) comparisons.
     heap: Vec<usize>,
     direction: Direction,
+    /// A copy of each valid child's current key (`keys[i]` for child `i`),
+    /// refreshed whenever that child moves. Heap comparisons and `key()`
+    /// read these instead of asking the children: a child's `key()` walks
+    /// its own stack of iterators, and one step of the merge compares
+    /// several keys.
+    keys: Vec<Vec<u8>>,
     /// Scratch copy of the current key, used while re-seeking children.
     key_scratch: Vec<u8>,
 }
@@ -55,6 +61,7 @@ impl MergingIterator {
         MergingIterator {
             cmp,
             heap: Vec::with_capacity(children.len()),
+            keys: vec![Vec::new(); children.len()],
             children,
             direction: Direction::Forward,
             key_scratch: Vec::new(),
@@ -66,7 +73,7 @@ impl MergingIterator {
     fn before(&self, a: usize, b: usize) -> bool {
         let order = self
             .cmp
-            .compare(self.children[a].key(), self.children[b].key())
+            .compare(&self.keys[a], &self.keys[b])
             .then(a.cmp(&b));
         match self.direction {
             Direction::Forward => order == Ordering::Less,
@@ -101,6 +108,7 @@ impl MergingIterator {
         self.heap.clear();
         for i in 0..self.children.len() {
             if self.children[i].valid() {
+                self.refresh_key(i);
                 self.heap.push(i);
             }
         }
@@ -109,10 +117,20 @@ impl MergingIterator {
         }
     }
 
+    /// Copies child `i`'s current key (the child must be valid).
+    #[inline]
+    fn refresh_key(&mut self, i: usize) {
+        let key = &mut self.keys[i];
+        key.clear();
+        key.extend_from_slice(self.children[i].key());
+    }
+
     /// After the root child moved: restore the heap.
     fn fix_root(&mut self) {
         let root = self.heap[0];
-        if !self.children[root].valid() {
+        if self.children[root].valid() {
+            self.refresh_key(root);
+        } else {
             let last = self.heap.pop().expect("non-empty heap");
             if self.heap.is_empty() {
                 return;
@@ -164,8 +182,7 @@ impl InternalIterator for MergingIterator {
         // otherwise fix it up.
         if self.direction != Direction::Forward {
             self.key_scratch.clear();
-            self.key_scratch
-                .extend_from_slice(self.children[current].key());
+            self.key_scratch.extend_from_slice(&self.keys[current]);
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
@@ -191,8 +208,7 @@ impl InternalIterator for MergingIterator {
         // Make sure every other child is positioned before key().
         if self.direction != Direction::Reverse {
             self.key_scratch.clear();
-            self.key_scratch
-                .extend_from_slice(self.children[current].key());
+            self.key_scratch.extend_from_slice(&self.keys[current]);
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
@@ -218,7 +234,7 @@ impl InternalIterator for MergingIterator {
 
     #[inline]
     fn key(&self) -> &[u8] {
-        self.children[self.current_index()].key()
+        &self.keys[self.current_index()]
     }
 
     #[inline]
