@@ -9,6 +9,11 @@
 //!   user space; `flush` hands them to the kernel, `sync` flushes and then
 //!   `fdatasync`s. Syncing a `MANIFEST*` file first syncs its directory, so a
 //!   durable MANIFEST never names a table whose directory entry could vanish.
+//! - Except new logs (`*.log`): they are written through a shared mapping,
+//!   chunk by chunk (`PosixMmapLogFile`), so every append is the kernel's at
+//!   once with no system call. While open (or after a crash) such a file
+//!   extends with zeros to a multiple of the 32 KiB log block; `close`
+//!   truncates it to the bytes appended.
 //! - `lock_file` takes an `fcntl(F_SETLK)` write lock (the kind LevelDB takes,
 //!   so our process and a reference LevelDB process exclude each other) and
 //!   records the path in a process-wide set, because `fcntl` locks do not
@@ -352,6 +357,196 @@ impl Drop for PosixWritableFile {
     }
 }
 
+/// First and largest chunk of a log file mapped at a time. Chunks double
+/// from the first to the largest; all are multiples of the log's 32 KiB
+/// block, so every chunk (and so every zero-filled tail a crash can leave)
+/// starts on a log block boundary.
+const LOG_FIRST_CHUNK: usize = 64 << 10;
+const LOG_MAX_CHUNK: usize = 1 << 20;
+
+/// A new write-ahead log (`*.log`), written through a shared mapping of the
+/// file instead of one `write(2)` per record.
+///
+/// Why: LevelDB hands every log record to the kernel before acknowledging
+/// the write, so that it survives a crash of the process; a `write(2)` per
+/// record was about half of the time of a small unsynced write. Bytes copied
+/// into a shared file mapping are in the page cache at once, so they too
+/// survive the process — without a system call. (LevelDB itself wrote all
+/// files this way before 1.17.)
+///
+/// The file is extended a chunk at a time with `posix_fallocate`, so a full
+/// disk is an `IO error` from `append` rather than a `SIGBUS` on a store. A
+/// crash leaves the unused rest of the last chunk zero-filled; log readers
+/// (ours and LevelDB's) skip such zeroed blocks silently, and a clean
+/// `close` truncates the file to the bytes written. `sync` is `msync` of the
+/// current chunk plus `fdatasync`. Used by one thread at a time.
+struct PosixMmapLogFile {
+    path: String,
+    /// `None` once closed.
+    file: Option<File>,
+    /// The current chunk: `map_len` bytes of the file from `map_offset`, or
+    /// null before the first append.
+    map_base: *mut u8,
+    map_len: usize,
+    map_offset: u64,
+    /// Bytes of the current chunk written so far.
+    used: usize,
+}
+
+// SAFETY: the mapping is private to this object (no other handle to it
+// exists) and is only touched through `&mut self`; moving the object to
+// another thread moves sole access with it.
+unsafe impl Send for PosixMmapLogFile {}
+
+impl PosixMmapLogFile {
+    fn new(path: &str, file: File) -> PosixMmapLogFile {
+        PosixMmapLogFile {
+            path: path.to_string(),
+            file: Some(file),
+            map_base: std::ptr::null_mut(),
+            map_len: 0,
+            map_offset: 0,
+            used: 0,
+        }
+    }
+
+    fn io_error(&self, err: io::Error) -> Error {
+        Error::from_io(&self.path, &err)
+    }
+
+    fn unmap(&mut self) {
+        if !self.map_base.is_null() {
+            // SAFETY: exactly the region mmap returned in `map_next_chunk`,
+            // unmapped once; no reference into it outlives a method call.
+            unsafe { libc::munmap(self.map_base.cast(), self.map_len) };
+            self.map_base = std::ptr::null_mut();
+        }
+    }
+
+    /// Reserves and maps the chunk after the current one.
+    fn map_next_chunk(&mut self) -> Result<()> {
+        let fd = match &self.file {
+            Some(f) => f.as_raw_fd(),
+            None => return Err(closed_file_error(&self.path)),
+        };
+        let offset = self.map_offset + self.map_len as u64;
+        let len = if self.map_len == 0 {
+            LOG_FIRST_CHUNK
+        } else {
+            (self.map_len * 2).min(LOG_MAX_CHUNK)
+        };
+        let end = offset + len as u64;
+        // SAFETY: plain system calls on a descriptor we own.
+        let rc = unsafe { libc::posix_fallocate(fd, offset as libc::off_t, len as libc::off_t) };
+        if rc != 0 {
+            // File systems without fallocate: at least make the file long
+            // enough to be mapped (a full disk may then fault on a store).
+            let unsupported = rc == libc::EOPNOTSUPP || rc == libc::EINVAL;
+            // SAFETY: as above.
+            if !unsupported || unsafe { libc::ftruncate(fd, end as libc::off_t) } != 0 {
+                let err = if unsupported {
+                    io::Error::last_os_error()
+                } else {
+                    io::Error::from_raw_os_error(rc)
+                };
+                return Err(self.io_error(err));
+            }
+        }
+        // SAFETY: a fresh shared read-write mapping of a range of a file we
+        // have open read-write and have just made at least `end` bytes long;
+        // the kernel chooses the address, so nothing existing is replaced.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                offset as libc::off_t,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(self.io_error(io::Error::last_os_error()));
+        }
+        self.unmap();
+        self.map_base = base.cast();
+        self.map_len = len;
+        self.map_offset = offset;
+        self.used = 0;
+        Ok(())
+    }
+}
+
+impl WritableFile for PosixMmapLogFile {
+    fn append(&mut self, mut data: &[u8]) -> Result<()> {
+        if self.file.is_none() {
+            return Err(closed_file_error(&self.path));
+        }
+        while !data.is_empty() {
+            if self.used == self.map_len {
+                self.map_next_chunk()?;
+            }
+            let n = (self.map_len - self.used).min(data.len());
+            // SAFETY: `map_base..+map_len` is our live writable mapping and
+            // `used + n <= map_len`; `data` is a distinct Rust slice, so the
+            // ranges cannot overlap.
+            unsafe {
+                std::ptr::copy_nonoverlapping(data.as_ptr(), self.map_base.add(self.used), n);
+            }
+            self.used += n;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        // Stores into the shared mapping are already the kernel's.
+        if self.file.is_none() {
+            return Err(closed_file_error(&self.path));
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        let Some(file) = &self.file else {
+            return Err(closed_file_error(&self.path));
+        };
+        if !self.map_base.is_null() && self.used > 0 {
+            // SAFETY: a page-aligned prefix of our live mapping.
+            if unsafe { libc::msync(self.map_base.cast(), self.used, libc::MS_SYNC) } != 0 {
+                return Err(self.io_error(io::Error::last_os_error()));
+            }
+        }
+        file.sync_data().map_err(|e| self.io_error(e))
+    }
+
+    fn close(&mut self) -> Result<()> {
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        self.unmap();
+        // Drop the zero-filled, preallocated rest of the last chunk.
+        let size = self.map_offset + self.used as u64;
+        let truncated = file.set_len(size).map_err(|e| self.io_error(e));
+        use std::os::unix::io::IntoRawFd;
+        let fd = file.into_raw_fd();
+        // SAFETY: `fd` came from into_raw_fd just above, so we own it and
+        // close it exactly once.
+        let closed = if unsafe { libc::close(fd) } == 0 {
+            Ok(())
+        } else {
+            Err(self.io_error(io::Error::last_os_error()))
+        };
+        truncated.and(closed)
+    }
+}
+
+impl Drop for PosixMmapLogFile {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
 fn sync_directory(dir: &str) -> Result<()> {
     let file = File::open(dir).map_err(|e| Error::from_io(dir, &e))?;
     file.sync_data().map_err(|e| Error::from_io(dir, &e))
@@ -523,13 +718,19 @@ impl Env for PosixEnv {
     }
 
     fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        // A log is mapped, so it must be readable too.
+        let is_log = basename(path).ends_with(".log");
         let file = OpenOptions::new()
+            .read(is_log)
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o644)
             .open(path)
             .map_err(|e| Error::from_io(path, &e))?;
+        if is_log {
+            return Ok(Box::new(PosixMmapLogFile::new(path, file)));
+        }
         Ok(Box::new(PosixWritableFile::new(path, file)))
     }
 
@@ -655,6 +856,46 @@ mod tests {
         (dir, path)
     }
 
+    /// Logs go through the mapped writer: contents are exact across chunk
+    /// boundaries, the file is preallocated while open, and close trims it.
+    #[test]
+    fn mapped_log_files_hold_exactly_what_was_appended() {
+        let (_d, dir) = temp_dir();
+        let env = PosixEnv::shared();
+        let path = format!("{dir}/000007.log");
+        let mut f = env.new_writable_file(&path).unwrap();
+        let mut want = Vec::new();
+        let mut state = 1u32;
+        // Appends of many sizes, crossing the 64 KiB, 128 KiB ... chunks.
+        while want.len() < 3 * LOG_MAX_CHUNK {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let n = (state >> 16) as usize % 70_000;
+            let piece: Vec<u8> = (0..n).map(|i| (i as u32 ^ state) as u8).collect();
+            f.append(&piece).unwrap();
+            f.flush().unwrap();
+            want.extend_from_slice(&piece);
+        }
+        f.sync().unwrap();
+        // While open the file reaches past the data to a chunk boundary,
+        // and what is there is the data, then zeros.
+        let open_size = std::fs::metadata(&path).unwrap().len() as usize;
+        assert!(open_size > want.len() && open_size % 32_768 == 0);
+        let raw = std::fs::read(&path).unwrap();
+        assert!(raw[..want.len()] == want[..]);
+        assert!(raw[want.len()..].iter().all(|&b| b == 0));
+        f.close().unwrap();
+        assert!(read_file_to_vec(&*env, &path).unwrap() == want);
+        // Closed: no more writes, and closing again is harmless.
+        assert!(f.append(b"x").is_err());
+        assert!(f.flush().is_err());
+        assert!(f.sync().is_err());
+        f.close().unwrap();
+        // An empty log closes to an empty file.
+        let empty = format!("{dir}/000008.log");
+        env.new_writable_file(&empty).unwrap().close().unwrap();
+        assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    }
+
     #[test]
     fn write_then_read_back_sequential_and_random() {
         let (_guard, dir) = temp_dir();
@@ -698,7 +939,8 @@ mod tests {
     fn flush_makes_data_visible_and_append_mode_appends() {
         let (_guard, dir) = temp_dir();
         let env = PosixEnv::shared();
-        let path = format!("{dir}/000001.log");
+        // Not a `.log`: logs are mapped (see the test below), not buffered.
+        let path = format!("{dir}/000001.ldb");
         let mut w = env.new_writable_file(&path).unwrap();
         w.append(b"hello").unwrap();
         // Buffered: not yet in the file.
