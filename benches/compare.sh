@@ -1,7 +1,7 @@
 #!/bin/sh
 # benches/compare.sh -- LevelDB 1.23 vs Strata, side by side, one binary.
 #
-#   benches/compare.sh [--rounds=N] [--keep] [db_bench flags...]
+#   benches/compare.sh [--rounds=N] [--keep] [--prefill] [db_bench flags...]
 #
 # Builds benches/db_bench.c once against the distro LevelDB (-lleveldb), builds
 # Strata's cdylib (cargo build --release), and runs the one binary alternately
@@ -14,6 +14,12 @@
 # micros/op, MB/s and peak RSS during the workload, and speedup =
 # LevelDB micros/op / Strata micros/op (above 1: Strata is faster).
 #
+# --prefill measures reads on a settled database: one database is filled
+# once, by LevelDB (fillrandom at --num, then compact), and every round of
+# both sides starts from a copy of it with --use_existing_db=1. Without it
+# reads follow the round's own writes and so also measure how much
+# compaction work those writes left running.
+#
 # db_bench flags pass through (--num, --threads, --benchmarks, --value_size,
 # --cache_size, --bloom_bits, --compression, ...); --db is chosen here.
 # Environment: CC (default cc), BENCH_TMPDIR (parent of the temp dir,
@@ -21,19 +27,24 @@
 # of building; for testing the harness).
 set -eu
 
+all_args="$*"
 rounds=3
 keep=0
+prefill=0
+num=1000000
 for arg in "$@"; do
   case "$arg" in
     --rounds=*) rounds=${arg#--rounds=} ;;
     --keep) keep=1 ;;
+    --prefill) prefill=1 ;;
+    --num=*) num=${arg#--num=} ;;
   esac
 done
 # Drop our own options, keep db_bench's in order.
 for arg in "$@"; do
   shift
   case "$arg" in
-    --rounds=* | --keep) ;;
+    --rounds=* | --keep | --prefill) ;;
     *) set -- "$@" "$arg" ;;
   esac
 done
@@ -61,13 +72,28 @@ cp "$ours_lib" "$work/ours/libleveldb.so.1d"
 "$cc" -std=c11 -Wall -Wextra -Werror -O2 -pthread -I/usr/include \
   "$root/benches/db_bench.c" -lleveldb -o "$work/db_bench"
 
-# run SIDE ROUND: one db_bench process on a fresh database.
+if [ "$prefill" = 1 ]; then
+  echo "# prefilling one database with LevelDB (fillrandom --num=$num, compact)" >&2
+  env -u LD_LIBRARY_PATH "$work/db_bench" --num="$num" --benchmarks=fillrandom,compact \
+    --db="$work/seed" >/dev/null 2>"$work/err.seed" || {
+    echo "prefill failed:" >&2
+    tail -5 "$work/err.seed" >&2
+    exit 1
+  }
+  set -- "$@" --use_existing_db=1
+fi
+
+# run SIDE ROUND: one db_bench process on a fresh database (a copy of the
+# prefilled one with --prefill).
 run() {
   side=$1
   round=$2
   shift 2
   db="$work/db-$side-$round"
   rm -rf "$db"
+  if [ "$prefill" = 1 ]; then
+    cp -r "$work/seed" "$db"
+  fi
   if [ "$side" = ours ]; then
     LD_LIBRARY_PATH="$work/ours" "$work/db_bench" "$@" --db="$db" \
       >"$work/out.$side.$round" 2>"$work/err.$side.$round" || status=$?
@@ -103,7 +129,7 @@ done
 
 echo "## db_bench: LevelDB 1.23 (distro) vs Strata"
 echo
-echo "- command: \`benches/compare.sh --rounds=$rounds $*\`"
+echo "- command: \`benches/compare.sh $all_args\`"
 echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); Strata $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "- reference: $(sed -n 's/^Library: *//p' "$work/err.ref.1" | head -1); ours: our cdylib as libleveldb.so.1d"

@@ -243,3 +243,60 @@ fn db_bench_runs_every_workload_against_strata() {
     );
     assert!(stdout.contains("readwhilewriting : "), "{stdout}");
 }
+
+/// benches/compare.sh itself, on our built library (STRATA_CDYLIB, so no
+/// nested cargo build), one tiny round: with --prefill both sides read a copy
+/// of one LevelDB-filled database and so find every key.
+#[test]
+fn compare_script_prints_a_side_by_side_table() {
+    support::require_reference();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| -> String {
+        let out = Command::new("sh")
+            .arg(manifest_dir().join("benches/compare.sh"))
+            .args(["--rounds=1", "--num=2000", "--keep"])
+            .args(extra)
+            .env("STRATA_CDYLIB", support::our_so())
+            .env("BENCH_TMPDIR", tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "compare.sh {extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let row = |table: &str, name: &str| -> Vec<String> {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no {name} row in\n{table}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+
+    let table = run(&["--benchmarks=fillrandom,readrandom"]);
+    for name in ["fillrandom", "readrandom"] {
+        let cells = row(&table, name);
+        // Both sides timed and a speedup computed.
+        assert!(cells[2].parse::<f64>().unwrap() > 0.0, "{table}");
+        assert!(cells[3].parse::<f64>().unwrap() > 0.0, "{table}");
+        assert!(cells[4].ends_with('×'), "{table}");
+    }
+
+    let table = run(&["--prefill", "--benchmarks=readrandom,readseq"]);
+    assert!(table.contains("--prefill"), "{table}");
+    row(&table, "readseq");
+    // The raw outputs were kept: every lookup found its key on both sides.
+    let kept: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let found = kept
+        .iter()
+        .flat_map(|dir| ["out.ref.1", "out.ours.1"].map(|f| dir.join(f)))
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter(|out| out.contains("(2000 of 2000 found)"))
+        .count();
+    assert_eq!(found, 2, "prefilled runs should find every key");
+}
