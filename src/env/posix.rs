@@ -477,6 +477,19 @@ impl PosixMmapLogFile {
     }
 }
 
+/// A new log's writer: mapped, or — where the file cannot be mapped (file
+/// systems without shared writable mappings) — LevelDB's buffered writer.
+fn log_file(path: &str, file: File) -> Box<dyn WritableFile> {
+    let mut mapped = PosixMmapLogFile::new(path, file);
+    if mapped.map_next_chunk().is_ok() {
+        return Box::new(mapped);
+    }
+    let file = mapped.file.take().expect("not closed");
+    // Undo whatever the failed attempt preallocated.
+    let _ = file.set_len(0);
+    Box::new(PosixWritableFile::new(path, file))
+}
+
 impl WritableFile for PosixMmapLogFile {
     fn append(&mut self, mut data: &[u8]) -> Result<()> {
         if self.file.is_none() {
@@ -734,7 +747,7 @@ impl Env for PosixEnv {
             .open(path)
             .map_err(|e| Error::from_io(path, &e))?;
         if is_log {
-            return Ok(Box::new(PosixMmapLogFile::new(path, file)));
+            return Ok(log_file(path, file));
         }
         Ok(Box::new(PosixWritableFile::new(path, file)))
     }
@@ -899,6 +912,28 @@ mod tests {
         let empty = format!("{dir}/000008.log");
         env.new_writable_file(&empty).unwrap().close().unwrap();
         assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    }
+
+    /// A log whose file cannot be mapped (here: opened write-only, so a
+    /// read-write mapping is refused) is written the buffered way instead.
+    #[test]
+    fn unmappable_log_falls_back_to_buffered_writes() {
+        let (_d, dir) = temp_dir();
+        let path = format!("{dir}/000009.log");
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let mut log = log_file(&path, file);
+        log.append(b"record").unwrap();
+        log.flush().unwrap();
+        // Buffered-and-flushed, not preallocated: exactly the bytes.
+        assert_eq!(std::fs::read(&path).unwrap(), b"record");
+        log.sync().unwrap();
+        log.close().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"record");
     }
 
     #[test]
