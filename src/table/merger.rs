@@ -9,6 +9,8 @@
 //! child among equals). Switching direction re-seeks every other child
 //! around the current key, exactly as LevelDB does; like LevelDB this
 //! assumes no key appears in two children (internal keys are unique).
+//! The merge keeps a copy of every valid child's current key, refreshed
+//! each time that child moves, and orders its heap by those copies.
 //! Errors: `status()` is the first child error. Not thread-safe.
 
 use std::cmp::Ordering;
