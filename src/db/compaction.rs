@@ -583,3 +583,70 @@ impl DbInner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::DB;
+    use crate::options::{Options, WriteOptions};
+
+    /// The level input of a compaction evicts each table from the table
+    /// cache once the merge has moved past it, and the rest when exhausted,
+    /// while still yielding every entry.
+    #[test]
+    fn releasing_input_evicts_tables_it_has_read_past() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("db").to_str().unwrap().to_string();
+        let options = Options {
+            create_if_missing: true,
+            ..Options::default()
+        };
+        let db = DB::open(options, &name).unwrap();
+        let wo = WriteOptions::default();
+        // Two disjoint flushes: both tables land on level 2.
+        for keys in [[b"a", b"c"], [b"x", b"z"]] {
+            for k in keys {
+                db.put(&wo, k, b"v").unwrap();
+            }
+            db.flush_memtable().unwrap();
+        }
+        let inner = &db.inner;
+        let files = inner.state.lock().versions.current().files(2).to_vec();
+        assert_eq!(files.len(), 2);
+        let (first, second) = (files[0].number, files[1].number);
+        let cache = &inner.table_cache;
+        let mut input = ReleasingLevelInput {
+            inner: LevelIterator::new(
+                inner.icmp.clone(),
+                Arc::clone(cache),
+                LevelFiles::Owned(files.clone()),
+                ReadOptions::new(),
+            ),
+            icmp: inner.icmp.clone(),
+            table_cache: Arc::clone(cache),
+            files,
+            passed: 0,
+        };
+        input.seek_to_first();
+        let mut seen = Vec::new();
+        while input.valid() {
+            let user_key = crate::key::extract_user_key(input.key()).to_vec();
+            // Reading the first table: it is open. Reading the second: the
+            // first has been let go, the second is open.
+            let (open, evicted) = if user_key < b"x".to_vec() {
+                (first, None)
+            } else {
+                (second, Some(first))
+            };
+            assert!(cache.is_open(open), "{user_key:?}");
+            if let Some(e) = evicted {
+                assert!(!cache.is_open(e), "{user_key:?}");
+            }
+            seen.push(user_key);
+            input.next();
+        }
+        assert_eq!(seen, [b"a", b"c", b"x", b"z"].map(|k| k.to_vec()));
+        assert!(!cache.is_open(first) && !cache.is_open(second));
+        input.status().unwrap();
+    }
+}

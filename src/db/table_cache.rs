@@ -106,6 +106,12 @@ impl TableCache {
         table.internal_get(options, internal_key, f)
     }
 
+    /// Whether table `number` is open in the cache (tests only).
+    #[cfg(test)]
+    pub(crate) fn is_open(&self, number: u64) -> bool {
+        self.tables.lookup(&number).is_some()
+    }
+
     /// Forgets file `number` (it has been deleted).
     pub fn evict(&self, number: u64) {
         self.tables.erase(&number);
