@@ -17,15 +17,19 @@ use std::sync::{Arc, Weak};
 
 use crate::iterator::InternalIterator;
 use crate::key::{
-    append_internal_key, extract_user_key, parse_internal_key, SequenceNumber, ValueType,
-    VALUE_TYPE_FOR_SEEK,
+    append_internal_key, extract_user_key, parse_internal_key, InternalKeyComparator,
+    SequenceNumber, ValueType, VALUE_TYPE_FOR_SEEK,
 };
 use crate::status::{Error, Result};
-use crate::util::comparator::Comparator;
 use crate::version::version::Version;
 use crate::version::READ_BYTES_PERIOD;
 
 use super::DbInner;
+
+/// The error for an entry whose internal key does not parse.
+fn corrupted_key() -> Error {
+    Error::corruption("corrupted internal key in DBIter")
+}
 
 /// LevelDB's Park–Miller generator (util/random.h), for read sampling.
 struct Random(u32);
@@ -60,9 +64,8 @@ enum Direction {
 
 /// An iterator over the user keys and values of a database.
 pub struct DbIterator {
-    ucmp: Arc<dyn Comparator>,
-    /// `ucmp.is_bytewise()`, read once.
-    bytewise: bool,
+    /// Compares user keys (inline for the bytewise comparator).
+    icmp: InternalKeyComparator,
     iter: Box<dyn InternalIterator>,
     sequence: SequenceNumber,
     status: Result<()>,
@@ -81,7 +84,7 @@ pub struct DbIterator {
 
 impl DbIterator {
     pub(crate) fn new(
-        ucmp: Arc<dyn Comparator>,
+        icmp: InternalKeyComparator,
         iter: Box<dyn InternalIterator>,
         sequence: SequenceNumber,
         version: Arc<Version>,
@@ -91,8 +94,7 @@ impl DbIterator {
         let mut rnd = Random::new(seed);
         let bytes_until_read_sampling = rnd.uniform(2 * READ_BYTES_PERIOD);
         DbIterator {
-            bytewise: ucmp.is_bytewise(),
-            ucmp,
+            icmp,
             iter,
             sequence,
             status: Ok(()),
@@ -133,16 +135,6 @@ impl DbIterator {
         self.bytes_until_read_sampling -= bytes_read;
     }
 
-    /// User-key order, inline for the default bytewise comparator.
-    #[inline]
-    fn compare_user(&self, a: &[u8], b: &[u8]) -> Ordering {
-        if self.bytewise {
-            a.cmp(b)
-        } else {
-            self.ucmp.compare(a, b)
-        }
-    }
-
     fn clear_saved_value(&mut self) {
         if self.saved_value.capacity() > 1_048_576 {
             self.saved_value = Vec::new();
@@ -162,7 +154,7 @@ impl DbIterator {
             let bytes_read = (ikey.len() + self.iter.value().len()) as u64;
             let visible = match parse_internal_key(ikey) {
                 None => {
-                    self.status = Err(Error::corruption("corrupted internal key in DBIter"));
+                    self.status = Err(corrupted_key());
                     false
                 }
                 Some(entry) if entry.sequence <= self.sequence => match entry.value_type {
@@ -175,7 +167,7 @@ impl DbIterator {
                     }
                     ValueType::Value => {
                         !(skipping
-                            && self.compare_user(entry.user_key, &self.saved_key)
+                            && self.icmp.compare_user(entry.user_key, &self.saved_key)
                                 != Ordering::Greater)
                     }
                 },
@@ -203,17 +195,18 @@ impl DbIterator {
         let mut value_type = ValueType::Deletion;
         if self.iter.valid() {
             loop {
-                self.charge_read((self.iter.key().len() + self.iter.value().len()) as u64);
-                let parsed =
-                    parse_internal_key(self.iter.key()).map(|p| (p.sequence, p.value_type));
+                let ikey = self.iter.key();
+                let bytes_read = (ikey.len() + self.iter.value().len()) as u64;
+                let parsed = parse_internal_key(ikey).map(|p| (p.sequence, p.value_type));
+                self.charge_read(bytes_read);
                 if parsed.is_none() {
-                    self.status = Err(Error::corruption("corrupted internal key in DBIter"));
+                    self.status = Err(corrupted_key());
                 }
                 if let Some((sequence, this_type)) = parsed {
                     if sequence <= self.sequence {
                         let user_key = extract_user_key(self.iter.key());
                         if value_type != ValueType::Deletion
-                            && self.compare_user(user_key, &self.saved_key) == Ordering::Less
+                            && self.icmp.compare_user(user_key, &self.saved_key) == Ordering::Less
                         {
                             // A live value of a later key is already saved.
                             break;
@@ -338,7 +331,9 @@ impl InternalIterator for DbIterator {
                     self.clear_saved_value();
                     return;
                 }
-                if self.compare_user(extract_user_key(self.iter.key()), &self.saved_key)
+                if self
+                    .icmp
+                    .compare_user(extract_user_key(self.iter.key()), &self.saved_key)
                     == Ordering::Less
                 {
                     break;

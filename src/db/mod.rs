@@ -1088,7 +1088,7 @@ impl DbInner {
             children,
         );
         DbIterator::new(
-            Arc::clone(self.icmp.user_comparator()),
+            self.icmp.clone(),
             Box::new(merged),
             sequence,
             current,

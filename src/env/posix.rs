@@ -331,19 +331,7 @@ impl WritableFile for PosixWritableFile {
         }
         let flushed = self.flush_buffer();
         let closed = match self.file.take() {
-            Some(file) => {
-                use std::os::unix::io::IntoRawFd;
-                // We take the descriptor out of `File` so that close(2)'s
-                // error is observed (File's Drop discards it).
-                let fd = file.into_raw_fd();
-                // SAFETY: `fd` came from into_raw_fd just above, so we own
-                // it and close it exactly once.
-                if unsafe { libc::close(fd) } == 0 {
-                    Ok(())
-                } else {
-                    Err(Error::from_io(&self.path, &io::Error::last_os_error()))
-                }
-            }
+            Some(file) => close_file(&self.path, file),
             None => Ok(()),
         };
         flushed.and(closed)
@@ -559,22 +547,26 @@ impl WritableFile for PosixMmapLogFile {
         // Drop the zero-filled, preallocated rest of the last chunk.
         let size = self.map_offset + self.used as u64;
         let truncated = file.set_len(size).map_err(|e| self.io_error(e));
-        use std::os::unix::io::IntoRawFd;
-        let fd = file.into_raw_fd();
-        // SAFETY: `fd` came from into_raw_fd just above, so we own it and
-        // close it exactly once.
-        let closed = if unsafe { libc::close(fd) } == 0 {
-            Ok(())
-        } else {
-            Err(self.io_error(io::Error::last_os_error()))
-        };
-        truncated.and(closed)
+        truncated.and(close_file(&self.path, file))
     }
 }
 
 impl Drop for PosixMmapLogFile {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+/// Closes `file`, reporting close(2)'s error (`File`'s drop discards it).
+fn close_file(path: &str, file: File) -> Result<()> {
+    use std::os::unix::io::IntoRawFd;
+    let fd = file.into_raw_fd();
+    // SAFETY: `fd` came from into_raw_fd just above, so we own it and close
+    // it exactly once.
+    if unsafe { libc::close(fd) } == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_io(path, &io::Error::last_os_error()))
     }
 }
 

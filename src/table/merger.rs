@@ -41,8 +41,6 @@ pub struct MergingIterator {
     /// its own stack of iterators, and one step of the merge compares
     /// several keys.
     keys: Vec<Vec<u8>>,
-    /// Scratch copy of the current key, used while re-seeking children.
-    key_scratch: Vec<u8>,
 }
 
 /// Merges `children` (LevelDB's `NewMergingIterator`): none gives an empty
@@ -66,7 +64,6 @@ impl MergingIterator {
             keys: vec![Vec::new(); children.len()],
             children,
             direction: Direction::Forward,
-            key_scratch: Vec::new(),
         }
     }
 
@@ -183,16 +180,15 @@ impl InternalIterator for MergingIterator {
         // were moving forward that holds already (current is the smallest);
         // otherwise fix it up.
         if self.direction != Direction::Forward {
-            self.key_scratch.clear();
-            self.key_scratch.extend_from_slice(&self.keys[current]);
+            // keys[current] stays as it is until the heap is rebuilt.
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
                 }
                 let child = &mut self.children[i];
-                child.seek(&self.key_scratch);
+                child.seek(&self.keys[current]);
                 if child.valid()
-                    && self.cmp.compare(&self.key_scratch, child.key()) == Ordering::Equal
+                    && self.cmp.compare(&self.keys[current], child.key()) == Ordering::Equal
                 {
                     child.next();
                 }
@@ -209,14 +205,13 @@ impl InternalIterator for MergingIterator {
         let current = self.current_index();
         // Make sure every other child is positioned before key().
         if self.direction != Direction::Reverse {
-            self.key_scratch.clear();
-            self.key_scratch.extend_from_slice(&self.keys[current]);
+            // keys[current] stays as it is until the heap is rebuilt.
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
                 }
                 let child = &mut self.children[i];
-                child.seek(&self.key_scratch);
+                child.seek(&self.keys[current]);
                 if child.valid() {
                     // Child is at its first entry >= key(): step back to
                     // the last one < key().

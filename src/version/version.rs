@@ -161,19 +161,13 @@ impl Version {
             .level0_newest_first
             .iter()
             .filter(|f| {
-                ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less
-                    && ucmp.compare(user_key, crate::key::extract_user_key(&f.largest))
-                        != Ordering::Greater
+                !before_file(ucmp, Some(user_key), f) && !after_file(ucmp, Some(user_key), f)
             })
             .map(|f| (f, 0));
         let deeper = (1..NUM_LEVELS).filter_map(|level| {
             let files = &self.files[level];
-            if files.is_empty() {
-                return None;
-            }
             let f = files.get(find_file(&self.icmp, files, ikey))?;
-            (ucmp.compare(user_key, crate::key::extract_user_key(&f.smallest)) != Ordering::Less)
-                .then_some((f, level))
+            (!before_file(ucmp, Some(user_key), f)).then_some((f, level))
         });
 
         for (f, level) in l0.chain(deeper) {
