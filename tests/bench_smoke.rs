@@ -189,6 +189,21 @@ fn db_bench_runs_every_workload_against_strata() {
     let ours = support::OurLibDir::new();
     let libdir = ours.path().to_path_buf();
     let benchmarks = workload_flag();
+    // Every workload reports, and the loader resolved the link in the
+    // library dir to our build.
+    let every_workload_runs_on_ours = |binary: &Path| {
+        let (stdout, stderr) = run_db_bench(
+            binary,
+            dir.path(),
+            Some(&libdir),
+            &["--num=1000", &benchmarks],
+        );
+        assert_all_workloads_reported(&stdout, &stderr);
+        assert_eq!(
+            std::fs::canonicalize(loaded_library(&stderr)).unwrap(),
+            std::fs::canonicalize(support::our_so()).unwrap()
+        );
+    };
 
     // Built against our header and library.
     let binary = dir.path().join("db_bench_ours");
@@ -198,35 +213,13 @@ fn db_bench_runs_every_workload_against_strata() {
         &manifest_dir().join("include"),
         &[&link_dir, "-lleveldb"],
     );
-    let (stdout, stderr) = run_db_bench(
-        &binary,
-        dir.path(),
-        Some(&libdir),
-        &["--num=1000", &benchmarks],
-    );
-    assert_all_workloads_reported(&stdout, &stderr);
-    // The loader resolves the link in the library dir to our build.
-    assert_eq!(
-        std::fs::canonicalize(loaded_library(&stderr)).unwrap(),
-        std::fs::canonicalize(support::our_so()).unwrap()
-    );
+    every_workload_runs_on_ours(&binary);
 
     // The binary built against the distro library, with ours dropped in: what
     // benches/compare.sh measures.
     let reference_binary = dir.path().join("db_bench_ref");
     compile_db_bench(&reference_binary, Path::new("/usr/include"), &["-lleveldb"]);
-    let (stdout, stderr) = run_db_bench(
-        &reference_binary,
-        dir.path(),
-        Some(&libdir),
-        &["--num=1000", &benchmarks],
-    );
-    assert_all_workloads_reported(&stdout, &stderr);
-    // The loader resolves the link in the library dir to our build.
-    assert_eq!(
-        std::fs::canonicalize(loaded_library(&stderr)).unwrap(),
-        std::fs::canonicalize(support::our_so()).unwrap()
-    );
+    every_workload_runs_on_ours(&reference_binary);
 
     // Two threads sharing the handle, with a filter and an explicit cache.
     let (stdout, _) = run_db_bench(
