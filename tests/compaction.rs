@@ -15,6 +15,7 @@
 #![allow(clippy::field_reassign_with_default)]
 
 mod refprog;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use leveldb::{Iterator as _, Options, ReadOptions, Snapshot, WriteBatch, WriteOptions, DB};
 use refprog::{dump, scan, Entries};
+use support::Rng;
 
 const NUM_LEVELS: usize = 7;
 
@@ -42,29 +44,6 @@ fn num_keys() -> usize {
         2_000_000
     } else {
         400_000
-    }
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn fill(&mut self, out: &mut [u8]) {
-        for chunk in out.chunks_mut(8) {
-            let r = self.next().to_le_bytes();
-            chunk.copy_from_slice(&r[..chunk.len()]);
-        }
     }
 }
 

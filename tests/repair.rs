@@ -11,31 +11,19 @@
 #![allow(clippy::field_reassign_with_default)]
 
 mod refprog;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use leveldb::{repair_db, Options, WriteBatch, WriteOptions, DB};
 use refprog::{copy_dir, dump, dump_unchecked, scan, Entries};
+use support::Rng;
 
 /// What was written: the final state and every value each key ever had.
 struct Written {
     model: Entries,
     history: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>,
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 fn options() -> Options {
