@@ -841,6 +841,9 @@ impl DbInner {
             Ok(()) => {
                 guard.imm = None;
                 self.has_imm.store(false, AtomicOrdering::Release);
+                // Free the memtable now, not after the old log is unlinked
+                // (page-cache truncation of a 4 MiB file takes a while).
+                drop(imm);
                 self.remove_obsolete_files(guard);
             }
             Err(e) => self.record_background_error(guard, e),

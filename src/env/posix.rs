@@ -251,7 +251,17 @@ struct PosixWritableFile {
     /// Whether this is a `MANIFEST*` file, whose syncs also sync the
     /// directory.
     is_manifest: bool,
+    /// Bytes handed to the kernel so far, and how many of them have been
+    /// queued for writeback (see [`WRITEBACK_CHUNK`]).
+    written: u64,
+    writeback_queued: u64,
 }
+
+/// A table being built asks the kernel to start writing back each MiB as
+/// soon as it is written, so the `fdatasync` that ends the table waits for
+/// little more than the last MiB instead of the whole file (RocksDB's
+/// `bytes_per_sync`). Durability is unchanged: that sync still happens.
+const WRITEBACK_CHUNK: u64 = 1 << 20;
 
 impl PosixWritableFile {
     fn new(path: &str, file: File) -> PosixWritableFile {
@@ -260,6 +270,8 @@ impl PosixWritableFile {
             file: Some(file),
             buffer: Vec::with_capacity(WRITABLE_FILE_BUFFER_SIZE),
             is_manifest: basename(path).starts_with("MANIFEST"),
+            written: 0,
+            writeback_queued: 0,
         }
     }
 
@@ -269,7 +281,28 @@ impl PosixWritableFile {
             .as_mut()
             .ok_or_else(|| closed_file_error(&self.path))?;
         file.write_all(data)
-            .map_err(|e| Error::from_io(&self.path, &e))
+            .map_err(|e| Error::from_io(&self.path, &e))?;
+        self.written += data.len() as u64;
+        if self.written - self.writeback_queued >= WRITEBACK_CHUNK {
+            self.start_writeback();
+        }
+        Ok(())
+    }
+
+    /// Queues the bytes written since the last call for writeback, without
+    /// waiting. Only a hint: an I/O error surfaces at the next `sync`.
+    fn start_writeback(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some(file) = &self.file {
+            use std::os::unix::io::AsRawFd;
+            let start = self.writeback_queued as libc::off64_t;
+            let len = (self.written - self.writeback_queued) as libc::off64_t;
+            // SAFETY: plain syscall on a descriptor we own; no memory passed.
+            unsafe {
+                libc::sync_file_range(file.as_raw_fd(), start, len, libc::SYNC_FILE_RANGE_WRITE);
+            }
+        }
+        self.writeback_queued = self.written;
     }
 
     fn flush_buffer(&mut self) -> Result<()> {

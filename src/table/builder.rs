@@ -145,7 +145,6 @@ impl TableBuilder {
             Ok(handle) => {
                 self.pending_handle = handle;
                 self.pending_index_entry = true;
-                self.status = self.file.flush();
             }
             Err(e) => self.status = Err(e),
         }
