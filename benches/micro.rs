@@ -159,6 +159,31 @@ fn bench_block(c: &mut Criterion) {
     group.finish();
 }
 
+/// Decompressing a data block of db_bench-shaped entries whose values
+/// snappy halves (50 random printable bytes, repeated), the largest part
+/// of a read that misses the block cache.
+fn bench_snappy(c: &mut Criterion) {
+    let mut rnd = Random(301);
+    let mut builder = BlockBuilder::new(16);
+    for i in 0..32u32 {
+        let half: Vec<u8> = (0..50).map(|_| b' ' + rnd.uniform(95) as u8).collect();
+        builder.add(&key(i * 7), &half.repeat(2));
+    }
+    let raw = builder.finish().to_vec();
+    let compressed = snap::raw::Encoder::new().compress_vec(&raw).unwrap();
+    let mut group = c.benchmark_group("snappy");
+    group.throughput(Throughput::Bytes(raw.len() as u64));
+    let mut snap_out = vec![0u8; raw.len()];
+    group.bench_function("decompress/block", |b| {
+        b.iter(|| {
+            snap::raw::Decoder::new()
+                .decompress(black_box(&compressed), &mut snap_out)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn bench_log(c: &mut Criterion) {
     let env = MemEnv::new();
     let record = vec![b'r'; 128];
@@ -234,6 +259,7 @@ criterion_group!(
     bench_hash,
     bench_bloom,
     bench_block,
+    bench_snappy,
     bench_log,
     bench_table
 );
