@@ -174,12 +174,12 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
 
     /// Inserts, returning values pushed out (dropped by the caller outside
     /// the lock, so a value's destructor never runs under the shard mutex).
-    fn insert(&mut self, key: K, value: Arc<V>, charge: usize, dropped: &mut Vec<Arc<V>>) {
-        if let Some(old) = self.remove(&key) {
-            dropped.push(old);
-        }
+    fn insert(&mut self, key: K, value: Arc<V>, charge: usize, dropped: &mut Evicted<V>) {
         if self.capacity == 0 || charge > self.capacity {
             // Would be evicted at once: keep the cache as it was otherwise.
+            if let Some(old) = self.remove(&key) {
+                dropped.push(old);
+            }
             return;
         }
         let i = match self.free.pop() {
@@ -200,8 +200,13 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
             n.charge = charge;
         }
         self.push_newest(i);
-        self.map.insert(key, i);
         self.usage += charge;
+        // One probe both maps the key and finds an entry it replaces.
+        if let Some(old) = self.map.insert(key, i) {
+            if let Some(v) = self.release_slot(old) {
+                dropped.push(v);
+            }
+        }
         while self.usage > self.capacity {
             let oldest = self.nodes[HEAD as usize].next;
             debug_assert_ne!(oldest, HEAD);
@@ -216,12 +221,38 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
         }
     }
 
-    fn clear(&mut self, dropped: &mut Vec<Arc<V>>) {
+    fn clear(&mut self, dropped: &mut Evicted<V>) {
         let keys: Vec<u32> = self.map.drain().map(|(_, i)| i).collect();
         for i in keys {
             if let Some(v) = self.release_slot(i) {
                 dropped.push(v);
             }
+        }
+    }
+}
+
+/// Values taken out of a shard under its lock, to drop after unlocking.
+/// An insert usually evicts one or two entries; those stay inline, so the
+/// common insert does not allocate.
+struct Evicted<V> {
+    inline: [Option<Arc<V>>; 4],
+    more: Vec<Arc<V>>,
+}
+
+impl<V> Default for Evicted<V> {
+    fn default() -> Self {
+        Evicted {
+            inline: [None, None, None, None],
+            more: Vec::new(),
+        }
+    }
+}
+
+impl<V> Evicted<V> {
+    fn push(&mut self, value: Arc<V>) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(value),
+            None => self.more.push(value),
         }
     }
 }
@@ -267,7 +298,7 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
 
     /// As [`Cache::insert`], for a value already shared.
     pub fn insert_arc(&self, key: K, value: Arc<V>, charge: usize) {
-        let mut dropped = Vec::new();
+        let mut dropped = Evicted::default();
         self.shard(&key)
             .lock()
             .insert(key, value, charge, &mut dropped);
@@ -288,7 +319,7 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     /// Removes every entry (LevelDB's `Prune`; no entry here is "in use").
     pub fn prune(&self) {
         for shard in self.shards.iter() {
-            let mut dropped = Vec::new();
+            let mut dropped = Evicted::default();
             shard.lock().clear(&mut dropped);
             drop(dropped);
         }
