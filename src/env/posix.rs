@@ -257,9 +257,10 @@ struct PosixWritableFile {
     writeback_queued: u64,
 }
 
-/// A table being built asks the kernel to start writing back each MiB as
-/// soon as it is written, so the `fdatasync` that ends the table waits for
-/// little more than the last MiB instead of the whole file (RocksDB's
+/// A buffered file (in practice a table: new logs are mapped) asks the
+/// kernel to start writing back each MiB as soon as it is written, so the
+/// `fdatasync` that ends a table waits for little more than the last MiB
+/// instead of the whole file (RocksDB's
 /// `bytes_per_sync`). Durability is unchanged: that sync still happens.
 const WRITEBACK_CHUNK: u64 = 1 << 20;
 

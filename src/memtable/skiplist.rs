@@ -49,6 +49,7 @@ use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering as AtomicOrdering};
 use parking_lot::Mutex;
 
 use crate::util::arena::Arena;
+use crate::util::prefetch::prefetch_line;
 
 /// Most levels a node can have (LevelDB's `kMaxHeight`).
 pub const MAX_HEIGHT: usize = 12;
@@ -97,21 +98,6 @@ unsafe fn slot<'a>(node: Node, level: usize) -> &'a AtomicPtr<u8> {
 unsafe fn next(node: Node, level: usize) -> Node {
     // SAFETY: forwarded caller contract.
     unsafe { slot(node, level).load(AtomicOrdering::Acquire) }
-}
-
-/// Hints the CPU to start loading the cache line at `p` (any address, even
-/// null: a prefetch never faults).
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only hints the cache; it does not access memory
-    // architecturally, so any pointer value is allowed. SSE is baseline on
-    // x86_64.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// Reads a varint32 from `p`, returning it and the bytes it took.
@@ -395,7 +381,7 @@ impl<O: KeyOrder> SkipList<O> {
                 // Where we go if `n` turns out to be too far: start fetching
                 // it now, overlapping its cache miss with `n`'s.
                 // SAFETY: as above; `x` also has level `level - 1`.
-                prefetch(unsafe { next(x, level - 1) });
+                prefetch_line(unsafe { next(x, level - 1) });
             }
             // SAFETY: a non-null link is a fully published non-head node.
             if n != known_bigger
@@ -426,7 +412,7 @@ impl<O: KeyOrder> SkipList<O> {
             let n = unsafe { next(x, level) };
             if level > 0 {
                 // SAFETY: as in `find_greater_or_equal`.
-                prefetch(unsafe { next(x, level - 1) });
+                prefetch_line(unsafe { next(x, level - 1) });
             }
             // SAFETY: a non-null link is a fully published non-head node.
             if n != known_bigger

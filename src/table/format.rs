@@ -16,6 +16,7 @@ use crate::env::RandomAccessFile;
 use crate::status::{Error, Result};
 use crate::util::coding::{decode_fixed32, get_varint64, put_fixed32, put_varint64};
 use crate::util::crc;
+use crate::util::prefetch::prefetch_bytes;
 
 /// `compression type byte + fixed32 masked crc`.
 pub const BLOCK_TRAILER_SIZE: usize = 5;
@@ -273,7 +274,10 @@ pub fn read_block_contents(
     if let Some(map) = file.mapped() {
         let range = block_range(file_size, handle)?;
         if let Some(raw) = map.get(range.clone()) {
-            prefetch(raw);
+            // A block of a mapped table is usually cold: touched front to
+            // back (trailer first, then the decompressor's stream) it would
+            // take one miss at a time; prefetched lines arrive in parallel.
+            prefetch_bytes(raw);
             let size = raw.len() - BLOCK_TRAILER_SIZE;
             if raw[size] == NO_COMPRESSION {
                 verify_trailer(raw, verify_checksums)?;
@@ -286,25 +290,6 @@ pub fn read_block_contents(
         }
     }
     read_block(&**file, file_size, verify_checksums, handle).map(BlockContents::owned)
-}
-
-/// Asks the CPU to start loading every cache line of `bytes`. A block read
-/// from a mapped table is usually cold; touching it front to back (trailer
-/// first, then the decompressor's stream) would take one miss at a time,
-/// while prefetched lines arrive in parallel.
-#[inline]
-fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for offset in (0..bytes.len()).step_by(64) {
-        // SAFETY: a prefetch is only a hint; the address is in `bytes`.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                bytes.as_ptr().add(offset).cast(),
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
 }
 
 /// Reads the block at `handle` from `file` (`file_size` bytes long),

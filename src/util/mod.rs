@@ -8,3 +8,4 @@ pub mod coding;
 pub mod comparator;
 pub mod crc;
 pub mod hash;
+pub mod prefetch;
