@@ -272,7 +272,7 @@ impl DbInner {
             }
         }
         Box::new(crate::table::merger::MergingIterator::new(
-            Arc::new(self.icmp.clone()) as Arc<dyn Comparator>,
+            self.icmp.clone(),
             children,
         ))
     }

@@ -62,6 +62,39 @@ enum Direction {
     Reverse,
 }
 
+/// The user key and value of the entry a forward-moving [`DbIterator`]
+/// yields, as raw slices into its inner iterator's current entry.
+///
+/// Without it each `key()`/`value()` walks the whole iterator stack (two
+/// dynamic calls and a validity check per layer), and `value()` is asked
+/// twice per entry, once for read sampling and once by the user.
+struct ForwardEntry {
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+}
+
+// SAFETY: the pointers refer to memory owned (through `Arc`s and boxes) by
+// the same `DbIterator`'s inner iterator, which is `Send`; they move with it.
+unsafe impl Send for ForwardEntry {}
+
+impl ForwardEntry {
+    const EMPTY: ForwardEntry = ForwardEntry {
+        key: std::ptr::null(),
+        key_len: 0,
+        value: std::ptr::null(),
+        value_len: 0,
+    };
+
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        self.key = key.as_ptr();
+        self.key_len = key.len();
+        self.value = value.as_ptr();
+        self.value_len = value.len();
+    }
+}
+
 /// An iterator over the user keys and values of a database.
 pub struct DbIterator {
     /// Compares user keys (inline for the bytewise comparator).
@@ -73,6 +106,10 @@ pub struct DbIterator {
     saved_value: Vec<u8>,
     direction: Direction,
     valid: bool,
+    /// Set whenever the iterator becomes valid moving forward; read only
+    /// then. Invariant: while `valid && direction == Forward`, it points at
+    /// `iter`'s current entry, which no `&self` method can move or free.
+    entry: ForwardEntry,
     /// Keeps the tables being read from deletion; also charged with read
     /// samples.
     version: Arc<Version>,
@@ -102,6 +139,7 @@ impl DbIterator {
             saved_value: Vec::new(),
             direction: Direction::Forward,
             valid: false,
+            entry: ForwardEntry::EMPTY,
             version,
             db,
             rnd,
@@ -151,7 +189,8 @@ impl DbIterator {
         loop {
             // key() walks the whole iterator stack: fetch it once per entry.
             let ikey = self.iter.key();
-            let bytes_read = (ikey.len() + self.iter.value().len()) as u64;
+            let value = self.iter.value();
+            let bytes_read = (ikey.len() + value.len()) as u64;
             let visible = match parse_internal_key(ikey) {
                 None => {
                     self.status = Err(corrupted_key());
@@ -166,9 +205,13 @@ impl DbIterator {
                         false
                     }
                     ValueType::Value => {
-                        !(skipping
+                        let hidden = skipping
                             && self.icmp.compare_user(entry.user_key, &self.saved_key)
-                                != Ordering::Greater)
+                                != Ordering::Greater;
+                        if !hidden {
+                            self.entry.set(entry.user_key, value);
+                        }
+                        !hidden
                     }
                 },
                 Some(_) => false, // newer than this iterator's snapshot
@@ -347,7 +390,12 @@ impl InternalIterator for DbIterator {
     fn key(&self) -> &[u8] {
         assert!(self.valid, "key() on an invalid iterator");
         match self.direction {
-            Direction::Forward => extract_user_key(self.iter.key()),
+            // SAFETY: valid and forward, so `entry` points at the inner
+            // iterator's current entry (see the field's invariant), which
+            // lives until `self` is mutably borrowed.
+            Direction::Forward => unsafe {
+                std::slice::from_raw_parts(self.entry.key, self.entry.key_len)
+            },
             Direction::Reverse => &self.saved_key,
         }
     }
@@ -355,7 +403,10 @@ impl InternalIterator for DbIterator {
     fn value(&self) -> &[u8] {
         assert!(self.valid, "value() on an invalid iterator");
         match self.direction {
-            Direction::Forward => self.iter.value(),
+            // SAFETY: as in `key()`.
+            Direction::Forward => unsafe {
+                std::slice::from_raw_parts(self.entry.value, self.entry.value_len)
+            },
             Direction::Reverse => &self.saved_value,
         }
     }

@@ -1086,10 +1086,7 @@ impl DbInner {
             children.push(Box::new(imm.iter()));
         }
         current.add_iterators(options, &mut children);
-        let merged = crate::table::merger::MergingIterator::new(
-            Arc::new(self.icmp.clone()) as Arc<dyn Comparator>,
-            children,
-        );
+        let merged = crate::table::merger::MergingIterator::new(self.icmp.clone(), children);
         DbIterator::new(
             self.icmp.clone(),
             Box::new(merged),

@@ -84,6 +84,16 @@ impl Block {
         decode_fixed32(&self.contents()[at..at + 4]) as usize
     }
 
+    /// The restart point after `index`, or `usize::MAX` past the last one.
+    #[inline]
+    fn restart_point_after(&self, index: usize) -> usize {
+        if index + 1 < self.num_restarts {
+            self.restart_point(index + 1)
+        } else {
+            usize::MAX
+        }
+    }
+
     /// An iterator over this block ordered by `cmp`.
     pub fn iter(self: &Arc<Self>, cmp: Arc<dyn Comparator>) -> BlockIter {
         BlockIter {
@@ -144,6 +154,9 @@ pub struct BlockCursor {
     current: usize,
     /// The restart point at or before `current`.
     restart_index: usize,
+    /// `block.restart_point_after(restart_index)`, kept so that stepping
+    /// forward checks for a new restart region with one comparison.
+    next_restart_point: usize,
     /// The current key lives in the block at `key_offset..+key_len`
     /// (`key_in_block`), or else in `key_buf`.
     key_in_block: bool,
@@ -160,6 +173,7 @@ impl BlockCursor {
         let mut cursor = BlockCursor {
             current: block.restart_offset,
             restart_index: block.num_restarts,
+            next_restart_point: usize::MAX,
             key_in_block: true,
             key_offset: 0,
             key_len: 0,
@@ -179,6 +193,7 @@ impl BlockCursor {
         BlockCursor {
             current: 0,
             restart_index: 0,
+            next_restart_point: usize::MAX,
             key_in_block: true,
             key_offset: 0,
             key_len: 0,
@@ -232,6 +247,7 @@ impl BlockCursor {
     fn mark_invalid(&mut self, block: &Block) {
         self.current = block.restart_offset;
         self.restart_index = block.num_restarts;
+        self.next_restart_point = usize::MAX;
     }
 
     fn corruption(&mut self, block: &Block) {
@@ -246,6 +262,7 @@ impl BlockCursor {
         self.key_in_block = true;
         self.key_len = 0;
         self.restart_index = index;
+        self.next_restart_point = block.restart_point_after(index);
         // `current` is fixed by parse_next_key; make it start here.
         self.value_offset = block.restart_point(index);
         self.value_len = 0;
@@ -299,10 +316,9 @@ impl BlockCursor {
         }
         self.value_offset = delta.end;
         self.value_len = h.value_len;
-        while self.restart_index + 1 < block.num_restarts
-            && block.restart_point(self.restart_index + 1) < self.current
-        {
+        while self.next_restart_point < self.current {
             self.restart_index += 1;
+            self.next_restart_point = block.restart_point_after(self.restart_index);
         }
         true
     }

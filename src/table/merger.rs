@@ -9,8 +9,8 @@
 //! child among equals). Switching direction re-seeks every other child
 //! around the current key, exactly as LevelDB does; like LevelDB this
 //! assumes no key appears in two children (internal keys are unique).
-//! The merge keeps a copy of every valid child's current key, refreshed
-//! each time that child moves, and orders its heap by those copies.
+//! The merge remembers where every valid child's current key is, refreshed
+//! each time that child moves, and orders its heap by those keys.
 //! Errors: `status()` is the first child error. Not thread-safe.
 
 use std::cmp::Ordering;
@@ -26,8 +26,11 @@ enum Direction {
     Reverse,
 }
 
-pub struct MergingIterator {
-    cmp: Arc<dyn Comparator>,
+/// Generic over the comparator so the database's merges (always an
+/// [`InternalKeyComparator`](crate::key::InternalKeyComparator)) compare
+/// keys with a static, inlined call: a merge step makes two or three.
+pub struct MergingIterator<C: Comparator = Arc<dyn Comparator>> {
+    cmp: C,
     children: Vec<Box<dyn InternalIterator>>,
     /// The valid children as a binary heap: the root is the current child
     /// (smallest `(key, index)` moving forward, largest moving backward).
@@ -35,12 +38,35 @@ pub struct MergingIterator {
     /// the same child with O(log n) comparisons.
     heap: Vec<usize>,
     direction: Direction,
-    /// A copy of each valid child's current key (`keys[i]` for child `i`),
-    /// refreshed whenever that child moves. Heap comparisons and `key()`
-    /// read these instead of asking the children: a child's `key()` walks
-    /// its own stack of iterators, and one step of the merge compares
-    /// several keys.
-    keys: Vec<Vec<u8>>,
+    /// Each valid child's current key (`keys[i]` for child `i`), refreshed
+    /// whenever that child moves. Heap comparisons and `key()` read these
+    /// instead of asking the children: a child's `key()` walks its own
+    /// stack of iterators, and one step of the merge compares several keys.
+    keys: Vec<ChildKey>,
+}
+
+/// Where a child's current key is: a raw slice into memory the child owns
+/// (its block, its key buffer, or its memtable's arena).
+///
+/// Invariant: `keys[i]` is only read while child `i` is valid and has not
+/// been moved since it was set (every move of a child is followed by
+/// `refresh_key` or drops it from the heap). Such a slice stays put: the
+/// child is boxed, and only `&mut` calls change what its `key()` returns.
+#[derive(Clone, Copy)]
+struct ChildKey {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: a `ChildKey` points into a child of the same `MergingIterator`,
+// and the children are `Send`; the pointer moves with them.
+unsafe impl Send for ChildKey {}
+
+impl ChildKey {
+    const EMPTY: ChildKey = ChildKey {
+        ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
+        len: 0,
+    };
 }
 
 /// Merges `children` (LevelDB's `NewMergingIterator`): none gives an empty
@@ -56,15 +82,25 @@ pub fn new_merging_iterator(
     }
 }
 
-impl MergingIterator {
-    pub fn new(cmp: Arc<dyn Comparator>, children: Vec<Box<dyn InternalIterator>>) -> Self {
+impl<C: Comparator> MergingIterator<C> {
+    pub fn new(cmp: C, children: Vec<Box<dyn InternalIterator>>) -> Self {
         MergingIterator {
             cmp,
             heap: Vec::with_capacity(children.len()),
-            keys: vec![Vec::new(); children.len()],
+            keys: vec![ChildKey::EMPTY; children.len()],
             children,
             direction: Direction::Forward,
         }
+    }
+
+    /// Child `i`'s current key.
+    #[inline]
+    fn child_key(&self, i: usize) -> &[u8] {
+        let key = self.keys[i];
+        // SAFETY: callers only ask for children in the heap or the current
+        // one, whose `keys` entries are fresh (see `ChildKey`); the slice
+        // lives until `self` is borrowed mutably.
+        unsafe { std::slice::from_raw_parts(key.ptr, key.len) }
     }
 
     /// Whether child `a` must come out of the heap before child `b`.
@@ -72,7 +108,7 @@ impl MergingIterator {
     fn before(&self, a: usize, b: usize) -> bool {
         let order = self
             .cmp
-            .compare(&self.keys[a], &self.keys[b])
+            .compare(self.child_key(a), self.child_key(b))
             .then(a.cmp(&b));
         match self.direction {
             Direction::Forward => order == Ordering::Less,
@@ -116,12 +152,14 @@ impl MergingIterator {
         }
     }
 
-    /// Copies child `i`'s current key (the child must be valid).
+    /// Records where child `i`'s current key is (the child must be valid).
     #[inline]
     fn refresh_key(&mut self, i: usize) {
-        let key = &mut self.keys[i];
-        key.clear();
-        key.extend_from_slice(self.children[i].key());
+        let key = self.children[i].key();
+        self.keys[i] = ChildKey {
+            ptr: key.as_ptr(),
+            len: key.len(),
+        };
     }
 
     /// After the root child moved: restore the heap.
@@ -147,7 +185,7 @@ impl MergingIterator {
     }
 }
 
-impl InternalIterator for MergingIterator {
+impl<C: Comparator + 'static> InternalIterator for MergingIterator<C> {
     #[inline]
     fn valid(&self) -> bool {
         !self.heap.is_empty()
@@ -180,16 +218,19 @@ impl InternalIterator for MergingIterator {
         // were moving forward that holds already (current is the smallest);
         // otherwise fix it up.
         if self.direction != Direction::Forward {
-            // keys[current] stays as it is until the heap is rebuilt.
+            // The current child does not move until the others are placed,
+            // so its key stays where `keys[current]` says.
+            let target = self.keys[current];
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
                 }
+                // SAFETY: `target` points into child `current`, which is
+                // neither moved nor dropped in this loop.
+                let target = unsafe { std::slice::from_raw_parts(target.ptr, target.len) };
                 let child = &mut self.children[i];
-                child.seek(&self.keys[current]);
-                if child.valid()
-                    && self.cmp.compare(&self.keys[current], child.key()) == Ordering::Equal
-                {
+                child.seek(target);
+                if child.valid() && self.cmp.compare(target, child.key()) == Ordering::Equal {
                     child.next();
                 }
             }
@@ -205,13 +246,16 @@ impl InternalIterator for MergingIterator {
         let current = self.current_index();
         // Make sure every other child is positioned before key().
         if self.direction != Direction::Reverse {
-            // keys[current] stays as it is until the heap is rebuilt.
+            // As in `next`: the current child's key stays put meanwhile.
+            let target = self.keys[current];
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
                 }
+                // SAFETY: as in `next`.
+                let target = unsafe { std::slice::from_raw_parts(target.ptr, target.len) };
                 let child = &mut self.children[i];
-                child.seek(&self.keys[current]);
+                child.seek(target);
                 if child.valid() {
                     // Child is at its first entry >= key(): step back to
                     // the last one < key().
@@ -231,7 +275,7 @@ impl InternalIterator for MergingIterator {
 
     #[inline]
     fn key(&self) -> &[u8] {
-        &self.keys[self.current_index()]
+        self.child_key(self.current_index())
     }
 
     #[inline]

@@ -30,6 +30,27 @@ pub trait Comparator: Send + Sync {
     }
 }
 
+/// A shared comparator is a comparator, so code generic over `Comparator`
+/// also takes the `Arc<dyn Comparator>` of user options.
+impl<T: Comparator + ?Sized> Comparator for Arc<T> {
+    #[inline]
+    fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+        (**self).compare(a, b)
+    }
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]) {
+        (**self).find_shortest_separator(start, limit)
+    }
+    fn find_short_successor(&self, key: &mut Vec<u8>) {
+        (**self).find_short_successor(key)
+    }
+    fn is_bytewise(&self) -> bool {
+        (**self).is_bytewise()
+    }
+}
+
 /// LevelDB's default order: lexicographic over unsigned bytes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BytewiseComparator;
