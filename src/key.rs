@@ -145,7 +145,7 @@ impl InternalKeyComparator {
     #[inline]
     pub fn compare_user(&self, a: &[u8], b: &[u8]) -> Ordering {
         if self.bytewise {
-            a.cmp(b)
+            crate::util::comparator::compare_bytes(a, b)
         } else {
             self.user.compare(a, b)
         }

@@ -30,6 +30,8 @@ use crate::util::comparator::Comparator;
 
 use skiplist::{Iter, KeyOrder, SkipList};
 
+use crate::util::comparator::compare_bytes;
+
 /// The internal key order, specialised for speed: it splits keys in place,
 /// compares tags as integers, and calls the user comparator only when it is
 /// not the bytewise one (whose order is plain slice order). A comparator is
@@ -54,31 +56,6 @@ impl InternalKeyOrder {
         } else {
             self.user.compare(a, b)
         }
-    }
-}
-
-/// Lexicographic byte order (the bytewise comparator's), inlined: keys are
-/// usually short, where eight-byte big-endian words beat a `memcmp` call.
-#[inline(always)]
-fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    let common = a.len().min(b.len());
-    if common > 32 {
-        return a.cmp(b);
-    }
-    let (mut a_rest, mut b_rest) = (&a[..common], &b[..common]);
-    while let (Some((wa, ta)), Some((wb, tb))) = (
-        a_rest.split_first_chunk::<8>(),
-        b_rest.split_first_chunk::<8>(),
-    ) {
-        if wa != wb {
-            return u64::from_be_bytes(*wa).cmp(&u64::from_be_bytes(*wb));
-        }
-        a_rest = ta;
-        b_rest = tb;
-    }
-    match a_rest.iter().zip(b_rest).find(|(x, y)| x != y) {
-        Some((x, y)) => x.cmp(y),
-        None => a.len().cmp(&b.len()),
     }
 }
 
@@ -243,26 +220,6 @@ mod tests {
     ) -> Option<std::result::Result<Vec<u8>, bool>> {
         mem.get(&LookupKey::new(key, seq))
             .map(|r| r.map_err(|e| e.is_not_found()))
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 256 }))]
-
-        #[test]
-        fn compare_bytes_is_slice_order(
-            a in prop::collection::vec(prop::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff]), 0..40),
-            b in prop::collection::vec(prop::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff]), 0..40),
-            shared in 0usize..40,
-        ) {
-            prop_assert_eq!(compare_bytes(&a, &b), a.cmp(&b));
-            // Keys with a long common prefix differ late, where the word loop
-            // and the tail matter.
-            let mut c = a.clone();
-            c.truncate(shared.min(c.len()));
-            c.extend_from_slice(&b);
-            prop_assert_eq!(compare_bytes(&a, &c), a.cmp(&c));
-            prop_assert_eq!(compare_bytes(&c, &a), c.cmp(&a));
-        }
     }
 
     #[test]
