@@ -20,6 +20,17 @@ pub trait InternalIterator: Send {
     fn key(&self) -> &[u8];
     fn value(&self) -> &[u8];
     fn status(&self) -> Result<()>;
+    /// `key()` when valid, else `None`: one walk down a stack of
+    /// iterators where `valid()` then `key()` would take two. The merge
+    /// asks this after every step of a child.
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        if self.valid() {
+            Some(self.key())
+        } else {
+            None
+        }
+    }
 }
 
 /// A boxed iterator is an iterator, so generic code (the table module's
@@ -55,6 +66,10 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
     }
     fn status(&self) -> Result<()> {
         (**self).status()
+    }
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        (**self).current_key()
     }
 }
 
@@ -151,5 +166,9 @@ impl<I: InternalIterator> InternalIterator for OrFailed<I> {
     }
     fn status(&self) -> Result<()> {
         or_failed_dispatch!(self, it => it.status())
+    }
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        or_failed_dispatch!(self, it => it.current_key())
     }
 }

@@ -472,6 +472,14 @@ impl InternalIterator for BlockIter {
         assert!(self.valid(), "value() on an invalid iterator");
         self.cursor.value(&self.block)
     }
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        if self.cursor.valid(&self.block) {
+            Some(self.cursor.key(&self.block))
+        } else {
+            None
+        }
+    }
     fn status(&self) -> Result<()> {
         self.cursor.status()
     }

@@ -149,8 +149,7 @@ impl<C: Comparator> MergingIterator<C> {
         self.heap.clear();
         self.runner_up = 0;
         for i in 0..self.children.len() {
-            if self.children[i].valid() {
-                self.refresh_key(i);
+            if self.refresh_key(i) {
                 self.heap.push(i);
             }
         }
@@ -159,20 +158,26 @@ impl<C: Comparator> MergingIterator<C> {
         }
     }
 
-    /// Records where child `i`'s current key is (the child must be valid).
+    /// Records where child `i`'s current key is; false (and nothing
+    /// recorded) when the child is not valid.
     #[inline]
-    fn refresh_key(&mut self, i: usize) {
-        let key = self.children[i].key();
-        self.keys[i] = ChildKey {
-            ptr: key.as_ptr(),
-            len: key.len(),
-        };
+    fn refresh_key(&mut self, i: usize) -> bool {
+        match self.children[i].current_key() {
+            Some(key) => {
+                self.keys[i] = ChildKey {
+                    ptr: key.as_ptr(),
+                    len: key.len(),
+                };
+                true
+            }
+            None => false,
+        }
     }
 
     /// After the root child moved: restore the heap.
     fn fix_root(&mut self) {
         let root = self.heap[0];
-        if !self.children[root].valid() {
+        if !self.refresh_key(root) {
             let last = self.heap.pop().expect("non-empty heap");
             self.runner_up = 0;
             if self.heap.is_empty() {
@@ -182,7 +187,6 @@ impl<C: Comparator> MergingIterator<C> {
             self.sift_down(0);
             return;
         }
-        self.refresh_key(root);
         let n = self.heap.len();
         if n == 1 {
             return;

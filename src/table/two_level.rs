@@ -181,6 +181,11 @@ impl<I: InternalIterator, O: BlockOpener> InternalIterator for TwoLevelIterator<
         self.data().value()
     }
 
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        self.data.as_ref()?.current_key()
+    }
+
     fn status(&self) -> Result<()> {
         self.index.status()?;
         if let Some(d) = &self.data {

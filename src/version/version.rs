@@ -604,6 +604,10 @@ impl InternalIterator for LevelIterator {
     fn value(&self) -> &[u8] {
         self.current.as_ref().expect("valid iterator").value()
     }
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        self.current.as_ref()?.current_key()
+    }
     fn status(&self) -> Result<()> {
         self.status.clone()?;
         match &self.current {
