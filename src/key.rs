@@ -153,7 +153,7 @@ impl InternalKeyComparator {
 }
 
 impl Comparator for InternalKeyComparator {
-    #[inline]
+    #[inline(always)]
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
         match self.compare_user(extract_user_key(a), extract_user_key(b)) {
             Ordering::Equal => extract_tag(b).cmp(&extract_tag(a)),

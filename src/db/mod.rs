@@ -294,6 +294,7 @@ impl DB {
         let table_cache = Arc::new(TableCache::new(
             dbname,
             &table_options,
+            &icmp,
             options.max_open_files - NUM_NON_TABLE_CACHE_FILES,
         ));
         let versions = VersionSet::new(dbname, &options, logger.clone(), Arc::clone(&table_cache));

@@ -83,7 +83,7 @@ pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
     let mut r = Repairer {
         dbname: dbname.to_string(),
         env: Arc::clone(&s.options.env),
-        table_cache: TableCache::new(dbname, &s.table_options, 10),
+        table_cache: TableCache::new(dbname, &s.table_options, &s.icmp, 10),
         options: s.options,
         table_options: s.table_options,
         icmp: s.icmp,

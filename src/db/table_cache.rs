@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::env::Env;
 use crate::filename::{sst_table_file_name, table_file_name};
 use crate::iterator::{EmptyIterator, InternalIterator, OrFailed};
+use crate::key::InternalKeyComparator;
 use crate::options::{Options, ReadOptions};
 use crate::status::Result;
 use crate::table::reader::TableIter;
@@ -26,13 +27,22 @@ pub struct TableCache {
     /// Options the tables are opened with: internal-key comparator and
     /// internal filter policy, and the database's block cache.
     options: Options,
+    /// `options.comparator` as its concrete type.
+    icmp: InternalKeyComparator,
     /// Sharded LRU of open tables, each charged 1.
     tables: Cache<u64, Table>,
 }
 
 impl TableCache {
-    pub fn new(dbname: &str, options: &Options, capacity: usize) -> TableCache {
+    /// `options.comparator` must hold `icmp`.
+    pub fn new(
+        dbname: &str,
+        options: &Options,
+        icmp: &InternalKeyComparator,
+        capacity: usize,
+    ) -> TableCache {
         TableCache {
+            icmp: icmp.clone(),
             env: Arc::clone(&options.env),
             dbname: dbname.to_string(),
             options: options.clone(),
@@ -65,7 +75,7 @@ impl TableCache {
                 }
             }
         };
-        Table::open(&self.options, file, file_size)
+        Table::open_internal(&self.options, file, file_size, &self.icmp)
     }
 
     /// An iterator over the entries of a table (over nothing but the error

@@ -363,7 +363,7 @@ impl BlockCursor {
     }
 
     /// Positions at the first entry with key `>= target`.
-    pub fn seek(&mut self, block: &Block, cmp: &dyn Comparator, target: &[u8]) {
+    pub fn seek<C: Comparator + ?Sized>(&mut self, block: &Block, cmp: &C, target: &[u8]) {
         if !self.usable(block) {
             return;
         }
