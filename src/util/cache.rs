@@ -22,6 +22,8 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::util::prefetch::prefetch_line;
+
 use parking_lot::Mutex;
 
 /// Shards per cache, as LevelDB's `kNumShardBits = 4`.
@@ -218,6 +220,31 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
             if let Some(v) = self.release_slot(oldest) {
                 dropped.push(v);
             }
+        }
+        self.prefetch_next_victims();
+    }
+
+    /// Starts loading what the next evictions will touch. A full cache
+    /// evicts on nearly every insert, and its oldest entries are cold: the
+    /// node, then the value it points to (whose count the eviction drops).
+    /// This insert prefetches the oldest node's value and the node after
+    /// it, so each eviction finds its node and value already loaded by the
+    /// inserts before it.
+    #[inline]
+    fn prefetch_next_victims(&self) {
+        let oldest = self.nodes[HEAD as usize].next;
+        if oldest == HEAD {
+            return;
+        }
+        let node = &self.nodes[oldest as usize];
+        if let Some((_, v)) = &node.entry {
+            // The value and, just before it, the reference counts.
+            let value: *const u8 = Arc::as_ptr(v).cast();
+            prefetch_line(value);
+            prefetch_line(value.wrapping_sub(16));
+        }
+        if node.next != HEAD {
+            prefetch_line((&self.nodes[node.next as usize] as *const Node<K, V>).cast());
         }
     }
 
