@@ -84,6 +84,11 @@ impl Block {
         decode_fixed32(&self.contents()[at..at + 4]) as usize
     }
 
+    /// How many restart points the block has (0 if malformed).
+    pub fn num_restarts(&self) -> usize {
+        self.num_restarts
+    }
+
     /// The restart point after `index`, or `usize::MAX` past the last one.
     #[inline]
     fn restart_point_after(&self, index: usize) -> usize {
@@ -380,6 +385,43 @@ impl BlockCursor {
                 Ordering::Equal => return,
             }
         }
+        self.search_restarts(block, cmp, target, left, right, current_key_compare);
+    }
+
+    /// Positions a cursor that is not valid at the first entry with key
+    /// `>= target`, given that the answer lies in restart regions
+    /// `left..=right`: every entry before restart point `left` is below
+    /// `target`, and every entry from restart point `right + 1` on is not.
+    /// (Bounds past the last restart point are clamped.)
+    pub fn seek_within<C: Comparator + ?Sized>(
+        &mut self,
+        block: &Block,
+        cmp: &C,
+        target: &[u8],
+        left: usize,
+        right: usize,
+    ) {
+        if !self.usable(block) {
+            return;
+        }
+        debug_assert!(!self.valid(block));
+        let right = right.min(block.num_restarts - 1);
+        let left = left.min(right);
+        self.search_restarts(block, cmp, target, left, right, Ordering::Equal);
+    }
+
+    /// `seek`'s binary search over restart points `left..=right` and the
+    /// scan after it. `current_key_compare` is the current entry's key
+    /// against `target` (`Equal` when the cursor is not positioned).
+    fn search_restarts<C: Comparator + ?Sized>(
+        &mut self,
+        block: &Block,
+        cmp: &C,
+        target: &[u8],
+        mut left: usize,
+        mut right: usize,
+        current_key_compare: Ordering,
+    ) {
         while left < right {
             let mid = (left + right).div_ceil(2);
             let region_offset = block.restart_point(mid);

@@ -16,6 +16,7 @@ pub mod block_builder;
 pub mod builder;
 pub mod filter_block;
 pub mod format;
+pub mod index_search;
 pub mod merger;
 pub mod reader;
 pub mod two_level;

@@ -22,6 +22,7 @@ use crate::table::filter_block::FilterBlockReader;
 use crate::table::format::{
     read_block, read_block_contents, BlockHandle, Footer, FOOTER_ENCODED_LENGTH,
 };
+use crate::table::index_search::IndexSearch;
 use crate::table::two_level::TwoLevelIterator;
 use crate::table::BlockCache;
 use crate::util::comparator::{BytewiseComparator, Comparator};
@@ -32,6 +33,9 @@ pub struct Table {
     /// comparator is always the internal-key one): point lookups then
     /// compare keys with static, inlined calls, twenty-odd per lookup.
     internal_order: Option<InternalKeyComparator>,
+    /// A dense search array over `index_block`, when `internal_order`
+    /// compares user keys bytewise (see [`IndexSearch`]).
+    index_search: Option<IndexSearch>,
     file: Arc<dyn RandomAccessFile>,
     file_size: u64,
     block_cache: Option<Arc<BlockCache>>,
@@ -91,15 +95,21 @@ impl Table {
         let index_contents = read_block(&*file, size, verify, &footer.index_handle)?;
         let block_cache = options.block_cache.clone();
         let cache_id = block_cache.as_ref().map_or(0, |c| c.new_id());
+        let index_block = Arc::new(Block::new(index_contents));
+        let index_search = match &internal_order {
+            Some(icmp) if icmp.user_comparator().is_bytewise() => IndexSearch::build(&index_block),
+            _ => None,
+        };
         let mut table = Table {
             comparator: Arc::clone(&options.comparator),
             internal_order,
+            index_search,
             file,
             file_size: size,
             block_cache,
             cache_id,
             metaindex_handle: footer.metaindex_handle,
-            index_block: Arc::new(Block::new(index_contents)),
+            index_block,
             filter: None,
         };
         if let Some(policy) = &options.filter_policy {
@@ -228,7 +238,10 @@ impl Table {
     ) -> Result<()> {
         let index = &*self.index_block;
         let mut index_cursor = BlockCursor::new(index);
-        index_cursor.seek(index, cmp, key);
+        match self.index_search.as_ref().and_then(|s| s.bounds(key)) {
+            Some((left, right)) => index_cursor.seek_within(index, cmp, key, left, right),
+            None => index_cursor.seek(index, cmp, key),
+        }
         if index_cursor.valid(index) {
             let handle_value = index_cursor.value(index);
             if let Some(filter) = &self.filter {
