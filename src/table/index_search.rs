@@ -48,39 +48,51 @@ impl IndexSearch {
     /// The search array of `index` (an index block of internal keys over
     /// bytewise user keys), or `None` if the block is not shaped for it.
     pub fn build(index: &Block) -> Option<IndexSearch> {
-        // The cursor orders keys only in `seek`; walking needs no order.
+        // Two walks, so that no key is copied but the first and the one
+        // before the last. (The cursor orders keys only in `seek`; walking
+        // needs no comparator.)
         let mut cursor = BlockCursor::new(index);
         cursor.seek_to_first(index);
-        let mut user_keys: Vec<Vec<u8>> = Vec::new();
+        let (mut first, mut before_last, mut last) = (Vec::new(), Vec::new(), Vec::new());
+        let mut count = 0;
         while cursor.valid(index) {
             let key = cursor.key(index);
             if key.len() < 8 {
                 return None;
             }
-            user_keys.push(extract_user_key(key).to_vec());
+            if count == 0 {
+                first.extend_from_slice(extract_user_key(key));
+            }
+            std::mem::swap(&mut before_last, &mut last);
+            last.clear();
+            last.extend_from_slice(extract_user_key(key));
+            count += 1;
             cursor.next(index);
         }
-        if cursor.status().is_err() || user_keys.len() != index.num_restarts() {
-            return None;
-        }
         // With fewer entries a plain binary search is as quick.
-        if user_keys.len() < 3 {
+        if cursor.status().is_err() || count != index.num_restarts() || count < 3 {
             return None;
         }
-        let searched = &user_keys[..user_keys.len() - 1];
-        let (first, last) = (&searched[0], &searched[searched.len() - 1]);
         let common_len = first
             .iter()
-            .zip(last.iter())
+            .zip(before_last.iter())
             .take_while(|(a, b)| a == b)
             .count();
-        let common = first[..common_len].to_vec();
-        let words: Vec<u64> = searched.iter().map(|k| word_at(k, common_len)).collect();
+        first.truncate(common_len);
+        let mut words = Vec::with_capacity(count - 1);
+        cursor.seek_to_first(index);
+        while words.len() < count - 1 && cursor.valid(index) {
+            words.push(word_at(extract_user_key(cursor.key(index)), common_len));
+            cursor.next(index);
+        }
         // A damaged or foreign index might not be sorted: then no shortcut.
-        if words.windows(2).any(|w| w[0] > w[1]) {
+        if words.len() != count - 1 || words.windows(2).any(|w| w[0] > w[1]) {
             return None;
         }
-        Some(IndexSearch { common, words })
+        Some(IndexSearch {
+            common: first,
+            words,
+        })
     }
 
     /// Restart points `(left, right)` of the index block between which the

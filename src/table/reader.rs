@@ -9,7 +9,7 @@
 //! and filter are optional extras: if they cannot be read the table works
 //! without a filter.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::env::RandomAccessFile;
 use crate::filter::FilterPolicy;
@@ -33,9 +33,13 @@ pub struct Table {
     /// comparator is always the internal-key one): point lookups then
     /// compare keys with static, inlined calls, twenty-odd per lookup.
     internal_order: Option<InternalKeyComparator>,
-    /// A dense search array over `index_block`, when `internal_order`
-    /// compares user keys bytewise (see [`IndexSearch`]).
-    index_search: Option<IndexSearch>,
+    /// Whether `internal_order` compares user keys bytewise, which
+    /// [`IndexSearch`] needs.
+    index_searchable: bool,
+    /// A dense search array over `index_block`, built by the first point
+    /// lookup (tables that are only written and scanned, as in a bulk
+    /// load, never pay its memory).
+    index_search: OnceLock<Option<IndexSearch>>,
     file: Arc<dyn RandomAccessFile>,
     file_size: u64,
     block_cache: Option<Arc<BlockCache>>,
@@ -95,21 +99,20 @@ impl Table {
         let index_contents = read_block(&*file, size, verify, &footer.index_handle)?;
         let block_cache = options.block_cache.clone();
         let cache_id = block_cache.as_ref().map_or(0, |c| c.new_id());
-        let index_block = Arc::new(Block::new(index_contents));
-        let index_search = match &internal_order {
-            Some(icmp) if icmp.user_comparator().is_bytewise() => IndexSearch::build(&index_block),
-            _ => None,
-        };
+        let index_searchable = internal_order
+            .as_ref()
+            .is_some_and(|icmp| icmp.user_comparator().is_bytewise());
         let mut table = Table {
             comparator: Arc::clone(&options.comparator),
             internal_order,
-            index_search,
+            index_searchable,
+            index_search: OnceLock::new(),
             file,
             file_size: size,
             block_cache,
             cache_id,
             metaindex_handle: footer.metaindex_handle,
-            index_block,
+            index_block: Arc::new(Block::new(index_contents)),
             filter: None,
         };
         if let Some(policy) = &options.filter_policy {
@@ -238,7 +241,14 @@ impl Table {
     ) -> Result<()> {
         let index = &*self.index_block;
         let mut index_cursor = BlockCursor::new(index);
-        match self.index_search.as_ref().and_then(|s| s.bounds(key)) {
+        let search = if self.index_searchable {
+            self.index_search
+                .get_or_init(|| IndexSearch::build(index))
+                .as_ref()
+        } else {
+            None
+        };
+        match search.and_then(|s| s.bounds(key)) {
             Some((left, right)) => index_cursor.seek_within(index, cmp, key, left, right),
             None => index_cursor.seek(index, cmp, key),
         }
