@@ -9,7 +9,11 @@
 //! * `destroy DB` — `leveldb_destroy_db`, prints `OK` or the error;
 //! * `fill DB N` — writes N pseudo-random 16-byte keys with 100-byte values
 //!   (64 KiB write buffer), overwrites and deletes some, compacts a range and
-//!   then everything, and leaves more writes in level 0 and the log.
+//!   then everything, and leaves more writes in level 0 and the log;
+//! * `write DB` — 4000 puts of values up to 200 KB (64 KiB write buffer),
+//!   some deletes, then a batch with an empty key and a binary key: several
+//!   flushes, level-0 tables and a live log, left as the reference leaves
+//!   them.
 
 #![allow(dead_code)]
 
@@ -43,6 +47,14 @@ static uint64_t next_rand(void) {
 
 static void random_bytes(char* out, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = (char)(next_rand() & 0xff);
+}
+
+/* Deterministic value of `len` bytes for index i. */
+static char* make_value(int i, size_t len) {
+  char* v = malloc(len + 1);
+  for (size_t j = 0; j < len; j++) v[j] = (char)('a' + (i * 7 + j / 13) % 26);
+  if (len > 0) v[0] = (char)(i & 0xff);
+  return v;
 }
 
 int main(int argc, char** argv) {
@@ -106,6 +118,36 @@ int main(int argc, char** argv) {
       leveldb_put(db, wo, key, 16, value, sizeof value, &err);
       if (err) die("write", err);
     }
+    leveldb_writeoptions_destroy(wo);
+    leveldb_close(db);
+  } else if (strcmp(mode, "write") == 0) {
+    leveldb_options_set_create_if_missing(o, 1);
+    leveldb_options_set_write_buffer_size(o, 64 << 10);
+    leveldb_t* db = leveldb_open(o, name, &err);
+    if (err) die("open", err);
+    leveldb_writeoptions_t* wo = leveldb_writeoptions_create();
+    char key[32];
+    for (int i = 0; i < 4000; i++) {
+      snprintf(key, sizeof key, "ref%06d", (i * 7919) % 4000);
+      size_t len = (size_t)((i * 131) % 700);
+      if (i % 997 == 0) len = 200000 + (size_t)i;
+      char* v = make_value(i, len);
+      leveldb_put(db, wo, key, strlen(key), v, len, &err);
+      if (err) die("put", err);
+      free(v);
+      if (i % 13 == 0) {
+        snprintf(key, sizeof key, "ref%06d", (i * 31) % 4000);
+        leveldb_delete(db, wo, key, strlen(key), &err);
+        if (err) die("delete", err);
+      }
+    }
+    leveldb_writebatch_t* b = leveldb_writebatch_create();
+    leveldb_writebatch_put(b, "", 0, "empty key", 9);
+    leveldb_writebatch_put(b, "bin\0\xff", 5, "\0\0", 2);
+    leveldb_writebatch_delete(b, "ref000010", 9);
+    leveldb_write(db, wo, b, &err);
+    if (err) die("write", err);
+    leveldb_writebatch_destroy(b);
     leveldb_writeoptions_destroy(wo);
     leveldb_close(db);
   } else {
