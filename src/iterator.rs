@@ -33,6 +33,51 @@ pub trait InternalIterator: Send {
     }
 }
 
+/// A slice of an iterator's current entry (its key or value), kept
+/// without a borrow of the iterator so that the owner of both can hold it
+/// alongside: the merge keeps one per child, the database iterator one for
+/// the key and one for the value it yields. Reading it again costs nothing,
+/// where asking the iterator walks its whole stack.
+///
+/// By the contract above, the slice stays valid until that iterator is
+/// moved (any `&mut` call) or dropped; the holder re-records or discards it
+/// after each move. The empty slice is always valid.
+#[derive(Clone, Copy)]
+pub(crate) struct EntrySlice {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: an `EntrySlice` is only read by the owner of the iterator it
+// points into, and that iterator is `Send`: the memory moves with it.
+unsafe impl Send for EntrySlice {}
+
+impl EntrySlice {
+    pub(crate) const EMPTY: EntrySlice = EntrySlice {
+        ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
+        len: 0,
+    };
+
+    #[inline]
+    pub(crate) fn new(bytes: &[u8]) -> EntrySlice {
+        EntrySlice {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+        }
+    }
+
+    /// The slice again.
+    ///
+    /// # Safety
+    /// The iterator it was recorded from has not been moved or dropped
+    /// since, and is not for as long as the returned slice is used.
+    #[inline]
+    pub(crate) unsafe fn get<'a>(self) -> &'a [u8] {
+        // SAFETY: the caller keeps the recorded slice alive (see above).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
 /// A boxed iterator is an iterator, so generic code (the table module's
 /// two-level iterator, say) can hold trait objects.
 impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {

@@ -15,7 +15,7 @@
 use std::cmp::Ordering;
 use std::sync::{Arc, Weak};
 
-use crate::iterator::InternalIterator;
+use crate::iterator::{EntrySlice, InternalIterator};
 use crate::key::{
     append_internal_key, extract_user_key, parse_internal_key, InternalKeyComparator,
     SequenceNumber, ValueType, VALUE_TYPE_FOR_SEEK,
@@ -62,39 +62,6 @@ enum Direction {
     Reverse,
 }
 
-/// The user key and value of the entry a forward-moving [`DbIterator`]
-/// yields, as raw slices into its inner iterator's current entry.
-///
-/// Without it each `key()`/`value()` walks the whole iterator stack (two
-/// dynamic calls and a validity check per layer), and `value()` is asked
-/// twice per entry, once for read sampling and once by the user.
-struct ForwardEntry {
-    key: *const u8,
-    key_len: usize,
-    value: *const u8,
-    value_len: usize,
-}
-
-// SAFETY: the pointers refer to memory owned (through `Arc`s and boxes) by
-// the same `DbIterator`'s inner iterator, which is `Send`; they move with it.
-unsafe impl Send for ForwardEntry {}
-
-impl ForwardEntry {
-    const EMPTY: ForwardEntry = ForwardEntry {
-        key: std::ptr::null(),
-        key_len: 0,
-        value: std::ptr::null(),
-        value_len: 0,
-    };
-
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        self.key = key.as_ptr();
-        self.key_len = key.len();
-        self.value = value.as_ptr();
-        self.value_len = value.len();
-    }
-}
-
 /// An iterator over the user keys and values of a database.
 pub struct DbIterator {
     /// Compares user keys (inline for the bytewise comparator).
@@ -106,10 +73,14 @@ pub struct DbIterator {
     saved_value: Vec<u8>,
     direction: Direction,
     valid: bool,
-    /// Set whenever the iterator becomes valid moving forward; read only
-    /// then. Invariant: while `valid && direction == Forward`, it points at
-    /// `iter`'s current entry, which no `&self` method can move or free.
-    entry: ForwardEntry,
+    /// The user key and value of the entry yielded moving forward, set
+    /// whenever the iterator becomes valid that way and read only then.
+    /// Without them each `key()`/`value()` walks the whole iterator stack,
+    /// and `value()` would be asked twice per entry (read sampling, then
+    /// the caller). Invariant: while `valid && direction == Forward`, they
+    /// are slices of `iter`'s current entry.
+    entry_key: EntrySlice,
+    entry_value: EntrySlice,
     /// Keeps the tables being read from deletion; also charged with read
     /// samples.
     version: Arc<Version>,
@@ -139,7 +110,8 @@ impl DbIterator {
             saved_value: Vec::new(),
             direction: Direction::Forward,
             valid: false,
-            entry: ForwardEntry::EMPTY,
+            entry_key: EntrySlice::EMPTY,
+            entry_value: EntrySlice::EMPTY,
             version,
             db,
             rnd,
@@ -209,7 +181,8 @@ impl DbIterator {
                             && self.icmp.compare_user(entry.user_key, &self.saved_key)
                                 != Ordering::Greater;
                         if !hidden {
-                            self.entry.set(entry.user_key, value);
+                            self.entry_key = EntrySlice::new(entry.user_key);
+                            self.entry_value = EntrySlice::new(value);
                         }
                         !hidden
                     }
@@ -390,12 +363,10 @@ impl InternalIterator for DbIterator {
     fn key(&self) -> &[u8] {
         assert!(self.valid, "key() on an invalid iterator");
         match self.direction {
-            // SAFETY: valid and forward, so `entry` points at the inner
-            // iterator's current entry (see the field's invariant), which
-            // lives until `self` is mutably borrowed.
-            Direction::Forward => unsafe {
-                std::slice::from_raw_parts(self.entry.key, self.entry.key_len)
-            },
+            // SAFETY: valid and forward, so `entry_key` is a slice of the
+            // inner iterator's current entry (see the field's invariant),
+            // which stays until `self` is mutably borrowed.
+            Direction::Forward => unsafe { self.entry_key.get() },
             Direction::Reverse => &self.saved_key,
         }
     }
@@ -404,9 +375,7 @@ impl InternalIterator for DbIterator {
         assert!(self.valid, "value() on an invalid iterator");
         match self.direction {
             // SAFETY: as in `key()`.
-            Direction::Forward => unsafe {
-                std::slice::from_raw_parts(self.entry.value, self.entry.value_len)
-            },
+            Direction::Forward => unsafe { self.entry_value.get() },
             Direction::Reverse => &self.saved_value,
         }
     }

@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::iterator::InternalIterator;
+use crate::iterator::{EntrySlice, InternalIterator};
 use crate::status::Result;
 use crate::util::comparator::Comparator;
 
@@ -47,31 +47,11 @@ pub struct MergingIterator<C: Comparator = Arc<dyn Comparator>> {
     /// whenever that child moves. Heap comparisons and `key()` read these
     /// instead of asking the children: a child's `key()` walks its own
     /// stack of iterators, and one step of the merge compares several keys.
-    keys: Vec<ChildKey>,
-}
-
-/// Where a child's current key is: a raw slice into memory the child owns
-/// (its block, its key buffer, or its memtable's arena).
-///
-/// Invariant: `keys[i]` is only read while child `i` is valid and has not
-/// been moved since it was set (every move of a child is followed by
-/// `refresh_key` or drops it from the heap). Such a slice stays put: the
-/// child is boxed, and only `&mut` calls change what its `key()` returns.
-#[derive(Clone, Copy)]
-struct ChildKey {
-    ptr: *const u8,
-    len: usize,
-}
-
-// SAFETY: a `ChildKey` points into a child of the same `MergingIterator`,
-// and the children are `Send`; the pointer moves with them.
-unsafe impl Send for ChildKey {}
-
-impl ChildKey {
-    const EMPTY: ChildKey = ChildKey {
-        ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
-        len: 0,
-    };
+    ///
+    /// Invariant: `keys[i]` is only read while child `i` is valid and has
+    /// not been moved since it was set (every move of a child is followed
+    /// by `refresh_key` or drops it from the heap).
+    keys: Vec<EntrySlice>,
 }
 
 /// Merges `children` (LevelDB's `NewMergingIterator`): none gives an empty
@@ -93,7 +73,7 @@ impl<C: Comparator> MergingIterator<C> {
             cmp,
             heap: Vec::with_capacity(children.len()),
             runner_up: 0,
-            keys: vec![ChildKey::EMPTY; children.len()],
+            keys: vec![EntrySlice::EMPTY; children.len()],
             children,
             direction: Direction::Forward,
         }
@@ -102,11 +82,10 @@ impl<C: Comparator> MergingIterator<C> {
     /// Child `i`'s current key.
     #[inline]
     fn child_key(&self, i: usize) -> &[u8] {
-        let key = self.keys[i];
         // SAFETY: callers only ask for children in the heap or the current
-        // one, whose `keys` entries are fresh (see `ChildKey`); the slice
-        // lives until `self` is borrowed mutably.
-        unsafe { std::slice::from_raw_parts(key.ptr, key.len) }
+        // one, whose `keys` entries are fresh (see `keys`); the slice lives
+        // until `self` is borrowed mutably.
+        unsafe { self.keys[i].get() }
     }
 
     /// Whether child `a` must come out of the heap before child `b`.
@@ -164,10 +143,7 @@ impl<C: Comparator> MergingIterator<C> {
     fn refresh_key(&mut self, i: usize) -> bool {
         match self.children[i].current_key() {
             Some(key) => {
-                self.keys[i] = ChildKey {
-                    ptr: key.as_ptr(),
-                    len: key.len(),
-                };
+                self.keys[i] = EntrySlice::new(key);
                 true
             }
             None => false,
@@ -250,16 +226,13 @@ impl<C: Comparator + 'static> InternalIterator for MergingIterator<C> {
         // were moving forward that holds already (current is the smallest);
         // otherwise fix it up.
         if self.direction != Direction::Forward {
-            // The current child does not move until the others are placed,
-            // so its key stays where `keys[current]` says.
-            let target = self.keys[current];
+            // SAFETY: `keys[current]` is fresh, and child `current` is
+            // neither moved nor dropped until the others are placed.
+            let target = unsafe { self.keys[current].get() };
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
                 }
-                // SAFETY: `target` points into child `current`, which is
-                // neither moved nor dropped in this loop.
-                let target = unsafe { std::slice::from_raw_parts(target.ptr, target.len) };
                 let child = &mut self.children[i];
                 child.seek(target);
                 if child.valid() && self.cmp.compare(target, child.key()) == Ordering::Equal {
@@ -278,14 +251,12 @@ impl<C: Comparator + 'static> InternalIterator for MergingIterator<C> {
         let current = self.current_index();
         // Make sure every other child is positioned before key().
         if self.direction != Direction::Reverse {
-            // As in `next`: the current child's key stays put meanwhile.
-            let target = self.keys[current];
+            // SAFETY: as in `next`.
+            let target = unsafe { self.keys[current].get() };
             for i in 0..self.children.len() {
                 if i == current {
                     continue;
                 }
-                // SAFETY: as in `next`.
-                let target = unsafe { std::slice::from_raw_parts(target.ptr, target.len) };
                 let child = &mut self.children[i];
                 child.seek(target);
                 if child.valid() {
