@@ -118,6 +118,49 @@ pub(crate) struct State {
     pub stats: [CompactionStats; NUM_LEVELS],
     lock: Option<Box<dyn FileLock>>,
     seed: u32,
+    /// The last [`ReadView`] handed out; see [`State::read_view`].
+    read_view: Option<Arc<ReadView>>,
+}
+
+/// What a point lookup consults, bundled so that a read takes one shared
+/// reference (one atomic increment on one cache line that every reader
+/// writes) instead of one per memtable and version.
+pub(crate) struct ReadView {
+    pub mem: Arc<MemTable>,
+    pub imm: Option<Arc<MemTable>>,
+    pub current: Arc<Version>,
+}
+
+impl State {
+    /// The view of `mem`, `imm` and the current version. The cached view is
+    /// checked against all three before it is reused, so a change that
+    /// forgot to clear it still cannot serve stale data; the places that
+    /// change them clear it anyway ([`State::forget_read_view`]), so that it
+    /// does not keep a flushed memtable or an old version alive.
+    fn read_view(&mut self) -> Arc<ReadView> {
+        let fresh = self.read_view.as_ref().is_some_and(|v| {
+            Arc::ptr_eq(&v.mem, &self.mem)
+                && Arc::ptr_eq(&v.current, self.versions.current())
+                && match (&v.imm, &self.imm) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
+        if !fresh {
+            self.read_view = Some(Arc::new(ReadView {
+                mem: Arc::clone(&self.mem),
+                imm: self.imm.clone(),
+                current: Arc::clone(self.versions.current()),
+            }));
+        }
+        Arc::clone(self.read_view.as_ref().expect("read view was just set"))
+    }
+
+    /// Drops the cached read view (after `mem`, `imm` or the version changed).
+    pub(crate) fn forget_read_view(&mut self) {
+        self.read_view = None;
+    }
 }
 
 /// The log writer, used only by the writer at the head of the queue (and
@@ -320,6 +363,7 @@ impl DB {
                 stats: Default::default(),
                 lock: None,
                 seed: 0,
+                read_view: None,
             }),
             bg_cv: Condvar::new(),
             shutting_down: AtomicBool::new(false),
@@ -741,7 +785,9 @@ impl DbInner {
         let result = MutexGuard::unlocked(guard, || {
             pending.write(self.env.as_ref(), &self.dbname, &self.logger)
         });
-        guard.versions.finish_apply(pending, result)
+        let applied = guard.versions.finish_apply(pending, result);
+        guard.forget_read_view();
+        applied
     }
 
     pub(crate) fn record_background_error(&self, guard: &mut MutexGuard<'_, State>, e: Error) {
@@ -841,6 +887,7 @@ impl DbInner {
         match result {
             Ok(()) => {
                 guard.imm = None;
+                guard.forget_read_view();
                 self.has_imm.store(false, AtomicOrdering::Release);
                 // Free the memtable now, not after the old log is unlinked
                 // (page-cache truncation of a 4 MiB file takes a while).
@@ -1021,6 +1068,7 @@ impl DbInner {
                 let full =
                     std::mem::replace(&mut guard.mem, Arc::new(MemTable::new(self.icmp.clone())));
                 guard.imm = Some(full);
+                guard.forget_read_view();
                 self.has_imm.store(true, AtomicOrdering::Release);
                 force = false;
                 self.maybe_schedule_compaction(guard);
@@ -1031,21 +1079,17 @@ impl DbInner {
     // ----- reads -----
 
     fn get(self: &Arc<Self>, options: &ReadOptions, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let (mem, imm, current, sequence) = {
-            let guard = self.state.lock();
+        let (view, sequence) = {
+            let mut guard = self.state.lock();
             let sequence = match &options.snapshot {
                 Some(s) => s.sequence(),
                 None => guard.versions.last_sequence(),
             };
-            (
-                Arc::clone(&guard.mem),
-                guard.imm.clone(),
-                Arc::clone(guard.versions.current()),
-                sequence,
-            )
+            (guard.read_view(), sequence)
         };
+        let ReadView { mem, imm, current } = &*view;
         let lookup = LookupKey::new(key, sequence);
-        for table in std::iter::once(&mem).chain(imm.as_ref()) {
+        for table in std::iter::once(mem).chain(imm.as_ref()) {
             match table.get(&lookup) {
                 Some(Ok(value)) => return Ok(Some(value)),
                 Some(Err(e)) if e.is_not_found() => return Ok(None),

@@ -8,6 +8,13 @@
 //!   returns, except that one entry heavier than the whole shard is never
 //!   kept at all. With capacity 0 nothing is cached (LevelDB: "turn off
 //!   caching"), but `insert` still hands back a usable handle.
+//! - Recency is recorded at most once per entry between two inserts into
+//!   its shard: an entry already moved to the newest end since the shard's
+//!   last insert stays where it is. Evictions happen only at inserts, so
+//!   this changes the order only among entries used since the last one,
+//!   and it lets a hit on such an entry (every hit, when the working set
+//!   fits) take the shard's lock shared instead of exclusively, so
+//!   concurrent readers of hot entries do not queue behind each other.
 //! - Values are shared as `Arc<V>` handles. A handle keeps its value alive
 //!   ("pinned") after the entry is evicted, erased or replaced; pinning does
 //!   not keep an entry in the cache (unlike LevelDB, whose in-use entries
@@ -15,7 +22,8 @@
 //!   until its last handle is dropped, so memory use is bounded by the
 //!   capacity plus what callers hold.
 //!
-//! Thread-safety: `Cache` is `Send + Sync`; every operation locks one shard.
+//! Thread-safety: `Cache` is `Send + Sync`; every operation locks one shard
+//! (a lookup that needs no move locks it shared).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -24,7 +32,7 @@ use std::sync::Arc;
 
 use crate::util::prefetch::prefetch_line;
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 
 /// Shards per cache, as LevelDB's `kNumShardBits = 4`.
 pub const NUM_SHARDS: usize = 16;
@@ -97,6 +105,8 @@ struct Node<K, V> {
     /// `None` for the sentinel and for free slots.
     entry: Option<(K, Arc<V>)>,
     charge: usize,
+    /// The shard's `epoch` when this node was last made the newest.
+    stamp: u64,
     prev: u32,
     next: u32,
 }
@@ -106,6 +116,8 @@ struct Node<K, V> {
 struct Shard<K, V> {
     capacity: usize,
     usage: usize,
+    /// Incremented by every insert.
+    epoch: u64,
     map: HashMap<K, u32, FastHashBuilder>,
     nodes: Vec<Node<K, V>>,
     free: Vec<u32>,
@@ -116,10 +128,12 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
         Shard {
             capacity,
             usage: 0,
+            epoch: 0,
             map: HashMap::with_hasher(FastHashBuilder),
             nodes: vec![Node {
                 entry: None,
                 charge: 0,
+                stamp: 0,
                 prev: HEAD,
                 next: HEAD,
             }],
@@ -148,10 +162,24 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
         self.nodes[HEAD as usize].prev = i;
     }
 
+    /// The value under `key` if no move is due (it was made the newest
+    /// since the last insert); `Err` if a move is due.
+    fn lookup_in_place(&self, key: &K) -> Result<Option<Arc<V>>, ()> {
+        let Some(&i) = self.map.get(key) else {
+            return Ok(None);
+        };
+        let node = &self.nodes[i as usize];
+        if node.stamp != self.epoch {
+            return Err(());
+        }
+        Ok(node.entry.as_ref().map(|(_, v)| Arc::clone(v)))
+    }
+
     fn lookup(&mut self, key: &K) -> Option<Arc<V>> {
         let i = *self.map.get(key)?;
         self.unlink(i);
         self.push_newest(i);
+        self.nodes[i as usize].stamp = self.epoch;
         self.nodes[i as usize]
             .entry
             .as_ref()
@@ -190,16 +218,19 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
                 self.nodes.push(Node {
                     entry: None,
                     charge: 0,
+                    stamp: 0,
                     prev: HEAD,
                     next: HEAD,
                 });
                 (self.nodes.len() - 1) as u32
             }
         };
+        self.epoch += 1;
         {
             let n = &mut self.nodes[i as usize];
             n.entry = Some((key.clone(), value));
             n.charge = charge;
+            n.stamp = self.epoch;
         }
         self.push_newest(i);
         self.usage += charge;
@@ -284,9 +315,15 @@ impl<V> Evicted<V> {
     }
 }
 
+/// A shard's lock on cache lines of its own: shards sit next to each
+/// other, and threads locking neighbouring shards must not invalidate each
+/// other's lines (two lines, as the adjacent-line prefetcher pairs them).
+#[repr(align(128))]
+struct PaddedShard<K, V>(RwLock<Shard<K, V>>);
+
 /// A sharded LRU cache from `K` to shared `V`s.
 pub struct Cache<K, V> {
-    shards: Box<[Mutex<Shard<K, V>>]>,
+    shards: Box<[PaddedShard<K, V>]>,
     capacity: usize,
     last_id: AtomicU64,
 }
@@ -296,7 +333,7 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub fn new(capacity: usize) -> Self {
         let per_shard = capacity.div_ceil(NUM_SHARDS);
         let shards = (0..NUM_SHARDS)
-            .map(|_| Mutex::new(Shard::new(per_shard)))
+            .map(|_| PaddedShard(RwLock::new(Shard::new(per_shard))))
             .collect();
         Cache {
             shards,
@@ -306,13 +343,13 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     }
 
     #[inline]
-    fn shard(&self, key: &K) -> &Mutex<Shard<K, V>> {
+    fn shard(&self, key: &K) -> &RwLock<Shard<K, V>> {
         let mut h = FastHasher::default();
         key.hash(&mut h);
         // Middle bits choose the shard: the shard's hash map uses the low
         // bits (bucket) and the top 7 (tag), which must keep varying
         // within a shard for its probes to stay short.
-        &self.shards[(h.finish() >> 32) as usize % NUM_SHARDS]
+        &self.shards[(h.finish() >> 32) as usize % NUM_SHARDS].0
     }
 
     /// Inserts `value` under `key` with `charge`, replacing any old entry,
@@ -327,19 +364,26 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub fn insert_arc(&self, key: K, value: Arc<V>, charge: usize) {
         let mut dropped = Evicted::default();
         self.shard(&key)
-            .lock()
+            .write()
             .insert(key, value, charge, &mut dropped);
         drop(dropped);
     }
 
-    /// A handle to the value under `key`, marking it most recently used.
+    /// A handle to the value under `key`, marking it most recently used
+    /// (unless it already was since the shard's last insert).
     pub fn lookup(&self, key: &K) -> Option<Arc<V>> {
-        self.shard(key).lock().lookup(key)
+        let shard = self.shard(key);
+        if let Ok(found) = shard.read().lookup_in_place(key) {
+            return found;
+        }
+        // Another thread may evict the entry between the two locks; that
+        // is a miss like any other.
+        shard.write().lookup(key)
     }
 
     /// Removes `key`; handles already given out stay valid.
     pub fn erase(&self, key: &K) {
-        let removed = self.shard(key).lock().remove(key);
+        let removed = self.shard(key).write().remove(key);
         drop(removed);
     }
 
@@ -347,14 +391,14 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub fn prune(&self) {
         for shard in self.shards.iter() {
             let mut dropped = Evicted::default();
-            shard.lock().clear(&mut dropped);
+            shard.0.write().clear(&mut dropped);
             drop(dropped);
         }
     }
 
     /// The sum of the charges of the cached entries.
     pub fn total_charge(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().usage).sum()
+        self.shards.iter().map(|s| s.0.write().usage).sum()
     }
 
     pub fn capacity(&self) -> usize {
@@ -490,6 +534,44 @@ mod tests {
         assert!(cache.lookup(&same[0]).is_none());
         assert!(cache.lookup(&same[3]).is_some());
         assert!(cache.lookup(&same[2]).is_some());
+    }
+
+    #[test]
+    fn concurrent_lookups_inserts_and_erases_never_mix_up_entries() {
+        // Shared-lock hits race exclusive moves, inserts and erases: every
+        // hit must still be the value stored under its own key.
+        let cache: Arc<Cache<u32, (u32, u64)>> = Arc::new(Cache::new(64));
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let cache = Arc::clone(&cache);
+                std::thread::spawn(move || {
+                    let mut x = 0x9e37_79b9u64.wrapping_mul(t + 1);
+                    let mut hits = 0;
+                    for n in 0..50_000u64 {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        let k = (x % 200) as u32;
+                        match (x >> 32) % 10 {
+                            0..=2 => {
+                                cache.insert(k, (k, n), 1);
+                            }
+                            3 => cache.erase(&k),
+                            _ => {
+                                if let Some(v) = cache.lookup(&k) {
+                                    assert_eq!(v.0, k);
+                                    hits += 1;
+                                }
+                            }
+                        }
+                    }
+                    hits
+                })
+            })
+            .collect();
+        let hits: u32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert!(hits > 0);
+        assert!(cache.total_charge() <= 64 + NUM_SHARDS);
     }
 
     #[test]
