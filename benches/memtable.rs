@@ -81,8 +81,11 @@ fn bench_read(c: &mut Criterion) {
     group.bench_function("get_hit", |b| {
         b.iter(|| {
             for &i in &probes {
-                let found = mem.get(&LookupKey::new(&keys[i], MAX_SEQUENCE));
-                black_box(found);
+                let mut len = 0;
+                let found = mem.lookup(&LookupKey::new(&keys[i], MAX_SEQUENCE), &mut |v| {
+                    len = v.len()
+                });
+                black_box((found, len));
             }
         })
     });
@@ -93,7 +96,7 @@ fn bench_read(c: &mut Criterion) {
     group.bench_function("get_miss", |b| {
         b.iter(|| {
             for k in &misses {
-                black_box(mem.get(&LookupKey::new(k, MAX_SEQUENCE)));
+                black_box(mem.lookup(&LookupKey::new(k, MAX_SEQUENCE), &mut |_| {}));
             }
         })
     });

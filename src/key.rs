@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::util::coding::{decode_fixed64, put_fixed64, put_varint32, varint_length};
+use crate::util::coding::{decode_fixed64, encode_varint64, put_fixed64, varint_length};
 use crate::util::comparator::Comparator;
 
 pub type SequenceNumber = u64;
@@ -195,44 +195,105 @@ impl Comparator for InternalKeyComparator {
     }
 }
 
+/// What a point lookup found in a memtable or the tables. A value is not
+/// returned but handed to the caller's sink while it is still in place (in
+/// the memtable's arena or a table block), so that the caller copies it
+/// once, into whatever buffer it returns (the C API's `malloc`ed one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupOutcome {
+    /// The newest entry for the key is a value (passed to the sink).
+    Found,
+    /// The newest entry for the key is a deletion.
+    Deleted,
+    /// Nothing here holds the key.
+    Missing,
+}
+
 /// The key a point lookup searches with, in the memtable's encoding:
 /// `varint32(len(user_key) + 8) ++ user_key ++ tag(seq, VALUE_TYPE_FOR_SEEK)`.
+/// Short keys are encoded in place (as LevelDB's `space_[200]`), so a point
+/// lookup allocates nothing for its key.
 pub struct LookupKey {
-    data: Vec<u8>,
+    data: LookupBytes,
+    len: usize,
     key_start: usize,
+}
+
+/// Encodings up to this long stay inline.
+const INLINE_LOOKUP_KEY: usize = 128;
+
+enum LookupBytes {
+    Inline([u8; INLINE_LOOKUP_KEY]),
+    Heap(Vec<u8>),
 }
 
 impl LookupKey {
     pub fn new(user_key: &[u8], seq: SequenceNumber) -> LookupKey {
         let internal_len = user_key.len() + 8;
-        let mut data = Vec::with_capacity(internal_len + 5);
-        put_varint32(&mut data, internal_len as u32);
         let key_start = varint_length(internal_len as u64);
-        append_internal_key(&mut data, user_key, seq, VALUE_TYPE_FOR_SEEK);
-        LookupKey { data, key_start }
+        let len = key_start + internal_len;
+        let mut data = if len <= INLINE_LOOKUP_KEY {
+            LookupBytes::Inline([0; INLINE_LOOKUP_KEY])
+        } else {
+            LookupBytes::Heap(vec![0; len])
+        };
+        let out = match &mut data {
+            LookupBytes::Inline(a) => &mut a[..len],
+            LookupBytes::Heap(v) => &mut v[..],
+        };
+        encode_varint64(out, internal_len as u64);
+        out[key_start..len - 8].copy_from_slice(user_key);
+        out[len - 8..]
+            .copy_from_slice(&pack_sequence_and_type(seq, VALUE_TYPE_FOR_SEEK).to_le_bytes());
+        LookupKey {
+            data,
+            len,
+            key_start,
+        }
     }
 
     /// The whole encoding, as memtable entries begin.
+    #[inline]
     pub fn memtable_key(&self) -> &[u8] {
-        &self.data
+        match &self.data {
+            LookupBytes::Inline(a) => &a[..self.len],
+            LookupBytes::Heap(v) => v,
+        }
     }
     /// The internal key (no length prefix).
+    #[inline]
     pub fn internal_key(&self) -> &[u8] {
-        &self.data[self.key_start..]
+        &self.memtable_key()[self.key_start..]
     }
     /// The user key.
+    #[inline]
     pub fn user_key(&self) -> &[u8] {
-        &self.data[self.key_start..self.data.len() - 8]
+        &self.memtable_key()[self.key_start..self.len - 8]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::coding::put_varint32;
     use crate::util::comparator::BytewiseComparator;
 
     fn icmp() -> InternalKeyComparator {
         InternalKeyComparator::new(Arc::new(BytewiseComparator))
+    }
+
+    #[test]
+    fn lookup_keys_short_and_long_encode_as_the_memtable_does() {
+        for n in [0, 1, 100, 115, 116, 119, 120, 127, 300, 20_000] {
+            let user_key: Vec<u8> = (0..n).map(|i| (i * 7 + 1) as u8).collect();
+            let k = LookupKey::new(&user_key, 77);
+            let mut expected = Vec::new();
+            put_varint32(&mut expected, (n + 8) as u32);
+            append_internal_key(&mut expected, &user_key, 77, VALUE_TYPE_FOR_SEEK);
+            assert_eq!(k.memtable_key(), &expected[..], "length {n}");
+            assert_eq!(k.user_key(), &user_key[..]);
+            assert_eq!(k.internal_key(), &expected[expected.len() - n - 8..]);
+        }
     }
 
     #[test]

@@ -42,8 +42,8 @@ use crate::filename::{
 };
 use crate::iterator::InternalIterator;
 use crate::key::{
-    internal_key, InternalKeyComparator, LookupKey, SequenceNumber, ValueType, MAX_SEQUENCE,
-    VALUE_TYPE_FOR_SEEK,
+    internal_key, InternalKeyComparator, LookupKey, LookupOutcome, SequenceNumber, ValueType,
+    MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
 };
 use crate::log;
 use crate::memtable::MemTable;
@@ -54,7 +54,7 @@ use crate::table::{BlockCache, InternalFilterPolicy, TableBuilder};
 use crate::util::comparator::Comparator;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::{info_log, VersionSet};
-use crate::version::version::{GetStats, TableLookup, Version};
+use crate::version::version::{GetStats, Version};
 use crate::version::{L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS};
 use crate::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 
@@ -422,7 +422,30 @@ impl DB {
 
     /// The value of `key`, `None` if absent.
     pub fn get(&self, options: &ReadOptions, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.inner.get(options, key)
+        self.get_with(options, key, <[u8]>::to_vec)
+    }
+
+    /// `f` of the value of `key`, `None` if absent. `f` sees the value where
+    /// it is stored, so a caller that copies it into its own buffer copies
+    /// it once. `f` runs at most once, and only for a lookup that then
+    /// succeeds: nothing after the value is found can fail.
+    pub fn get_with<R>(
+        &self,
+        options: &ReadOptions,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
+        let mut f = Some(f);
+        let mut out = None;
+        let found = self.inner.get(options, key, &mut |value| {
+            if let Some(f) = f.take() {
+                out = Some(f(value));
+            }
+        })?;
+        Ok(match found {
+            LookupOutcome::Found => out,
+            LookupOutcome::Deleted | LookupOutcome::Missing => None,
+        })
     }
 
     /// An iterator over the database as of now (or `options.snapshot`).
@@ -1078,7 +1101,13 @@ impl DbInner {
 
     // ----- reads -----
 
-    fn get(self: &Arc<Self>, options: &ReadOptions, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    /// Passes the value of `key`, if any, to `value_sink`.
+    fn get(
+        self: &Arc<Self>,
+        options: &ReadOptions,
+        key: &[u8],
+        value_sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<LookupOutcome> {
         let (view, sequence) = {
             let mut guard = self.state.lock();
             let sequence = match &options.snapshot {
@@ -1090,23 +1119,18 @@ impl DbInner {
         let ReadView { mem, imm, current } = &*view;
         let lookup = LookupKey::new(key, sequence);
         for table in std::iter::once(mem).chain(imm.as_ref()) {
-            match table.get(&lookup) {
-                Some(Ok(value)) => return Ok(Some(value)),
-                Some(Err(e)) if e.is_not_found() => return Ok(None),
-                Some(Err(e)) => return Err(e),
-                None => {}
+            match table.lookup(&lookup, value_sink) {
+                LookupOutcome::Missing => {}
+                found_or_deleted => return Ok(found_or_deleted),
             }
         }
         let mut stats = GetStats::default();
-        let found = current.get(options, &lookup, &mut stats);
+        let found = current.get(options, &lookup, value_sink, &mut stats);
         if stats.seek_file.is_some() && current.update_stats(&stats) {
             let mut guard = self.state.lock();
             self.maybe_schedule_compaction(&mut guard);
         }
-        match found? {
-            TableLookup::Found(v) => Ok(Some(v)),
-            TableLookup::Deleted | TableLookup::Missing => Ok(None),
-        }
+        found
     }
 
     fn new_iterator(self: &Arc<Self>, options: &ReadOptions) -> DbIterator {

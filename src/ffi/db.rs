@@ -209,11 +209,14 @@ pub unsafe extern "C" fn leveldb_get(
             "key"
         );
         let vallen = require!(unsafe { vallen.as_mut() }, errptr, "leveldb_get", "vallen");
+        // The value is copied once, from where it is stored into the
+        // malloc'ed buffer the caller frees.
+        let found = db.get_with(options, key, |value| (malloc_bytes(value), value.len()));
         // SAFETY: errptr is the caller's errptr.
-        match require!(unsafe { report(errptr, db.get(options, key)) }) {
-            Some(value) => {
-                *vallen = value.len();
-                malloc_bytes(&value)
+        match require!(unsafe { report(errptr, found) }) {
+            Some((value, len)) => {
+                *vallen = len;
+                value
             }
             None => std::ptr::null_mut(),
         }

@@ -23,9 +23,10 @@ use std::sync::Arc;
 
 use crate::iterator::InternalIterator;
 use crate::key::{
-    pack_sequence_and_type, InternalKeyComparator, LookupKey, SequenceNumber, ValueType,
+    pack_sequence_and_type, InternalKeyComparator, LookupKey, LookupOutcome, SequenceNumber,
+    ValueType,
 };
-use crate::status::{Error, Result};
+use crate::status::Result;
 use crate::util::comparator::Comparator;
 
 use skiplist::{Iter, KeyOrder, SkipList};
@@ -128,25 +129,27 @@ impl MemTable {
     }
 
     /// Looks up the newest entry for `key.user_key()` with sequence at most
-    /// the lookup's: `Some(Ok(value))` for a value, `Some(Err(NotFound))` for
-    /// a deletion, `None` if this memtable has no such entry.
-    pub fn get(&self, key: &LookupKey) -> Option<Result<Vec<u8>>> {
+    /// the lookup's; a value is passed to `value`.
+    pub fn lookup(&self, key: &LookupKey, value: &mut dyn FnMut(&[u8])) -> LookupOutcome {
         let mut it = self.list.iter();
         it.seek(key.internal_key());
         if !it.valid() {
-            return None;
+            return LookupOutcome::Missing;
         }
         // The seek landed on the first entry >= (user key, sequence); it is
         // ours only if the user key matches (per the user comparator).
         let (user_key, tag) = split_internal_key(it.key());
         if self.list.order().compare_user(user_key, key.user_key()) != Ordering::Equal {
-            return None;
+            return LookupOutcome::Missing;
         }
         match ValueType::from_byte((tag & 0xff) as u8) {
-            Some(ValueType::Value) => Some(Ok(it.value().to_vec())),
-            Some(ValueType::Deletion) => Some(Err(Error::not_found(""))),
+            Some(ValueType::Value) => {
+                value(it.value());
+                LookupOutcome::Found
+            }
+            Some(ValueType::Deletion) => LookupOutcome::Deleted,
             // Only `add` writes entries, and it writes known types.
-            None => None,
+            None => LookupOutcome::Missing,
         }
     }
 
@@ -213,13 +216,18 @@ mod tests {
         Arc::new(MemTable::new(InternalKeyComparator::new(bytewise())))
     }
 
+    /// `Some(Ok(value))`, `Some(Err(true))` for a deletion, `None` if absent.
     fn get(
         mem: &MemTable,
         key: &[u8],
         seq: SequenceNumber,
     ) -> Option<std::result::Result<Vec<u8>, bool>> {
-        mem.get(&LookupKey::new(key, seq))
-            .map(|r| r.map_err(|e| e.is_not_found()))
+        let mut found = None;
+        match mem.lookup(&LookupKey::new(key, seq), &mut |v| found = Some(v.to_vec())) {
+            LookupOutcome::Found => Some(Ok(found.expect("a found value reaches the sink"))),
+            LookupOutcome::Deleted => Some(Err(true)),
+            LookupOutcome::Missing => None,
+        }
     }
 
     #[test]
@@ -244,8 +252,6 @@ mod tests {
         assert_eq!(get(&mem, b"k", MAX_SEQUENCE), Some(Ok(b"v3".to_vec())));
         assert_eq!(get(&mem, b"j", MAX_SEQUENCE), None);
         assert_eq!(get(&mem, b"l", MAX_SEQUENCE), None);
-        let err = mem.get(&LookupKey::new(b"k", 2)).unwrap().unwrap_err();
-        assert_eq!(err.to_string(), Error::not_found("").to_string());
     }
 
     #[test]
@@ -456,8 +462,8 @@ mod tests {
                         }
                         x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
                         let i = (x >> 33) % upto + 1;
-                        let got = mem.get(&LookupKey::new(&key_of(i), MAX_SEQUENCE));
-                        assert_eq!(got.map(|r| r.unwrap()), Some(i.to_le_bytes().to_vec()));
+                        let got = get(&mem, &key_of(i), MAX_SEQUENCE);
+                        assert_eq!(got, Some(Ok(i.to_le_bytes().to_vec())));
                     }
                 })
             })

@@ -43,12 +43,24 @@ pub fn put_varint32(dst: &mut Vec<u8>, v: u32) {
 
 /// Appends the varint encoding of `v` (1 to 10 bytes).
 #[inline]
-pub fn put_varint64(dst: &mut Vec<u8>, mut v: u64) {
+pub fn put_varint64(dst: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 10];
+    let n = encode_varint64(&mut buf, v);
+    dst.extend_from_slice(&buf[..n]);
+}
+
+/// Writes the varint encoding of `v` at the start of `out` (which must have
+/// room: [`varint_length`] bytes) and returns its length.
+#[inline]
+pub fn encode_varint64(out: &mut [u8], mut v: u64) -> usize {
+    let mut n = 0;
     while v >= 0x80 {
-        dst.push((v as u8) | 0x80);
+        out[n] = (v as u8) | 0x80;
         v >>= 7;
+        n += 1;
     }
-    dst.push(v as u8);
+    out[n] = v as u8;
+    n + 1
 }
 
 /// The number of bytes the varint encoding of `v` takes.

@@ -18,7 +18,7 @@ use crate::db::table_cache::TableCache;
 use crate::iterator::{InternalIterator, OrFailed};
 use crate::key::{
     debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
-    ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
+    LookupOutcome, ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
 };
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
@@ -29,17 +29,6 @@ use super::edit::FileMetaData;
 use super::{max_grand_parent_overlap_bytes, total_file_size, MAX_MEM_COMPACT_LEVEL, NUM_LEVELS};
 
 pub type FileList = Vec<Arc<FileMetaData>>;
-
-/// What a point lookup found in the tables.
-#[derive(Debug, PartialEq, Eq)]
-pub enum TableLookup {
-    /// The newest entry for the key is a value.
-    Found(Vec<u8>),
-    /// The newest entry for the key is a deletion.
-    Deleted,
-    /// No table holds the key.
-    Missing,
-}
 
 /// The file a lookup charges a seek to (the first one it consulted, when it
 /// had to consult more than one).
@@ -144,8 +133,9 @@ impl Version {
         &self,
         options: &ReadOptions,
         key: &LookupKey,
+        value_sink: &mut dyn FnMut(&[u8]),
         stats: &mut GetStats,
-    ) -> Result<TableLookup> {
+    ) -> Result<LookupOutcome> {
         let ikey = key.internal_key();
         let user_key = key.user_key();
         let ucmp = self.icmp.user_comparator().as_ref();
@@ -179,7 +169,7 @@ impl Version {
                 }
             }
             last_read = Some((f, level));
-            let mut outcome: Option<Result<TableLookup>> = None;
+            let mut outcome: Option<Result<LookupOutcome>> = None;
             self.table_cache.get(
                 options,
                 f.number,
@@ -195,8 +185,11 @@ impl Version {
                     Some(parsed) => {
                         if ucmp.compare(parsed.user_key, user_key) == Ordering::Equal {
                             outcome = Some(Ok(match parsed.value_type {
-                                ValueType::Value => TableLookup::Found(value.to_vec()),
-                                ValueType::Deletion => TableLookup::Deleted,
+                                ValueType::Value => {
+                                    value_sink(value);
+                                    LookupOutcome::Found
+                                }
+                                ValueType::Deletion => LookupOutcome::Deleted,
                             }));
                         }
                     }
@@ -206,7 +199,7 @@ impl Version {
                 return found;
             }
         }
-        Ok(TableLookup::Missing)
+        Ok(LookupOutcome::Missing)
     }
 
     /// Charges a seek to the file in `stats`; true if that makes it due for
