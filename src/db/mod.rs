@@ -51,6 +51,7 @@ use crate::options::{Options, ReadOptions, WriteOptions};
 use crate::snapshot::{Snapshot, SnapshotList};
 use crate::status::{Code, Error, Result};
 use crate::table::{BlockCache, InternalFilterPolicy, TableBuilder};
+use crate::util::bloom;
 use crate::util::comparator::Comparator;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::{info_log, VersionSet};
@@ -63,6 +64,10 @@ use table_cache::TableCache;
 
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
+
+/// Bits per key of the in-memory filters of level-0 tables (about 1%
+/// false positives, as LevelDB's recommended `NewBloomFilterPolicy(10)`).
+const KEY_FILTER_BITS_PER_KEY: usize = 10;
 
 /// Per-level compaction statistics (`leveldb.stats`).
 #[derive(Clone, Copy, Default)]
@@ -226,7 +231,8 @@ fn insert_into(batch: &WriteBatch, mem: &MemTable) -> Result<()> {
 
 /// Writes the entries of `iter` to table `number`, syncs and verifies it.
 /// Returns the file's metadata; `file_size` 0 means there was nothing to
-/// write (and no file is left behind).
+/// write (and no file is left behind). With `key_hashes`, the Bloom hash of
+/// each entry's user key is appended to it.
 pub(crate) fn build_table(
     dbname: &str,
     env: &dyn Env,
@@ -234,6 +240,7 @@ pub(crate) fn build_table(
     table_cache: &TableCache,
     iter: &mut dyn InternalIterator,
     number: u64,
+    mut key_hashes: Option<&mut Vec<u32>>,
 ) -> Result<FileMetaData> {
     let mut meta = FileMetaData::new(number, 0, Vec::new(), Vec::new());
     let fname = table_file_name(dbname, number);
@@ -248,6 +255,9 @@ pub(crate) fn build_table(
             while iter.valid() {
                 let key = iter.key();
                 builder.add(key, iter.value());
+                if let Some(hashes) = key_hashes.as_deref_mut() {
+                    hashes.push(bloom::bloom_hash(crate::key::extract_user_key(key)));
+                }
                 last_key_len = key.len();
                 meta.largest.clear();
                 meta.largest.extend_from_slice(key);
@@ -752,6 +762,9 @@ impl DbInner {
         let number = guard.versions.new_file_number();
         guard.pending_outputs.insert(number);
         self.log(&format!("Level-0 table #{number}: started"));
+        // A filter over user-key bytes is only sound if the comparator
+        // calls no two different byte strings equal.
+        let mut key_hashes = self.icmp.user_comparator().is_bytewise().then(Vec::new);
         let result = MutexGuard::unlocked(guard, || {
             let mut iter = mem.iter();
             build_table(
@@ -761,6 +774,7 @@ impl DbInner {
                 &self.table_cache,
                 &mut iter,
                 number,
+                key_hashes.as_mut(),
             )
         });
         let (size, status_text) = match &result {
@@ -771,8 +785,9 @@ impl DbInner {
             "Level-0 table #{number}: {size} bytes {status_text}"
         ));
         guard.pending_outputs.remove(&number);
-        let meta = result?;
+        let mut meta = result?;
         let mut level = 0;
+        let bytes_written = meta.file_size;
         if meta.file_size > 0 {
             if let Some(base) = base {
                 level = base.pick_level_for_memtable_output(
@@ -781,18 +796,22 @@ impl DbInner {
                     self.options.max_file_size,
                 );
             }
-            edit.add_file(
-                level,
-                meta.number,
-                meta.file_size,
-                &meta.smallest,
-                &meta.largest,
-            );
+            if level == 0 {
+                // Lookups consult every level-0 file whose range holds
+                // their key; the filter lets them skip the ones without it.
+                meta.key_filter = key_hashes.map(|hashes| {
+                    Arc::from(
+                        bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY)
+                            .filter_of_hashes(&hashes),
+                    )
+                });
+            }
+            edit.add_file_meta(level, meta);
         }
         guard.stats[level].add(&CompactionStats {
             micros: self.env.now_micros().saturating_sub(start),
             bytes_read: 0,
-            bytes_written: meta.file_size,
+            bytes_written,
         });
         Ok(())
     }

@@ -204,6 +204,7 @@ impl Repairer {
             &self.table_cache,
             &mut iter,
             table_number,
+            None,
         );
         let status = result.as_ref().map(|_| ()).map_err(Clone::clone);
         if let Ok(meta) = &result {

@@ -654,3 +654,73 @@ fn gets_through_several_files_trigger_a_seek_compaction() {
     assert_eq!(db.get(&ro, b"a").unwrap(), Some(b"begin".to_vec()));
     assert_eq!(db.get(&ro, b"z").unwrap(), Some(b"end".to_vec()));
 }
+
+/// Level-0 tables flushed by this process carry an in-memory key filter;
+/// lookups through it find every key and its newest value, and miss the
+/// rest. Deeper levels drop it, and so do tables under a comparator that
+/// may call different bytes equal.
+#[test]
+fn level0_key_filters_find_every_key() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    let wo = WriteOptions::default();
+    let ro = ReadOptions::new();
+    // Overlapping flushes: the first two land at levels 2 and 1, the rest
+    // at level 0 (fewer than the four that trigger a compaction).
+    let mut model = std::collections::BTreeMap::new();
+    for round in 0..5u32 {
+        for i in (round..600).step_by(3) {
+            let (k, v) = (format!("k{i:04}"), format!("v{round}-{i}"));
+            db.put(&wo, k.as_bytes(), v.as_bytes()).unwrap();
+            model.insert(k, v);
+        }
+        db.put(&wo, b"k9999", format!("last{round}").as_bytes())
+            .unwrap();
+        model.insert("k9999".to_string(), format!("last{round}"));
+        db.flush_memtable().unwrap();
+    }
+    let level0: Vec<Arc<FileMetaData>> = {
+        let state = db.inner.state.lock();
+        state.versions.current().files(0).to_vec()
+    };
+    assert_eq!(level0.len(), 3);
+    assert!(level0.iter().all(|f| f.key_filter.is_some()));
+    for (k, v) in &model {
+        let got = db.get(&ro, k.as_bytes()).unwrap();
+        assert_eq!(got.as_deref(), Some(v.as_bytes()), "{k}");
+    }
+    for i in 0..2000u32 {
+        assert_eq!(db.get(&ro, format!("k{i:04}x").as_bytes()).unwrap(), None);
+    }
+    db.compact_range(None, None).unwrap();
+    let state = db.inner.state.lock();
+    let current = state.versions.current();
+    assert!((0..NUM_LEVELS).all(|l| current.files(l).iter().all(|f| f.key_filter.is_none())));
+}
+
+#[test]
+fn no_key_filters_under_a_custom_comparator() {
+    struct Reverse;
+    impl Comparator for Reverse {
+        fn compare(&self, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+            b.cmp(a)
+        }
+        fn name(&self) -> &str {
+            "test.Reverse"
+        }
+        fn find_shortest_separator(&self, _start: &mut Vec<u8>, _limit: &[u8]) {}
+        fn find_short_successor(&self, _key: &mut Vec<u8>) {}
+    }
+    let (_d, name) = temp_db();
+    let mut o = create_opts();
+    o.comparator = Arc::new(Reverse);
+    let db = DB::open(o, &name).unwrap();
+    db.put(&WriteOptions::default(), b"a", b"1").unwrap();
+    db.flush_memtable().unwrap();
+    let state = db.inner.state.lock();
+    let files: Vec<_> = (0..NUM_LEVELS)
+        .flat_map(|l| state.versions.current().files(l).to_vec())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].key_filter.is_none());
+}

@@ -14,9 +14,61 @@ use crate::util::hash::hash;
 
 const BLOOM_SEED: u32 = 0xbc9f_1d34;
 
+/// The hash a filter is built from and probed with.
 #[inline]
-fn bloom_hash(key: &[u8]) -> u32 {
+pub fn bloom_hash(key: &[u8]) -> u32 {
     hash(key, BLOOM_SEED)
+}
+
+/// Appends to `dst` the filter of the keys whose [`bloom_hash`]es are
+/// `hashes`, with `bits_per_key` bits per key and `k` probes.
+fn append_filter(
+    hashes: impl ExactSizeIterator<Item = u32>,
+    bits_per_key: usize,
+    k: usize,
+    dst: &mut Vec<u8>,
+) {
+    // Tiny filters have a high false-positive rate; enforce 64 bits.
+    let bits = (hashes.len() * bits_per_key).max(64);
+    let bytes = bits.div_ceil(8);
+    let bits = bytes * 8;
+
+    let start = dst.len();
+    dst.resize(start + bytes, 0);
+    dst.push(k as u8);
+    let array = &mut dst[start..start + bytes];
+    for mut h in hashes {
+        let delta = h.rotate_right(17);
+        for _ in 0..k {
+            let bitpos = (h as usize) % bits;
+            array[bitpos / 8] |= 1 << (bitpos % 8);
+            h = h.wrapping_add(delta);
+        }
+    }
+}
+
+/// Whether `filter` may hold a key whose [`bloom_hash`] is `h`.
+pub fn hash_may_match(mut h: u32, filter: &[u8]) -> bool {
+    let Some((&k, array)) = filter.split_last() else {
+        return false;
+    };
+    if array.is_empty() {
+        return false;
+    }
+    if k > 30 {
+        // Reserved for new encodings of short filters: assume a match.
+        return true;
+    }
+    let bits = array.len() * 8;
+    let delta = h.rotate_right(17);
+    for _ in 0..k {
+        let bitpos = (h as usize) % bits;
+        if array[bitpos / 8] & (1 << (bitpos % 8)) == 0 {
+            return false;
+        }
+        h = h.wrapping_add(delta);
+    }
+    true
 }
 
 /// A Bloom filter with a fixed number of bits per key.
@@ -28,6 +80,19 @@ pub struct BloomFilterPolicy {
 }
 
 impl BloomFilterPolicy {
+    /// The filter of the keys whose [`bloom_hash`]es are `hashes`: what
+    /// `create_filter` makes of the keys themselves.
+    pub fn filter_of_hashes(&self, hashes: &[u32]) -> Vec<u8> {
+        let mut filter = Vec::new();
+        append_filter(
+            hashes.iter().copied(),
+            self.bits_per_key,
+            self.k,
+            &mut filter,
+        );
+        filter
+    }
+
     pub fn new(bits_per_key: usize) -> BloomFilterPolicy {
         // 0.69 ~= ln(2) minimises the false-positive rate; truncation as the
         // C++ `static_cast<size_t>`.
@@ -45,48 +110,16 @@ impl FilterPolicy for BloomFilterPolicy {
     }
 
     fn create_filter(&self, keys: &[&[u8]], dst: &mut Vec<u8>) {
-        // Tiny filters have a high false-positive rate; enforce 64 bits.
-        let bits = (keys.len() * self.bits_per_key).max(64);
-        let bytes = bits.div_ceil(8);
-        let bits = bytes * 8;
-
-        let start = dst.len();
-        dst.resize(start + bytes, 0);
-        dst.push(self.k as u8);
-        let array = &mut dst[start..start + bytes];
-        for key in keys {
-            let mut h = bloom_hash(key);
-            let delta = h.rotate_right(17);
-            for _ in 0..self.k {
-                let bitpos = (h as usize) % bits;
-                array[bitpos / 8] |= 1 << (bitpos % 8);
-                h = h.wrapping_add(delta);
-            }
-        }
+        append_filter(
+            keys.iter().map(|key| bloom_hash(key)),
+            self.bits_per_key,
+            self.k,
+            dst,
+        );
     }
 
     fn key_may_match(&self, key: &[u8], filter: &[u8]) -> bool {
-        let Some((&k, array)) = filter.split_last() else {
-            return false;
-        };
-        if array.is_empty() {
-            return false;
-        }
-        if k > 30 {
-            // Reserved for new encodings of short filters: assume a match.
-            return true;
-        }
-        let bits = array.len() * 8;
-        let mut h = bloom_hash(key);
-        let delta = h.rotate_right(17);
-        for _ in 0..k {
-            let bitpos = (h as usize) % bits;
-            if array[bitpos / 8] & (1 << (bitpos % 8)) == 0 {
-                return false;
-            }
-            h = h.wrapping_add(delta);
-        }
-        true
+        hash_may_match(bloom_hash(key), filter)
     }
 }
 

@@ -60,7 +60,12 @@ impl<'a> VersionBuilder<'a> {
             if level >= NUM_LEVELS {
                 continue;
             }
-            let f = f.clone();
+            let mut f = f.clone();
+            if level > 0 {
+                // Key filters are for the few, overlapping level-0 files
+                // only; deeper levels hold one candidate file each.
+                f.key_filter = None;
+            }
             // One seek costs about as much as compacting 16 KiB of data, so
             // a file earns a compaction after about size/16 KiB wasted seeks.
             let allowed = ((f.file_size / 16384) as i64).max(100);

@@ -20,6 +20,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use crate::key::debug_internal_key;
 use crate::status::{Code, Error, Result};
@@ -56,6 +57,12 @@ pub struct FileMetaData {
     pub largest: Vec<u8>,
     /// Seeks left before a seek-triggered compaction (may go negative).
     pub allowed_seeks: AtomicI64,
+    /// A Bloom filter (LevelDB's format, [`crate::util::bloom`]) of the
+    /// table's user keys, kept in memory only: set on level-0 tables that
+    /// this process flushed from a memtable, so that a point lookup skips
+    /// a level-0 file that cannot hold its key without reading a block.
+    /// Never written to the MANIFEST; versions drop it above level 0.
+    pub key_filter: Option<Arc<[u8]>>,
 }
 
 impl FileMetaData {
@@ -66,6 +73,7 @@ impl FileMetaData {
             smallest,
             largest,
             allowed_seeks: AtomicI64::new(DEFAULT_ALLOWED_SEEKS),
+            key_filter: None,
         }
     }
 }
@@ -84,12 +92,13 @@ impl Clone for FileMetaData {
             smallest: self.smallest.clone(),
             largest: self.largest.clone(),
             allowed_seeks: AtomicI64::new(self.allowed_seeks.load(Ordering::Relaxed)),
+            key_filter: self.key_filter.clone(),
         }
     }
 }
 
-/// Equality of what a MANIFEST records; the run-time seek budget is not
-/// part of it.
+/// Equality of what a MANIFEST records; the run-time seek budget and key
+/// filter are not part of it.
 impl PartialEq for FileMetaData {
     fn eq(&self, other: &FileMetaData) -> bool {
         self.number == other.number
@@ -180,6 +189,12 @@ impl VersionEdit {
             level,
             FileMetaData::new(number, file_size, smallest.to_vec(), largest.to_vec()),
         ));
+    }
+
+    /// Records a new table at `level` with all its metadata, including a
+    /// key filter the version keeps in memory.
+    pub fn add_file_meta(&mut self, level: usize, meta: FileMetaData) {
+        self.new_files.push((level, meta));
     }
 
     /// Records that table `number` leaves `level`.

@@ -23,6 +23,7 @@ use crate::key::{
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
 use crate::table::reader::TableIter;
+use crate::util::bloom;
 use crate::util::comparator::Comparator;
 
 use super::edit::FileMetaData;
@@ -143,6 +144,7 @@ impl Version {
         // would make every concurrent reader write the same cache line.
         let mut last_read: Option<(&Arc<FileMetaData>, usize)> = None;
         let mut first_charged = false;
+        let mut key_hash: Option<u32> = None;
 
         // Level 0 files may overlap each other: search all that can hold the
         // key, newest first. Deeper levels are disjoint: at most one file
@@ -169,6 +171,15 @@ impl Version {
                 }
             }
             last_read = Some((f, level));
+            // A file its key filter rules out still counts as consulted
+            // above, as LevelDB (which reads it) counts it for seek
+            // compactions.
+            if let Some(filter) = &f.key_filter {
+                let h = *key_hash.get_or_insert_with(|| bloom::bloom_hash(user_key));
+                if !bloom::hash_may_match(h, filter) {
+                    continue;
+                }
+            }
             let mut outcome: Option<Result<LookupOutcome>> = None;
             self.table_cache.get(
                 options,
