@@ -56,7 +56,9 @@ use crate::util::comparator::Comparator;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::{GetStats, Version};
-use crate::version::{L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS};
+use crate::version::{
+    KEY_FILTER_MAX_LEVEL, L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS,
+};
 use crate::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 
 pub use iter::DbIterator;
@@ -65,9 +67,12 @@ use table_cache::TableCache;
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
 
-/// Bits per key of the in-memory filters of level-0 tables (about 1%
-/// false positives, as LevelDB's recommended `NewBloomFilterPolicy(10)`).
-const KEY_FILTER_BITS_PER_KEY: usize = 10;
+/// The in-memory filter (`FileMetaData::key_filter`) of a table whose user
+/// keys have the Bloom hashes `hashes`: 10 bits per key, about 1% false
+/// positives (LevelDB's recommended `NewBloomFilterPolicy(10)`).
+pub(crate) fn key_filter(hashes: &[u32]) -> Arc<[u8]> {
+    Arc::from(bloom::BloomFilterPolicy::new(10).filter_of_hashes(hashes))
+}
 
 /// Per-level compaction statistics (`leveldb.stats`).
 #[derive(Clone, Copy, Default)]
@@ -796,15 +801,8 @@ impl DbInner {
                     self.options.max_file_size,
                 );
             }
-            if level == 0 {
-                // Lookups consult every level-0 file whose range holds
-                // their key; the filter lets them skip the ones without it.
-                meta.key_filter = key_hashes.map(|hashes| {
-                    Arc::from(
-                        bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY)
-                            .filter_of_hashes(&hashes),
-                    )
-                });
+            if level <= KEY_FILTER_MAX_LEVEL {
+                meta.key_filter = key_hashes.as_deref().map(key_filter);
             }
             edit.add_file_meta(level, meta);
         }
