@@ -27,12 +27,10 @@ use crate::key::{
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
 use crate::table::TableBuilder;
-use crate::util::bloom;
 use crate::util::comparator::Comparator;
 use crate::version::compaction::Compaction;
-use crate::version::edit::FileMetaData;
 use crate::version::version::{LevelFiles, LevelIterator};
-use crate::version::{KEY_FILTER_MAX_LEVEL, NUM_LEVELS};
+use crate::version::NUM_LEVELS;
 
 use super::{CompactionStats, DbInner, ManualCompaction, State};
 
@@ -41,8 +39,6 @@ struct Output {
     file_size: u64,
     smallest: Vec<u8>,
     largest: Vec<u8>,
-    /// Bloom hashes of the user keys, for outputs that get a key filter.
-    key_hashes: Option<Vec<u32>>,
 }
 
 struct CompactionState {
@@ -176,8 +172,8 @@ impl DbInner {
                 // Move the file down a level without rewriting it.
                 let f = Arc::clone(&c.inputs[0][0]);
                 c.edit.remove_file(c.level, f.number);
-                // With its key filter, if it has one and keeps it there.
-                c.edit.add_file_meta(c.level + 1, FileMetaData::clone(&f));
+                c.edit
+                    .add_file(c.level + 1, f.number, f.file_size, &f.smallest, &f.largest);
                 let mut edit = std::mem::take(&mut c.edit);
                 result = self.log_and_apply(guard, &mut edit);
                 if let Err(e) = &result {
@@ -288,16 +284,11 @@ impl DbInner {
             guard.pending_outputs.insert(n);
             n
         };
-        // A filter over user-key bytes is only sound if the comparator
-        // calls no two different byte strings equal.
-        let filtered = state.compaction.level < KEY_FILTER_MAX_LEVEL
-            && self.icmp.user_comparator().is_bytewise();
         state.outputs.push(Output {
             number,
             file_size: 0,
             smallest: Vec::new(),
             largest: Vec::new(),
-            key_hashes: filtered.then(Vec::new),
         });
         let file = self
             .env
@@ -440,9 +431,6 @@ impl DbInner {
                     }
                     output.largest.clear();
                     output.largest.extend_from_slice(key);
-                    if let Some(hashes) = &mut output.key_hashes {
-                        hashes.push(bloom::bloom_hash(crate::key::extract_user_key(key)));
-                    }
                     builder.add(key, input.value());
                     if builder.file_size() >= state.compaction.max_output_file_size {
                         result = self.finish_compaction_output(state, Ok(()));
@@ -509,14 +497,13 @@ impl DbInner {
             if out.file_size == 0 {
                 continue;
             }
-            let mut meta = FileMetaData::new(
+            c.edit.add_file(
+                level + 1,
                 out.number,
                 out.file_size,
-                out.smallest.clone(),
-                out.largest.clone(),
+                &out.smallest,
+                &out.largest,
             );
-            meta.key_filter = out.key_hashes.as_deref().map(super::key_filter);
-            c.edit.add_file_meta(level + 1, meta);
         }
         let mut edit = std::mem::take(&mut c.edit);
         self.log_and_apply(guard, &mut edit)
@@ -548,7 +535,7 @@ impl DbInner {
 
     /// Compacts `level` over the user-key range, step by step on the
     /// background thread, and waits until done.
-    pub(crate) fn manual_compaction(
+    fn manual_compaction(
         self: &Arc<Self>,
         level: usize,
         begin: Option<&[u8]>,

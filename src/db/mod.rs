@@ -56,9 +56,7 @@ use crate::util::comparator::Comparator;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::{GetStats, Version};
-use crate::version::{
-    KEY_FILTER_MAX_LEVEL, L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS,
-};
+use crate::version::{L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS};
 use crate::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 
 pub use iter::DbIterator;
@@ -67,12 +65,10 @@ use table_cache::TableCache;
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
 
-/// The in-memory filter (`FileMetaData::key_filter`) of a table whose user
-/// keys have the Bloom hashes `hashes`: 10 bits per key, about 1% false
-/// positives (LevelDB's recommended `NewBloomFilterPolicy(10)`).
-pub(crate) fn key_filter(hashes: &[u32]) -> Arc<[u8]> {
-    Arc::from(bloom::BloomFilterPolicy::new(10).filter_of_hashes(hashes))
-}
+/// Bits per key of the in-memory filters of level-0 tables
+/// (`FileMetaData::key_filter`): about 1% false positives, as LevelDB's
+/// recommended `NewBloomFilterPolicy(10)`.
+const KEY_FILTER_BITS_PER_KEY: usize = 10;
 
 /// Per-level compaction statistics (`leveldb.stats`).
 #[derive(Clone, Copy, Default)]
@@ -236,8 +232,8 @@ fn insert_into(batch: &WriteBatch, mem: &MemTable) -> Result<()> {
 
 /// Writes the entries of `iter` to table `number`, syncs and verifies it.
 /// Returns the file's metadata; `file_size` 0 means there was nothing to
-/// write (and no file is left behind). With `key_hashes`, the Bloom hash of
-/// each entry's user key is appended to it.
+/// write (and no file is left behind). Each entry's user key is also added
+/// to `key_filter`, if given.
 pub(crate) fn build_table(
     dbname: &str,
     env: &dyn Env,
@@ -245,7 +241,7 @@ pub(crate) fn build_table(
     table_cache: &TableCache,
     iter: &mut dyn InternalIterator,
     number: u64,
-    mut key_hashes: Option<&mut Vec<u32>>,
+    mut key_filter: Option<&mut bloom::FilterBuilder>,
 ) -> Result<FileMetaData> {
     let mut meta = FileMetaData::new(number, 0, Vec::new(), Vec::new());
     let fname = table_file_name(dbname, number);
@@ -260,8 +256,8 @@ pub(crate) fn build_table(
             while iter.valid() {
                 let key = iter.key();
                 builder.add(key, iter.value());
-                if let Some(hashes) = key_hashes.as_deref_mut() {
-                    hashes.push(bloom::bloom_hash(crate::key::extract_user_key(key)));
+                if let Some(filter) = key_filter.as_deref_mut() {
+                    filter.add_key(crate::key::extract_user_key(key));
                 }
                 last_key_len = key.len();
                 meta.largest.clear();
@@ -769,7 +765,12 @@ impl DbInner {
         self.log(&format!("Level-0 table #{number}: started"));
         // A filter over user-key bytes is only sound if the comparator
         // calls no two different byte strings equal.
-        let mut key_hashes = self.icmp.user_comparator().is_bytewise().then(Vec::new);
+        // Sized for the memtable's entries up front, so that the flush
+        // holds no keys or hashes for it.
+        let mut key_filter = self.icmp.user_comparator().is_bytewise().then(|| {
+            let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
+            bloom::FilterBuilder::new(&policy, mem.len())
+        });
         let result = MutexGuard::unlocked(guard, || {
             let mut iter = mem.iter();
             build_table(
@@ -779,7 +780,7 @@ impl DbInner {
                 &self.table_cache,
                 &mut iter,
                 number,
-                key_hashes.as_mut(),
+                key_filter.as_mut(),
             )
         });
         let (size, status_text) = match &result {
@@ -801,8 +802,10 @@ impl DbInner {
                     self.options.max_file_size,
                 );
             }
-            if level <= KEY_FILTER_MAX_LEVEL {
-                meta.key_filter = key_hashes.as_deref().map(key_filter);
+            if level == 0 {
+                // Lookups consult every level-0 file whose range holds
+                // their key; the filter lets them skip the ones without it.
+                meta.key_filter = key_filter.map(|f| Arc::new(f.finish()));
             }
             edit.add_file_meta(level, meta);
         }

@@ -28,23 +28,66 @@ fn append_filter(
     k: usize,
     dst: &mut Vec<u8>,
 ) {
-    // Tiny filters have a high false-positive rate; enforce 64 bits.
-    let bits = (hashes.len() * bits_per_key).max(64);
-    let bytes = bits.div_ceil(8);
-    let bits = bytes * 8;
-
+    let bytes = filter_array_len(hashes.len(), bits_per_key);
     let start = dst.len();
     dst.resize(start + bytes, 0);
     dst.push(k as u8);
     let array = &mut dst[start..start + bytes];
-    for mut h in hashes {
-        let delta = h.rotate_right(17);
-        for _ in 0..k {
-            let bitpos = (h as usize) % bits;
-            array[bitpos / 8] |= 1 << (bitpos % 8);
-            h = h.wrapping_add(delta);
+    for h in hashes {
+        set_probes(array, k, h);
+    }
+}
+
+/// Sets the `k` bits of the key whose hash is `h` in `array`.
+#[inline]
+fn set_probes(array: &mut [u8], k: usize, mut h: u32) {
+    let bits = array.len() * 8;
+    let delta = h.rotate_right(17);
+    for _ in 0..k {
+        let bitpos = (h as usize) % bits;
+        array[bitpos / 8] |= 1 << (bitpos % 8);
+        h = h.wrapping_add(delta);
+    }
+}
+
+/// Builds the filter of a number of keys known in advance one key at a
+/// time, without holding the keys or their hashes: the same bytes as
+/// `create_filter` of those keys. More keys than planned still give a
+/// correct filter, with more false positives.
+pub struct FilterBuilder {
+    /// Bit array, then the probe count.
+    filter: Vec<u8>,
+    k: usize,
+}
+
+impl FilterBuilder {
+    pub fn new(policy: &BloomFilterPolicy, keys: usize) -> FilterBuilder {
+        let bytes = filter_array_len(keys, policy.bits_per_key);
+        // Exactly sized: the filter may be kept for as long as its table.
+        let mut filter = Vec::with_capacity(bytes + 1);
+        filter.resize(bytes, 0);
+        filter.push(policy.k as u8);
+        FilterBuilder {
+            filter,
+            k: policy.k,
         }
     }
+
+    #[inline]
+    pub fn add_key(&mut self, key: &[u8]) {
+        let bytes = self.filter.len() - 1;
+        set_probes(&mut self.filter[..bytes], self.k, bloom_hash(key));
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.filter
+    }
+}
+
+/// Bytes of the bit array of a filter of `keys` keys.
+fn filter_array_len(keys: usize, bits_per_key: usize) -> usize {
+    // Tiny filters have a high false-positive rate; enforce 64 bits.
+    (keys * bits_per_key).max(64).div_ceil(8)
 }
 
 /// Whether `filter` may hold a key whose [`bloom_hash`] is `h`.
@@ -80,19 +123,6 @@ pub struct BloomFilterPolicy {
 }
 
 impl BloomFilterPolicy {
-    /// The filter of the keys whose [`bloom_hash`]es are `hashes`: what
-    /// `create_filter` makes of the keys themselves.
-    pub fn filter_of_hashes(&self, hashes: &[u32]) -> Vec<u8> {
-        let mut filter = Vec::new();
-        append_filter(
-            hashes.iter().copied(),
-            self.bits_per_key,
-            self.k,
-            &mut filter,
-        );
-        filter
-    }
-
     pub fn new(bits_per_key: usize) -> BloomFilterPolicy {
         // 0.69 ~= ln(2) minimises the false-positive rate; truncation as the
         // C++ `static_cast<size_t>`.
@@ -272,6 +302,22 @@ mod tests {
             h = h.wrapping_add(delta);
         }
         assert_eq!(&f[..8], &expect);
+    }
+
+    #[test]
+    fn builder_makes_the_filter_create_filter_makes() {
+        let policy = BloomFilterPolicy::new(10);
+        for n in [0u32, 1, 7, 100, 5000] {
+            let keys: Vec<Vec<u8>> = (0..n).map(key).collect();
+            let refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+            let mut expected = Vec::new();
+            policy.create_filter(&refs, &mut expected);
+            let mut builder = FilterBuilder::new(&policy, keys.len());
+            for k in &keys {
+                builder.add_key(k);
+            }
+            assert_eq!(builder.finish(), expected, "{n} keys");
+        }
     }
 
     #[test]

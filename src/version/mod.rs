@@ -31,11 +31,6 @@ pub const READ_BYTES_PERIOD: u64 = 1_048_576;
 
 pub use edit::NUM_LEVELS;
 
-/// The deepest level whose tables keep their in-memory key filter
-/// (`FileMetaData::key_filter`): the levels a lookup usually passes through
-/// on its way to the data, and small ones (level 1 holds 10 MiB).
-pub const KEY_FILTER_MAX_LEVEL: usize = 1;
-
 /// The size a level may grow to before it is compacted: 10 MiB for levels 0
 /// and 1, ten times more for each deeper level.
 pub fn max_bytes_for_level(level: usize) -> f64 {
