@@ -41,12 +41,42 @@ fn append_filter(
 /// Sets the `k` bits of the key whose hash is `h` in `array`.
 #[inline]
 fn set_probes(array: &mut [u8], k: usize, mut h: u32) {
-    let bits = array.len() * 8;
+    let bits = BitCount::of(array);
     let delta = h.rotate_right(17);
     for _ in 0..k {
-        let bitpos = (h as usize) % bits;
+        let bitpos = bits.position(h);
         array[bitpos / 8] |= 1 << (bitpos % 8);
         h = h.wrapping_add(delta);
+    }
+}
+
+/// The number of bits of a filter's array, for `h % bits`. A 32-bit
+/// division is several times cheaper than a 64-bit one, and the probe
+/// positions are the same as long as the count fits in 32 bits (filters up
+/// to 512 MiB), which every real filter does.
+#[derive(Clone, Copy)]
+enum BitCount {
+    Narrow(u32),
+    Wide(usize),
+}
+
+impl BitCount {
+    #[inline]
+    fn of(array: &[u8]) -> BitCount {
+        let bits = array.len() * 8;
+        match u32::try_from(bits) {
+            Ok(narrow) => BitCount::Narrow(narrow),
+            Err(_) => BitCount::Wide(bits),
+        }
+    }
+
+    /// `h % bits`.
+    #[inline]
+    fn position(self, h: u32) -> usize {
+        match self {
+            BitCount::Narrow(bits) => (h % bits) as usize,
+            BitCount::Wide(bits) => h as usize % bits,
+        }
     }
 }
 
@@ -102,10 +132,10 @@ pub fn hash_may_match(mut h: u32, filter: &[u8]) -> bool {
         // Reserved for new encodings of short filters: assume a match.
         return true;
     }
-    let bits = array.len() * 8;
+    let bits = BitCount::of(array);
     let delta = h.rotate_right(17);
     for _ in 0..k {
-        let bitpos = (h as usize) % bits;
+        let bitpos = bits.position(h);
         if array[bitpos / 8] & (1 << (bitpos % 8)) == 0 {
             return false;
         }
@@ -302,6 +332,18 @@ mod tests {
             h = h.wrapping_add(delta);
         }
         assert_eq!(&f[..8], &expect);
+    }
+
+    #[test]
+    fn narrow_and_wide_bit_counts_probe_alike() {
+        for bits in [64u32, 1000, 8 * 4099, u32::MAX - 7] {
+            for h in [0u32, 1, 63, 64, 12_345_678, u32::MAX] {
+                assert_eq!(
+                    BitCount::Narrow(bits).position(h),
+                    BitCount::Wide(bits as usize).position(h)
+                );
+            }
+        }
     }
 
     #[test]

@@ -43,10 +43,14 @@ pub fn put_varint32(dst: &mut Vec<u8>, v: u32) {
 
 /// Appends the varint encoding of `v` (1 to 10 bytes).
 #[inline]
-pub fn put_varint64(dst: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; 10];
-    let n = encode_varint64(&mut buf, v);
-    dst.extend_from_slice(&buf[..n]);
+pub fn put_varint64(dst: &mut Vec<u8>, mut v: u64) {
+    // Pushed byte by byte: a copy of a variable-length slice would be a
+    // memcpy call, costly for the one or two bytes a write batch appends.
+    while v >= 0x80 {
+        dst.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    dst.push(v as u8);
 }
 
 /// Writes the varint encoding of `v` at the start of `out` (which must have
