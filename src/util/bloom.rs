@@ -20,24 +20,6 @@ pub fn bloom_hash(key: &[u8]) -> u32 {
     hash(key, BLOOM_SEED)
 }
 
-/// Appends to `dst` the filter of the keys whose [`bloom_hash`]es are
-/// `hashes`, with `bits_per_key` bits per key and `k` probes.
-fn append_filter(
-    hashes: impl ExactSizeIterator<Item = u32>,
-    bits_per_key: usize,
-    k: usize,
-    dst: &mut Vec<u8>,
-) {
-    let bytes = filter_array_len(hashes.len(), bits_per_key);
-    let start = dst.len();
-    dst.resize(start + bytes, 0);
-    dst.push(k as u8);
-    let array = &mut dst[start..start + bytes];
-    for h in hashes {
-        set_probes(array, k, h);
-    }
-}
-
 /// Sets the `k` bits of the key whose hash is `h` in `array`.
 #[inline]
 fn set_probes(array: &mut [u8], k: usize, mut h: u32) {
@@ -170,12 +152,14 @@ impl FilterPolicy for BloomFilterPolicy {
     }
 
     fn create_filter(&self, keys: &[&[u8]], dst: &mut Vec<u8>) {
-        append_filter(
-            keys.iter().map(|key| bloom_hash(key)),
-            self.bits_per_key,
-            self.k,
-            dst,
-        );
+        let bytes = filter_array_len(keys.len(), self.bits_per_key);
+        let start = dst.len();
+        dst.resize(start + bytes, 0);
+        dst.push(self.k as u8);
+        let array = &mut dst[start..start + bytes];
+        for key in keys {
+            set_probes(array, self.k, bloom_hash(key));
+        }
     }
 
     fn key_may_match(&self, key: &[u8], filter: &[u8]) -> bool {
