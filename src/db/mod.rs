@@ -128,7 +128,7 @@ pub(crate) struct State {
     read_view: Option<Arc<ReadView>>,
 }
 
-/// What a point lookup consults, bundled so that a read takes one shared
+/// What a read consults, bundled so that a point lookup takes one shared
 /// reference (one atomic increment on one cache line that every reader
 /// writes) instead of one per memtable and version.
 pub(crate) struct ReadView {
@@ -161,6 +161,16 @@ impl State {
             }));
         }
         Arc::clone(self.read_view.as_ref().expect("read view was just set"))
+    }
+
+    /// What a read as of `options` consults: the read view, and the
+    /// sequence number of its snapshot (or the last one written).
+    fn read_point(&mut self, options: &ReadOptions) -> (Arc<ReadView>, SequenceNumber) {
+        let sequence = match &options.snapshot {
+            Some(s) => s.sequence(),
+            None => self.versions.last_sequence(),
+        };
+        (self.read_view(), sequence)
     }
 
     /// Drops the cached read view (after `mem`, `imm` or the version changed).
@@ -763,11 +773,28 @@ impl DbInner {
         let number = guard.versions.new_file_number();
         guard.pending_outputs.insert(number);
         self.log(&format!("Level-0 table #{number}: started"));
-        // A filter over user-key bytes is only sound if the comparator
-        // calls no two different byte strings equal.
-        // Sized for the memtable's entries up front, so that the flush
-        // holds no keys or hashes for it.
-        let mut key_filter = self.icmp.user_comparator().is_bytewise().then(|| {
+        // Where the table goes depends only on `base` and the memtable's key
+        // range, so it is known before the table is written.
+        let level = match base {
+            Some(base) if !mem.is_empty() => {
+                let (mut first, mut last) = (mem.iter(), mem.iter());
+                first.seek_to_first();
+                last.seek_to_last();
+                base.pick_level_for_memtable_output(
+                    crate::key::extract_user_key(first.key()),
+                    crate::key::extract_user_key(last.key()),
+                    self.options.max_file_size,
+                )
+            }
+            _ => 0,
+        };
+        // Only a level-0 table gets a key filter: lookups consult every
+        // level-0 file whose range holds their key, and the filter lets
+        // them skip the ones without it. It is sized for the memtable's
+        // entries up front, so that the flush holds no keys or hashes, and
+        // it is only sound if the comparator calls no two different byte
+        // strings equal.
+        let mut key_filter = (level == 0 && self.icmp.user_comparator().is_bytewise()).then(|| {
             let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
             bloom::FilterBuilder::new(&policy, mem.len())
         });
@@ -792,21 +819,9 @@ impl DbInner {
         ));
         guard.pending_outputs.remove(&number);
         let mut meta = result?;
-        let mut level = 0;
         let bytes_written = meta.file_size;
         if meta.file_size > 0 {
-            if let Some(base) = base {
-                level = base.pick_level_for_memtable_output(
-                    crate::key::extract_user_key(&meta.smallest),
-                    crate::key::extract_user_key(&meta.largest),
-                    self.options.max_file_size,
-                );
-            }
-            if level == 0 {
-                // Lookups consult every level-0 file whose range holds
-                // their key; the filter lets them skip the ones without it.
-                meta.key_filter = key_filter.map(|f| Arc::new(f.finish()));
-            }
+            meta.key_filter = key_filter.map(|f| Arc::new(f.finish()));
             edit.add_file_meta(level, meta);
         }
         guard.stats[level].add(&CompactionStats {
@@ -1128,14 +1143,7 @@ impl DbInner {
         key: &[u8],
         value_sink: &mut dyn FnMut(&[u8]),
     ) -> Result<LookupOutcome> {
-        let (view, sequence) = {
-            let mut guard = self.state.lock();
-            let sequence = match &options.snapshot {
-                Some(s) => s.sequence(),
-                None => guard.versions.last_sequence(),
-            };
-            (guard.read_view(), sequence)
-        };
+        let (view, sequence) = self.state.lock().read_point(options);
         let ReadView { mem, imm, current } = &*view;
         let lookup = LookupKey::new(key, sequence);
         for table in std::iter::once(mem).chain(imm.as_ref()) {
@@ -1154,24 +1162,16 @@ impl DbInner {
     }
 
     fn new_iterator(self: &Arc<Self>, options: &ReadOptions) -> DbIterator {
-        let (mem, imm, current, sequence, seed) = {
+        let (view, sequence, seed) = {
             let mut guard = self.state.lock();
             guard.seed = guard.seed.wrapping_add(1);
-            let sequence = match &options.snapshot {
-                Some(s) => s.sequence(),
-                None => guard.versions.last_sequence(),
-            };
-            (
-                Arc::clone(&guard.mem),
-                guard.imm.clone(),
-                Arc::clone(guard.versions.current()),
-                sequence,
-                guard.seed,
-            )
+            let (view, sequence) = guard.read_point(options);
+            (view, sequence, guard.seed)
         };
+        let ReadView { mem, imm, current } = &*view;
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
         children.push(Box::new(mem.iter()));
-        if let Some(imm) = &imm {
+        if let Some(imm) = imm {
             children.push(Box::new(imm.iter()));
         }
         current.add_iterators(options, &mut children);
@@ -1180,7 +1180,7 @@ impl DbInner {
             self.icmp.clone(),
             Box::new(merged),
             sequence,
-            current,
+            Arc::clone(current),
             Arc::downgrade(self),
             seed,
         )
