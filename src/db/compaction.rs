@@ -27,8 +27,10 @@ use crate::key::{
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
 use crate::table::TableBuilder;
+use crate::util::bloom;
 use crate::util::comparator::Comparator;
 use crate::version::compaction::Compaction;
+use crate::version::edit::FileMetaData;
 use crate::version::version::{LevelFiles, LevelIterator};
 use crate::version::NUM_LEVELS;
 
@@ -39,6 +41,7 @@ struct Output {
     file_size: u64,
     smallest: Vec<u8>,
     largest: Vec<u8>,
+    key_filter: Option<Arc<Vec<u8>>>,
 }
 
 struct CompactionState {
@@ -46,6 +49,9 @@ struct CompactionState {
     smallest_snapshot: u64,
     outputs: Vec<Output>,
     builder: Option<TableBuilder>,
+    /// Filters the user keys of the open output, for outputs that keep a
+    /// key filter; one array reused for every output.
+    key_filter: Option<bloom::FoldingFilterBuilder>,
     total_bytes: u64,
 }
 
@@ -172,8 +178,9 @@ impl DbInner {
                 // Move the file down a level without rewriting it.
                 let f = Arc::clone(&c.inputs[0][0]);
                 c.edit.remove_file(c.level, f.number);
-                c.edit
-                    .add_file(c.level + 1, f.number, f.file_size, &f.smallest, &f.largest);
+                // With its key filter, if it has one (versions drop it
+                // below KEY_FILTER_MAX_LEVEL).
+                c.edit.add_file_meta(c.level + 1, FileMetaData::clone(&f));
                 let mut edit = std::mem::take(&mut c.edit);
                 result = self.log_and_apply(guard, &mut edit);
                 if let Err(e) = &result {
@@ -201,6 +208,7 @@ impl DbInner {
                     smallest_snapshot,
                     outputs: Vec::new(),
                     builder: None,
+                    key_filter: None,
                     total_bytes: 0,
                 };
                 result = self.do_compaction_work(guard, &mut state);
@@ -289,6 +297,7 @@ impl DbInner {
             file_size: 0,
             smallest: Vec::new(),
             largest: Vec::new(),
+            key_filter: None,
         });
         let file = self
             .env
@@ -305,6 +314,9 @@ impl DbInner {
         let mut builder = state.builder.take().expect("an open output");
         let output = state.outputs.last_mut().expect("an output");
         let entries = builder.num_entries();
+        if let Some(filter) = &mut state.key_filter {
+            output.key_filter = Some(Arc::new(filter.take_filter(entries as usize)));
+        }
         let mut result = input_status;
         if result.is_ok() {
             result = builder.finish();
@@ -351,6 +363,14 @@ impl DbInner {
             c.num_input_files(1),
             c.level + 1
         ));
+        if self.key_filters_at(c.level + 1) {
+            // Sized for outputs of 32-byte entries (about 65 000 at the
+            // default 2 MiB), with a bound for very large max_file_size;
+            // outputs with more keys still get a correct filter.
+            let max_keys = (c.max_output_file_size / 32).min(1 << 18) as usize;
+            let policy = bloom::BloomFilterPolicy::new(super::KEY_FILTER_BITS_PER_KEY);
+            state.key_filter = Some(bloom::FoldingFilterBuilder::new(&policy, max_keys));
+        }
         let mut input = self.make_input_iterator(c);
         let mut imm_micros = 0;
 
@@ -431,6 +451,9 @@ impl DbInner {
                     }
                     output.largest.clear();
                     output.largest.extend_from_slice(key);
+                    if let Some(filter) = &mut state.key_filter {
+                        filter.add_key(crate::key::extract_user_key(key));
+                    }
                     builder.add(key, input.value());
                     if builder.file_size() >= state.compaction.max_output_file_size {
                         result = self.finish_compaction_output(state, Ok(()));
@@ -497,13 +520,14 @@ impl DbInner {
             if out.file_size == 0 {
                 continue;
             }
-            c.edit.add_file(
-                level + 1,
+            let mut meta = FileMetaData::new(
                 out.number,
                 out.file_size,
-                &out.smallest,
-                &out.largest,
+                out.smallest.clone(),
+                out.largest.clone(),
             );
+            meta.key_filter = out.key_filter.clone();
+            c.edit.add_file_meta(level + 1, meta);
         }
         let mut edit = std::mem::take(&mut c.edit);
         self.log_and_apply(guard, &mut edit)
@@ -535,7 +559,7 @@ impl DbInner {
 
     /// Compacts `level` over the user-key range, step by step on the
     /// background thread, and waits until done.
-    fn manual_compaction(
+    pub(super) fn manual_compaction(
         self: &Arc<Self>,
         level: usize,
         begin: Option<&[u8]>,

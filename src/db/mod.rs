@@ -56,7 +56,9 @@ use crate::util::comparator::Comparator;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::{GetStats, Version};
-use crate::version::{L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS};
+use crate::version::{
+    KEY_FILTER_MAX_LEVEL, L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS,
+};
 use crate::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 
 pub use iter::DbIterator;
@@ -65,9 +67,9 @@ use table_cache::TableCache;
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
 
-/// Bits per key of the in-memory filters of level-0 tables
-/// (`FileMetaData::key_filter`): about 1% false positives, as LevelDB's
-/// recommended `NewBloomFilterPolicy(10)`.
+/// Bits per key of the in-memory filters of level-0 and level-1 tables
+/// (`FileMetaData::key_filter`), at least: about 1% false positives, as
+/// LevelDB's recommended `NewBloomFilterPolicy(10)`.
 const KEY_FILTER_BITS_PER_KEY: usize = 10;
 
 /// Per-level compaction statistics (`leveldb.stats`).
@@ -543,6 +545,13 @@ impl DbInner {
         info_log(&self.logger, message);
     }
 
+    /// Whether tables written to `level` get an in-memory key filter. A
+    /// filter over user-key bytes is only sound if the comparator calls no
+    /// two different byte strings equal.
+    fn key_filters_at(&self, level: usize) -> bool {
+        level <= KEY_FILTER_MAX_LEVEL && self.icmp.user_comparator().is_bytewise()
+    }
+
     /// Recovers the state on disk (creating the database if asked to).
     /// Returns whether a new MANIFEST must be written.
     fn recover(&self, guard: &mut MutexGuard<'_, State>, edit: &mut VersionEdit) -> Result<bool> {
@@ -788,13 +797,10 @@ impl DbInner {
             }
             _ => 0,
         };
-        // Only a level-0 table gets a key filter: lookups consult every
-        // level-0 file whose range holds their key, and the filter lets
-        // them skip the ones without it. It is sized for the memtable's
-        // entries up front, so that the flush holds no keys or hashes, and
-        // it is only sound if the comparator calls no two different byte
-        // strings equal.
-        let mut key_filter = (level == 0 && self.icmp.user_comparator().is_bytewise()).then(|| {
+        // Only tables of levels 0 and 1 keep a key filter (see
+        // KEY_FILTER_MAX_LEVEL). It is sized for the memtable's entries up
+        // front, so that the flush holds no keys or hashes.
+        let mut key_filter = self.key_filters_at(level).then(|| {
             let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
             bloom::FilterBuilder::new(&policy, mem.len())
         });

@@ -655,14 +655,19 @@ fn gets_through_several_files_trigger_a_seek_compaction() {
     assert_eq!(db.get(&ro, b"z").unwrap(), Some(b"end".to_vec()));
 }
 
-/// Level-0 tables flushed by this process carry an in-memory key filter;
-/// lookups through it find every key and its newest value, and miss the
-/// rest. Deeper levels drop it, and so do tables under a comparator that
-/// may call different bytes equal.
+/// Level-0 and level-1 tables written by this process carry an in-memory
+/// key filter; lookups through it find every key and its newest value, and
+/// miss the rest. Deeper levels drop it, and so do tables under a
+/// comparator that may call different bytes equal.
 #[test]
-fn level0_key_filters_find_every_key() {
+fn key_filters_find_every_key() {
     let (_d, name) = temp_db();
-    let db = DB::open(create_opts(), &name).unwrap();
+    let mut o = create_opts();
+    // Values large enough that a compaction of the level-0 files writes
+    // more than one output (max_file_size is at least 1 MiB).
+    o.compression = crate::options::CompressionType::None;
+    let pad = "-".repeat(4000);
+    let db = DB::open(o, &name).unwrap();
     let wo = WriteOptions::default();
     let ro = ReadOptions::new();
     // Overlapping flushes: the first two land at levels 2 and 1, the rest
@@ -670,7 +675,7 @@ fn level0_key_filters_find_every_key() {
     let mut model = std::collections::BTreeMap::new();
     for round in 0..5u32 {
         for i in (round..600).step_by(3) {
-            let (k, v) = (format!("k{i:04}"), format!("v{round}-{i}"));
+            let (k, v) = (format!("k{i:04}"), format!("v{round}-{i}{pad}"));
             db.put(&wo, k.as_bytes(), v.as_bytes()).unwrap();
             model.insert(k, v);
         }
@@ -679,19 +684,41 @@ fn level0_key_filters_find_every_key() {
         model.insert("k9999".to_string(), format!("last{round}"));
         db.flush_memtable().unwrap();
     }
-    let level0: Vec<Arc<FileMetaData>> = {
+    let filtered = |db: &DB| -> Vec<(usize, bool)> {
         let state = db.inner.state.lock();
-        state.versions.current().files(0).to_vec()
+        let current = state.versions.current();
+        (0..NUM_LEVELS)
+            .flat_map(|l| {
+                current
+                    .files(l)
+                    .iter()
+                    .map(move |f| (l, f.key_filter.is_some()))
+            })
+            .collect()
     };
-    assert_eq!(level0.len(), 3);
-    assert!(level0.iter().all(|f| f.key_filter.is_some()));
-    for (k, v) in &model {
-        let got = db.get(&ro, k.as_bytes()).unwrap();
-        assert_eq!(got.as_deref(), Some(v.as_bytes()), "{k}");
-    }
-    for i in 0..2000u32 {
-        assert_eq!(db.get(&ro, format!("k{i:04}x").as_bytes()).unwrap(), None);
-    }
+    let expected = [(0, true), (0, true), (0, true), (1, true), (2, false)];
+    assert_eq!(filtered(&db), expected);
+    let check_all = |db: &DB| {
+        for (k, v) in &model {
+            let got = db.get(&ro, k.as_bytes()).unwrap();
+            assert_eq!(got.as_deref(), Some(v.as_bytes()), "{k}");
+            let missing = format!("{k}x");
+            assert_eq!(db.get(&ro, missing.as_bytes()).unwrap(), None);
+        }
+    };
+    check_all(&db);
+    // A compaction into level 1 gives each output a filter of its own.
+    db.inner.manual_compaction(0, None, None).unwrap();
+    let after = filtered(&db);
+    assert!(
+        after.iter().all(|&(l, f)| l > 0 && f == (l == 1)),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().filter(|&&(l, _)| l == 1).count() >= 2,
+        "{after:?}"
+    );
+    check_all(&db);
     db.compact_range(None, None).unwrap();
     let state = db.inner.state.lock();
     let current = state.versions.current();

@@ -96,6 +96,59 @@ impl FilterBuilder {
     }
 }
 
+/// Builds filters of key counts not known in advance, one after another,
+/// in one reused bit array sized for `max_keys`, and folds each down to the
+/// smallest power-of-two fraction that still has `bits_per_key` bits per key
+/// it was given (so between one and two times that). Folding ORs the upper
+/// half of the array into the lower: a probe at `h % bits` lands on bit
+/// `(h % bits) % (bits / 2) == h % (bits / 2)`, so the folded filter holds
+/// every key the unfolded one did, probed the usual way.
+pub struct FoldingFilterBuilder {
+    array: Vec<u8>,
+    k: usize,
+    bits_per_key: usize,
+}
+
+impl FoldingFilterBuilder {
+    pub fn new(policy: &BloomFilterPolicy, max_keys: usize) -> FoldingFilterBuilder {
+        // A multiple of 1024 bytes can be halved (at byte granularity) at
+        // least ten times.
+        let bytes = filter_array_len(max_keys, policy.bits_per_key).next_multiple_of(1024);
+        FoldingFilterBuilder {
+            array: vec![0; bytes],
+            k: policy.k,
+            bits_per_key: policy.bits_per_key,
+        }
+    }
+
+    #[inline]
+    pub fn add_key(&mut self, key: &[u8]) {
+        set_probes(&mut self.array, self.k, bloom_hash(key));
+    }
+
+    /// The filter of the keys added since the last call, which had `keys`
+    /// keys; clears the array for the next filter. More keys than the array
+    /// was sized for still give a correct filter, with more false positives.
+    pub fn take_filter(&mut self, keys: usize) -> Vec<u8> {
+        let wanted = filter_array_len(keys, self.bits_per_key);
+        let mut len = self.array.len();
+        while len % 2 == 0 && len / 2 >= wanted {
+            let half = len / 2;
+            let (low, high) = self.array[..len].split_at_mut(half);
+            for (l, h) in low.iter_mut().zip(high.iter()) {
+                *l |= *h;
+            }
+            len = half;
+        }
+        // Exactly sized: the filter may be kept for as long as its table.
+        let mut filter = Vec::with_capacity(len + 1);
+        filter.extend_from_slice(&self.array[..len]);
+        filter.push(self.k as u8);
+        self.array.fill(0);
+        filter
+    }
+}
+
 /// Bytes of the bit array of a filter of `keys` keys.
 fn filter_array_len(keys: usize, bits_per_key: usize) -> usize {
     // Tiny filters have a high false-positive rate; enforce 64 bits.
@@ -343,6 +396,40 @@ mod tests {
                 builder.add_key(k);
             }
             assert_eq!(builder.finish(), expected, "{n} keys");
+        }
+    }
+
+    #[test]
+    fn folded_filters_hold_every_key_at_one_to_two_times_the_bits() {
+        let policy = BloomFilterPolicy::new(10);
+        let mut builder = FoldingFilterBuilder::new(&policy, 20_000);
+        assert_eq!(builder.array.len(), 25_600);
+        // Reused: each filter holds its own keys and not the previous ones'.
+        for (round, n) in [5000u32, 0, 1, 300, 12_000, 30_000].into_iter().enumerate() {
+            let base = round as u32 * 1_000_000;
+            for i in 0..n {
+                builder.add_key(&key(base + i));
+            }
+            let filter = builder.take_filter(n as usize);
+            let array_bits = (filter.len() - 1) * 8;
+            let wanted_bits = (n as usize * 10).max(64);
+            assert!(
+                array_bits >= wanted_bits.min(25_600 * 8),
+                "{n}: {array_bits}"
+            );
+            assert!(array_bits < 2 * wanted_bits.max(64) || array_bits == 25_600 * 8 || n < 10);
+            assert_eq!(filter[filter.len() - 1], 6);
+            for i in 0..n {
+                assert!(
+                    policy.key_may_match(&key(base + i), &filter),
+                    "{n}: key {i}"
+                );
+            }
+            let false_positives = (0..10_000u32)
+                .filter(|i| policy.key_may_match(&key(500_000 + base + i), &filter))
+                .count();
+            let bound = if n > 20_000 { 1500 } else { 200 };
+            assert!(false_positives <= bound, "{n} keys: {false_positives}");
         }
     }
 

@@ -16,7 +16,7 @@ use crate::util::comparator::Comparator;
 
 use super::edit::{FileMetaData, VersionEdit};
 use super::version::Version;
-use super::NUM_LEVELS;
+use super::{KEY_FILTER_MAX_LEVEL, NUM_LEVELS};
 
 /// Orders files by smallest internal key, then file number.
 pub fn by_smallest_key(
@@ -61,10 +61,7 @@ impl<'a> VersionBuilder<'a> {
                 continue;
             }
             let mut f = f.clone();
-            if level > 0 {
-                // Key filters are for the few, overlapping level-0 files:
-                // deeper levels hold one candidate file each, and far more
-                // keys to keep filters of.
+            if level > KEY_FILTER_MAX_LEVEL {
                 f.key_filter = None;
             }
             // One seek costs about as much as compacting 16 KiB of data, so

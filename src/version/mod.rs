@@ -28,6 +28,14 @@ pub const L0_STOP_WRITES_TRIGGER: usize = 12;
 pub const MAX_MEM_COMPACT_LEVEL: usize = 2;
 /// Bytes of iteration between read samples (seek-charging of files).
 pub const READ_BYTES_PERIOD: u64 = 1_048_576;
+/// The deepest level whose tables keep the in-memory key filters of
+/// `FileMetaData::key_filter`. A lookup consults every level-0 file whose
+/// range holds its key, and the one level-1 file that does on its way to
+/// the levels below, where most keys live; a filter saves it the block
+/// read of each that lacks the key. Level 1 holds about 10 MiB of data, so
+/// its filters take a few hundred KiB; deeper levels would take ten times
+/// more per level.
+pub const KEY_FILTER_MAX_LEVEL: usize = 1;
 
 pub use edit::NUM_LEVELS;
 
