@@ -444,17 +444,110 @@ impl BlockCursor {
         }
         // Scanning on from the current entry is enough when it is still in
         // the chosen restart region and before the target.
-        let skip_seek = left == self.restart_index && current_key_compare == Ordering::Less;
-        if !skip_seek {
-            self.seek_to_restart_point(block, left);
+        if left == self.restart_index && current_key_compare == Ordering::Less {
+            loop {
+                if !self.parse_next_key(block) {
+                    return;
+                }
+                if cmp.compare(self.key(block), target) != Ordering::Less {
+                    return;
+                }
+            }
         }
+        self.scan_region(block, cmp, target, left);
+    }
+
+    /// Positions at the first entry with key `>= target` at or after
+    /// restart point `region`, scanning entry by entry. The cursor state is
+    /// written once, at the entry found: this loop is most of a point
+    /// lookup's block search (a restart region holds 16 entries by
+    /// default), and `parse_next_key` keeps the cursor fully positioned at
+    /// every step. A key stored whole (at a restart point: every entry of
+    /// an index block) is compared where it lies; the others are rebuilt in
+    /// `key_buf`.
+    fn scan_region<C: Comparator + ?Sized>(
+        &mut self,
+        block: &Block,
+        cmp: &C,
+        target: &[u8],
+        region: usize,
+    ) {
+        let data = block.contents();
+        let limit = block.restart_offset;
+        let mut offset = block.restart_point(region);
+        // The previous key when it lies whole in the block, else it is
+        // `key_buf`. The first entry of a region shares nothing.
+        let mut whole: Option<(usize, usize)> = Some((offset, 0));
         loop {
-            if !self.parse_next_key(block) {
+            if offset >= limit {
+                self.mark_invalid(block);
                 return;
             }
-            if cmp.compare(self.key(block), target) != Ordering::Less {
+            let Some(h) = decode_entry(data, offset, limit) else {
+                self.corruption(block);
+                return;
+            };
+            let value_offset = h.delta_offset + h.non_shared;
+            let key: &[u8] = if h.shared == 0 {
+                whole = Some((h.delta_offset, h.non_shared));
+                &data[h.delta_offset..value_offset]
+            } else {
+                match whole.take() {
+                    Some((start, len)) if h.shared <= len => {
+                        self.key_buf.clear();
+                        // As in parse_next_key: one allocation for a fresh
+                        // cursor, not a chain of doublings.
+                        self.key_buf.reserve(64.max(h.shared + h.non_shared));
+                        self.key_buf
+                            .extend_from_slice(&data[start..start + h.shared]);
+                    }
+                    None if h.shared <= self.key_buf.len() => self.key_buf.truncate(h.shared),
+                    _ => {
+                        self.corruption(block);
+                        return;
+                    }
+                }
+                self.key_buf
+                    .extend_from_slice(&data[h.delta_offset..value_offset]);
+                &self.key_buf
+            };
+            if cmp.compare(key, target) != Ordering::Less {
+                self.current = offset;
+                match whole {
+                    Some((start, len)) => {
+                        self.key_in_block = true;
+                        self.key_offset = start;
+                        self.key_len = len;
+                    }
+                    None => self.key_in_block = false,
+                }
+                self.value_offset = value_offset;
+                self.value_len = h.value_len;
+                self.restart_index = region;
+                self.next_restart_point = block.restart_point_after(region);
+                while self.next_restart_point < self.current {
+                    self.restart_index += 1;
+                    self.next_restart_point = block.restart_point_after(self.restart_index);
+                }
                 return;
             }
+            offset = value_offset + h.value_len;
+        }
+    }
+
+    /// Hands over the cursor's key buffer, for reuse by a later cursor
+    /// ([`BlockCursor::with_key_buf`]): a point lookup makes a fresh cursor
+    /// and would otherwise allocate one per lookup.
+    pub fn into_key_buf(self) -> Vec<u8> {
+        self.key_buf
+    }
+
+    /// A new cursor ([`BlockCursor::new`]) that builds keys in `key_buf`.
+    pub fn with_key_buf(block: &Block, mut key_buf: Vec<u8>) -> BlockCursor {
+        key_buf.clear();
+        BlockCursor {
+            key_buf,
+            ..BlockCursor::new(block)
         }
     }
 }

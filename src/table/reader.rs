@@ -27,6 +27,18 @@ use crate::table::two_level::TwoLevelIterator;
 use crate::table::BlockCache;
 use crate::util::comparator::{BytewiseComparator, Comparator};
 
+thread_local! {
+    /// The key buffer of the last point lookup's data-block cursor on this
+    /// thread, handed to the next one so that a lookup does not allocate
+    /// one (most keys of a data block share a prefix with the previous key
+    /// and are rebuilt there).
+    static KEY_SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The largest key buffer kept in `KEY_SCRATCH`: huge keys are rare, and
+/// each thread that looked one up would keep its buffer.
+const MAX_KEY_SCRATCH: usize = 4096;
+
 pub struct Table {
     comparator: Arc<dyn Comparator>,
     /// `comparator` as its concrete type, for tables of a database (whose
@@ -262,12 +274,17 @@ impl Table {
                 }
             }
             let block = self.block(options, handle_value)?;
-            let mut cursor = BlockCursor::new(&block);
+            let mut cursor = BlockCursor::with_key_buf(&block, KEY_SCRATCH.take());
             cursor.seek(&block, cmp, key);
             if cursor.valid(&block) {
                 f(cursor.key(&block), cursor.value(&block));
             }
-            cursor.status()?;
+            let status = cursor.status();
+            let key_buf = cursor.into_key_buf();
+            if key_buf.capacity() <= MAX_KEY_SCRATCH {
+                KEY_SCRATCH.set(key_buf);
+            }
+            status?;
         }
         index_cursor.status()
     }
