@@ -1175,16 +1175,28 @@ impl DbInner {
             (view, sequence, guard.seed)
         };
         let ReadView { mem, imm, current } = &*view;
+        // A memtable empty now was empty at `sequence` too (entries are
+        // never removed), and whatever it gets later is newer than the
+        // iterator can see: leaving it out lets a settled database (one
+        // level, nothing in memory) be read without a merge at every step.
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-        children.push(Box::new(mem.iter()));
-        if let Some(imm) = imm {
-            children.push(Box::new(imm.iter()));
+        for table in std::iter::once(mem).chain(imm) {
+            if !table.is_empty() {
+                children.push(Box::new(table.iter()));
+            }
         }
         current.add_iterators(options, &mut children);
-        let merged = crate::table::merger::MergingIterator::new(self.icmp.clone(), children);
+        let merged: Box<dyn InternalIterator> = match children.len() {
+            0 => Box::new(crate::iterator::EmptyIterator::new()),
+            1 => children.pop().expect("one child"),
+            _ => Box::new(crate::table::merger::MergingIterator::new(
+                self.icmp.clone(),
+                children,
+            )),
+        };
         DbIterator::new(
             self.icmp.clone(),
-            Box::new(merged),
+            merged,
             sequence,
             Arc::clone(current),
             Arc::downgrade(self),

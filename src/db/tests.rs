@@ -751,3 +751,53 @@ fn no_key_filters_under_a_custom_comparator() {
     assert_eq!(files.len(), 1);
     assert!(files[0].key_filter.is_none());
 }
+
+/// An iterator made while the memtable is empty reads the tables alone
+/// (no merge); it must still see exactly the database as of its creation
+/// in both directions, and later iterators must see later writes, which
+/// land in that memtable.
+#[test]
+fn iterators_over_an_empty_memtable_see_their_point_in_time() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    fill(&db, 200, "v");
+    db.compact_range(None, None).unwrap();
+    let before = scan(&db);
+    assert_eq!(before.len(), 200);
+    let mut it = db.iter(&ReadOptions::new());
+    let wo = WriteOptions::default();
+    db.put(&wo, b"key00050x", b"new").unwrap();
+    db.delete(&wo, b"key00010").unwrap();
+    db.put(&wo, b"key00020", b"changed").unwrap();
+    // Forward, backward and after seeks, the iterator shows `before`.
+    it.seek_to_first();
+    let mut forward = Vec::new();
+    while it.valid() {
+        forward.push((it.key().to_vec(), it.value().to_vec()));
+        it.next();
+    }
+    assert_eq!(forward, before);
+    it.seek_to_last();
+    let mut backward = Vec::new();
+    while it.valid() {
+        backward.push((it.key().to_vec(), it.value().to_vec()));
+        it.prev();
+    }
+    backward.reverse();
+    assert_eq!(backward, before);
+    it.seek(b"key00050");
+    it.next();
+    assert_eq!(it.key(), b"key00051");
+    it.prev();
+    it.prev();
+    assert_eq!(it.key(), b"key00049");
+    it.status().unwrap();
+    // A new iterator merges the memtable in.
+    let after = scan(&db);
+    assert_eq!(after.len(), 200);
+    assert!(after.iter().any(|(k, v)| k == b"key00050x" && v == b"new"));
+    assert!(after.iter().all(|(k, _)| k != b"key00010"));
+    assert!(after
+        .iter()
+        .any(|(k, v)| k == b"key00020" && v == b"changed"));
+}
