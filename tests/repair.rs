@@ -361,12 +361,20 @@ fn sst_tables_without_manifest_everything_recovered() {
     let (written, ours, reference, tmp) = repair_both(Damage::SstNamesWithoutManifest, false);
     assert!(ours == written.model, "our repair lost or changed entries");
     assert!(reference == written.model, "LevelDB's repair differs");
-    // Nothing was dropped: no table went to lost/.
-    let lost = lost_files(&tmp.path().join("ours"));
-    assert!(
-        !lost
-            .iter()
-            .any(|f| f.ends_with(".sst") || f.ends_with(".ldb")),
-        "{lost:?}"
+    // No table went to lost/ that LevelDB's repair kept. (Closing the
+    // database can interrupt a compaction, whose unfinished output stays on
+    // disk until the next open, in LevelDB as here; both repairs archive
+    // that file as "not an sstable".)
+    let lost_tables = |dir: &str| -> Vec<String> {
+        lost_files(&tmp.path().join(dir))
+            .into_iter()
+            .filter(|f| f.ends_with(".sst") || f.ends_with(".ldb"))
+            .collect()
+    };
+    assert_eq!(
+        lost_tables("ours"),
+        lost_tables("reference"),
+        "{}",
+        std::fs::read_to_string(tmp.path().join("repair.LOG")).unwrap_or_default()
     );
 }
