@@ -373,7 +373,10 @@ impl DB {
             block_cache,
             snapshots: SnapshotList::new(),
             state: Mutex::new(State {
-                mem: Arc::new(MemTable::new(icmp.clone())),
+                mem: Arc::new(MemTable::with_key_filter(
+                    icmp.clone(),
+                    options.write_buffer_size,
+                )),
                 imm: None,
                 logfile_number: 0,
                 versions,
@@ -410,7 +413,7 @@ impl DB {
                 edit.log_number = Some(number);
                 guard.logfile_number = number;
                 inner.log.lock().writer = Some(log::Writer::new(file));
-                guard.mem = Arc::new(MemTable::new(inner.icmp.clone()));
+                guard.mem = inner.new_memtable();
                 save_manifest = true;
             }
             if save_manifest {
@@ -543,6 +546,14 @@ impl Drop for DB {
 impl DbInner {
     fn log(&self, message: &str) {
         info_log(&self.logger, message);
+    }
+
+    /// A fresh memtable for this database's write buffer.
+    fn new_memtable(&self) -> Arc<MemTable> {
+        Arc::new(MemTable::with_key_filter(
+            self.icmp.clone(),
+            self.options.write_buffer_size,
+        ))
     }
 
     /// Whether tables written to `level` get an in-memory key filter. A
@@ -721,7 +732,7 @@ impl DbInner {
                 continue;
             }
             batch.set_contents(&record);
-            let m = mem.get_or_insert_with(|| Arc::new(MemTable::new(self.icmp.clone())));
+            let m = mem.get_or_insert_with(|| self.new_memtable());
             if let Err(e) = maybe_ignore(insert_into(&batch, m)) {
                 status = Err(e);
                 break;
@@ -756,9 +767,7 @@ impl DbInner {
                     self.log(&format!("Reusing old log {fname} \n"));
                     self.log.lock().writer = Some(log::Writer::with_offset(file, size));
                     guard.logfile_number = number;
-                    guard.mem = mem
-                        .take()
-                        .unwrap_or_else(|| Arc::new(MemTable::new(self.icmp.clone())));
+                    guard.mem = mem.take().unwrap_or_else(|| self.new_memtable());
                 }
             }
         }
@@ -1129,8 +1138,7 @@ impl DbInner {
                     }
                 }
                 guard.logfile_number = number;
-                let full =
-                    std::mem::replace(&mut guard.mem, Arc::new(MemTable::new(self.icmp.clone())));
+                let full = std::mem::replace(&mut guard.mem, self.new_memtable());
                 guard.imm = Some(full);
                 guard.forget_read_view();
                 self.has_imm.store(true, AtomicOrdering::Release);

@@ -292,6 +292,7 @@ impl<O: KeyOrder> SkipList<O> {
     /// Inserts the entry whose key is the concatenation of `key_parts`.
     /// No entry with an equal key may already be present (the memtable's
     /// keys carry unique sequence numbers); that is checked in debug builds.
+    #[inline]
     pub fn insert(&self, key_parts: &[&[u8]], value: &[u8]) {
         let key_len: usize = key_parts.iter().map(|p| p.len()).sum();
         let key_len32 = u32::try_from(key_len).expect("skiplist key longer than 4 GiB");
