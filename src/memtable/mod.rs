@@ -9,7 +9,10 @@
 //! Invariants: entries are only ever added, never changed or removed; all
 //! memory is held by the skiplist's arena and freed when the last owner (the
 //! memtable or one of its iterators) goes away. Sequence numbers are unique,
-//! so no two entries have equal internal keys.
+//! so no two entries have equal internal keys. A database's memtables (under
+//! a bytewise comparator) also keep a Bloom filter of the user keys added:
+//! its bits are set before the entry is inserted and never cleared, so a
+//! lookup it rules out could not have found the key.
 //!
 //! Thread-safety: `MemTable` is `Send + Sync`. `add` may be called from any
 //! thread (writers are serialised inside; the DB already serialises them, so
