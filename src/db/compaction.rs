@@ -41,6 +41,7 @@ struct Output {
     file_size: u64,
     smallest: Vec<u8>,
     largest: Vec<u8>,
+    /// The output's `FileMetaData::key_filter`, taken when it is finished.
     key_filter: Option<Arc<Vec<u8>>>,
 }
 

@@ -287,45 +287,61 @@ impl BlockCursor {
             self.corruption(block);
             return false;
         };
-        let prev_len = if self.key_in_block {
-            self.key_len
-        } else {
-            self.key_buf.len()
-        };
-        if h.shared > prev_len {
-            self.corruption(block);
-            return false;
-        }
-        let delta = h.delta_offset..h.delta_offset + h.non_shared;
         if h.shared == 0 {
             self.key_in_block = true;
-            self.key_offset = delta.start;
+            self.key_offset = h.delta_offset;
             self.key_len = h.non_shared;
         } else {
-            if self.key_in_block {
-                // The previous key is in the block: copy just the shared
-                // prefix out of it.
+            let prev = self.key_in_block.then_some((self.key_offset, self.key_len));
+            if !self.rebuild_key(block.contents(), prev, &h) {
+                self.corruption(block);
+                return false;
+            }
+            self.key_in_block = false;
+        }
+        self.value_offset = h.delta_offset + h.non_shared;
+        self.value_len = h.value_len;
+        self.advance_restart_index(block);
+        true
+    }
+
+    /// Makes `key_buf` the key of entry `h` (which shares a prefix with the
+    /// previous key): `prev` is where the previous key lies whole in `data`
+    /// (offset, length), or `None` when it is `key_buf` itself. False, and
+    /// nothing built, if `h` shares more bytes than the previous key has.
+    #[inline(always)]
+    fn rebuild_key(&mut self, data: &[u8], prev: Option<(usize, usize)>, h: &EntryHeader) -> bool {
+        match prev {
+            Some((start, len)) => {
+                if h.shared > len {
+                    return false;
+                }
                 self.key_buf.clear();
                 // One allocation for typical keys instead of a chain of
                 // doublings from empty (a fresh cursor per `Get`).
                 self.key_buf.reserve(64.max(h.shared + h.non_shared));
-                self.key_buf.extend_from_slice(
-                    &block.contents()[self.key_offset..self.key_offset + h.shared],
-                );
-                self.key_in_block = false;
-            } else {
+                self.key_buf
+                    .extend_from_slice(&data[start..start + h.shared]);
+            }
+            None => {
+                if h.shared > self.key_buf.len() {
+                    return false;
+                }
                 self.key_buf.truncate(h.shared);
             }
-            self.key_buf
-                .extend_from_slice(&block.contents()[delta.clone()]);
         }
-        self.value_offset = delta.end;
-        self.value_len = h.value_len;
+        self.key_buf
+            .extend_from_slice(&data[h.delta_offset..h.delta_offset + h.non_shared]);
+        true
+    }
+
+    /// Moves `restart_index` up to the restart region of `current`.
+    #[inline(always)]
+    fn advance_restart_index(&mut self, block: &Block) {
         while self.next_restart_point < self.current {
             self.restart_index += 1;
             self.next_restart_point = block.restart_point_after(self.restart_index);
         }
-        true
     }
 
     pub fn seek_to_first(&mut self, block: &Block) {
@@ -492,23 +508,10 @@ impl BlockCursor {
                 whole = Some((h.delta_offset, h.non_shared));
                 &data[h.delta_offset..value_offset]
             } else {
-                match whole.take() {
-                    Some((start, len)) if h.shared <= len => {
-                        self.key_buf.clear();
-                        // As in parse_next_key: one allocation for a fresh
-                        // cursor, not a chain of doublings.
-                        self.key_buf.reserve(64.max(h.shared + h.non_shared));
-                        self.key_buf
-                            .extend_from_slice(&data[start..start + h.shared]);
-                    }
-                    None if h.shared <= self.key_buf.len() => self.key_buf.truncate(h.shared),
-                    _ => {
-                        self.corruption(block);
-                        return;
-                    }
+                if !self.rebuild_key(data, whole.take(), &h) {
+                    self.corruption(block);
+                    return;
                 }
-                self.key_buf
-                    .extend_from_slice(&data[h.delta_offset..value_offset]);
                 &self.key_buf
             };
             if cmp.compare(key, target) != Ordering::Less {
@@ -525,10 +528,7 @@ impl BlockCursor {
                 self.value_len = h.value_len;
                 self.restart_index = region;
                 self.next_restart_point = block.restart_point_after(region);
-                while self.next_restart_point < self.current {
-                    self.restart_index += 1;
-                    self.next_restart_point = block.restart_point_after(self.restart_index);
-                }
+                self.advance_restart_index(block);
                 return;
             }
             offset = value_offset + h.value_len;
