@@ -22,7 +22,7 @@
 pub mod skiplist;
 
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
 
 use crate::iterator::InternalIterator;
@@ -31,6 +31,7 @@ use crate::key::{
     ValueType,
 };
 use crate::status::Result;
+use crate::util::arena::ZeroedWords;
 use crate::util::comparator::Comparator;
 
 use skiplist::{Iter, KeyOrder, SkipList};
@@ -103,7 +104,7 @@ impl KeyOrder for InternalKeyOrder {
 /// added before its sequence number was published under the database
 /// mutex, and the add sets the key's bits before inserting the entry.
 struct KeyFilter {
-    words: Box<[AtomicU64]>,
+    words: ZeroedWords,
 }
 
 impl KeyFilter {
@@ -112,7 +113,7 @@ impl KeyFilter {
     fn new(bytes: usize) -> KeyFilter {
         let words = (bytes / 8).max(1);
         KeyFilter {
-            words: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            words: ZeroedWords::new(words),
         }
     }
 

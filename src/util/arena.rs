@@ -20,6 +20,7 @@
 
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 
 /// Bytes in a standard block.
 pub const BLOCK_SIZE: usize = 4096;
@@ -154,6 +155,104 @@ impl Drop for Arena {
     }
 }
 
+/// A zeroed array of atomic words in its own anonymous memory mapping
+/// (the memtable's key filter).
+///
+/// Why not the heap: a memtable's filter is allocated while the previous
+/// memtable is still alive, and a long-lived 64 KiB heap block placed above
+/// that memtable's 4 KiB arena blocks keeps `malloc` from returning them to
+/// the kernel once they are freed, so peak RSS grew by up to a memtable
+/// from one run to the next. A mapping comes from and goes back to the
+/// kernel on its own, and its pages are zeroed lazily, on first touch.
+/// Falls back to the heap when mapping fails (and under Miri).
+pub struct ZeroedWords {
+    words: NonNull<AtomicU64>,
+    len: usize,
+    mapped: bool,
+}
+
+// SAFETY: the array is exclusively owned plain memory of atomics; sharing
+// `&[AtomicU64]` across threads is what atomics are for.
+unsafe impl Send for ZeroedWords {}
+// SAFETY: as above; `&self` only hands out `&[AtomicU64]`.
+unsafe impl Sync for ZeroedWords {}
+
+impl ZeroedWords {
+    /// `len` (> 0) words, all zero.
+    pub fn new(len: usize) -> ZeroedWords {
+        assert!(len > 0, "empty word array");
+        let bytes = len
+            .checked_mul(std::mem::size_of::<AtomicU64>())
+            .expect("word array too large");
+        if !cfg!(miri) {
+            // SAFETY: a fresh private anonymous mapping; the kernel picks the
+            // address, so nothing existing is replaced. Its pages read as
+            // zero, a valid `AtomicU64`, and are page-aligned.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    bytes,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if base != libc::MAP_FAILED {
+                if let Some(words) = NonNull::new(base as *mut AtomicU64) {
+                    return ZeroedWords {
+                        words,
+                        len,
+                        mapped: true,
+                    };
+                }
+            }
+        }
+        let boxed: Box<[AtomicU64]> = (0..len).map(|_| AtomicU64::new(0)).collect();
+        let words = NonNull::new(Box::into_raw(boxed) as *mut AtomicU64).expect("box is non-null");
+        ZeroedWords {
+            words,
+            len,
+            mapped: false,
+        }
+    }
+}
+
+impl std::ops::Deref for ZeroedWords {
+    type Target = [AtomicU64];
+
+    #[inline]
+    fn deref(&self) -> &[AtomicU64] {
+        // SAFETY: `words` points at `len` initialised (zeroed or boxed)
+        // atomics that live until drop, which needs `&mut self`.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for ZeroedWords {
+    fn drop(&mut self) {
+        if self.mapped {
+            // SAFETY: exactly the region `new` mapped, unmapped once; no
+            // slice of it outlives `self` (see `deref`).
+            unsafe {
+                libc::munmap(
+                    self.words.as_ptr() as *mut libc::c_void,
+                    self.len * std::mem::size_of::<AtomicU64>(),
+                );
+            }
+        } else {
+            // SAFETY: made by `Box::into_raw` of a `[AtomicU64]` of `len`
+            // in `new`, and turned back into its box once, here.
+            drop(unsafe {
+                Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                    self.words.as_ptr(),
+                    self.len,
+                ))
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +365,21 @@ mod tests {
     #[should_panic(expected = "zero-byte")]
     fn zero_bytes_rejected() {
         Arena::new().allocate(0);
+    }
+
+    #[test]
+    fn zeroed_words_start_zero_and_keep_their_bits() {
+        use std::sync::atomic::Ordering;
+        for len in [1, 7, 512, 8192] {
+            let words = ZeroedWords::new(len);
+            assert_eq!(words.len(), len);
+            assert!(words.iter().all(|w| w.load(Ordering::Relaxed) == 0));
+            for (i, w) in words.iter().enumerate() {
+                w.fetch_or(i as u64 | 1 << 63, Ordering::Relaxed);
+            }
+            for (i, w) in words.iter().enumerate() {
+                assert_eq!(w.load(Ordering::Relaxed), i as u64 | 1 << 63);
+            }
+        }
     }
 }
