@@ -18,7 +18,7 @@
 //! handed out may be read from any thread once the writer has published it
 //! with a release store (the skiplist's job).
 
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::alloc::{alloc, alloc_zeroed, dealloc, handle_alloc_error, Layout};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 
@@ -155,43 +155,44 @@ impl Drop for Arena {
     }
 }
 
-/// A zeroed array of atomic words in its own anonymous memory mapping
-/// (the memtable's key filter).
+/// Zeroed memory in its own anonymous mapping, unmapped on drop.
 ///
-/// Why not the heap: a memtable's filter is allocated while the previous
-/// memtable is still alive, and a long-lived 64 KiB heap block placed above
-/// that memtable's 4 KiB arena blocks keeps `malloc` from returning them to
-/// the kernel once they are freed, so peak RSS grew by up to a memtable
-/// from one run to the next. A mapping comes from and goes back to the
-/// kernel on its own, and its pages are zeroed lazily, on first touch.
-/// Falls back to the heap when mapping fails (and under Miri).
-pub struct ZeroedWords {
-    words: NonNull<AtomicU64>,
+/// For long-lived buffers allocated next to memtables (their key filters):
+/// on the heap, a 64 KiB block made while the previous memtable is alive
+/// can sit among its 4 KiB arena blocks and keep `malloc` from reusing or
+/// returning that span once the memtable is freed; fillsync's peak RSS
+/// varied by 2 MiB from run to run that way. A mapping comes from the
+/// kernel and goes back to it whole, and its pages are zeroed lazily, on
+/// first touch. (Arena blocks themselves stay on the heap: fresh pages for
+/// every memtable cost fillseq a tenth of its speed in page faults.) Falls
+/// back to the heap when mapping fails, and under Miri, which cannot map.
+struct Region {
+    base: NonNull<u8>,
     len: usize,
     mapped: bool,
 }
 
-// SAFETY: the array is exclusively owned plain memory of atomics; sharing
-// `&[AtomicU64]` across threads is what atomics are for.
-unsafe impl Send for ZeroedWords {}
-// SAFETY: as above; `&self` only hands out `&[AtomicU64]`.
-unsafe impl Sync for ZeroedWords {}
+/// Alignment of a heap-backed [`Region`] (mapped ones are page-aligned).
+const REGION_ALIGN: usize = 64;
 
-impl ZeroedWords {
-    /// `len` (> 0) words, all zero.
-    pub fn new(len: usize) -> ZeroedWords {
-        assert!(len > 0, "empty word array");
-        let bytes = len
-            .checked_mul(std::mem::size_of::<AtomicU64>())
-            .expect("word array too large");
+// SAFETY: a region is exclusively owned plain memory with no thread
+// affinity; `base` is only its address.
+unsafe impl Send for Region {}
+// SAFETY: `&self` methods only return the address; what is done through it
+// is up to the owner, which states its own rules.
+unsafe impl Sync for Region {}
+
+impl Region {
+    /// `len` (> 0) zeroed bytes.
+    fn new(len: usize) -> Region {
+        assert!(len > 0, "empty region");
         if !cfg!(miri) {
             // SAFETY: a fresh private anonymous mapping; the kernel picks the
-            // address, so nothing existing is replaced. Its pages read as
-            // zero, a valid `AtomicU64`, and are page-aligned.
+            // address, so nothing existing is replaced.
             let base = unsafe {
                 libc::mmap(
                     std::ptr::null_mut(),
-                    bytes,
+                    len,
                     libc::PROT_READ | libc::PROT_WRITE,
                     libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                     -1,
@@ -199,21 +200,67 @@ impl ZeroedWords {
                 )
             };
             if base != libc::MAP_FAILED {
-                if let Some(words) = NonNull::new(base as *mut AtomicU64) {
-                    return ZeroedWords {
-                        words,
+                if let Some(base) = NonNull::new(base as *mut u8) {
+                    return Region {
+                        base,
                         len,
                         mapped: true,
                     };
                 }
             }
         }
-        let boxed: Box<[AtomicU64]> = (0..len).map(|_| AtomicU64::new(0)).collect();
-        let words = NonNull::new(Box::into_raw(boxed) as *mut AtomicU64).expect("box is non-null");
-        ZeroedWords {
-            words,
+        let layout = Self::heap_layout(len);
+        // SAFETY: `layout` has a non-zero size.
+        let raw = unsafe { alloc_zeroed(layout) };
+        let Some(base) = NonNull::new(raw) else {
+            handle_alloc_error(layout)
+        };
+        Region {
+            base,
             len,
             mapped: false,
+        }
+    }
+
+    fn heap_layout(len: usize) -> Layout {
+        Layout::from_size_align(len, REGION_ALIGN).expect("region too large")
+    }
+
+    #[inline]
+    fn as_ptr(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        if self.mapped {
+            // SAFETY: exactly the range `new` mapped, unmapped once; owners
+            // hand out no reference that outlives the region.
+            unsafe { libc::munmap(self.base.as_ptr() as *mut libc::c_void, self.len) };
+        } else {
+            // SAFETY: allocated in `new` with this very layout, freed once.
+            unsafe { dealloc(self.base.as_ptr(), Self::heap_layout(self.len)) };
+        }
+    }
+}
+
+/// A zeroed array of atomic words in a [`Region`] of its own (the
+/// memtable's key filter).
+pub struct ZeroedWords {
+    region: Region,
+    len: usize,
+}
+
+impl ZeroedWords {
+    /// `len` (> 0) words, all zero.
+    pub fn new(len: usize) -> ZeroedWords {
+        let bytes = len
+            .checked_mul(std::mem::size_of::<AtomicU64>())
+            .expect("word array too large");
+        ZeroedWords {
+            region: Region::new(bytes),
+            len,
         }
     }
 }
@@ -223,33 +270,10 @@ impl std::ops::Deref for ZeroedWords {
 
     #[inline]
     fn deref(&self) -> &[AtomicU64] {
-        // SAFETY: `words` points at `len` initialised (zeroed or boxed)
-        // atomics that live until drop, which needs `&mut self`.
-        unsafe { std::slice::from_raw_parts(self.words.as_ptr(), self.len) }
-    }
-}
-
-impl Drop for ZeroedWords {
-    fn drop(&mut self) {
-        if self.mapped {
-            // SAFETY: exactly the region `new` mapped, unmapped once; no
-            // slice of it outlives `self` (see `deref`).
-            unsafe {
-                libc::munmap(
-                    self.words.as_ptr() as *mut libc::c_void,
-                    self.len * std::mem::size_of::<AtomicU64>(),
-                );
-            }
-        } else {
-            // SAFETY: made by `Box::into_raw` of a `[AtomicU64]` of `len`
-            // in `new`, and turned back into its box once, here.
-            drop(unsafe {
-                Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-                    self.words.as_ptr(),
-                    self.len,
-                ))
-            });
-        }
+        // SAFETY: the region holds `len` words' worth of zeroed bytes (a
+        // valid `AtomicU64` each), aligned to at least 64, and lives until
+        // drop, which needs `&mut self`. Atomics may be shared freely.
+        unsafe { std::slice::from_raw_parts(self.region.as_ptr() as *const AtomicU64, self.len) }
     }
 }
 
