@@ -67,7 +67,8 @@ use table_cache::TableCache;
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
 
-/// Bits per key of the in-memory filters of level-0 and level-1 tables
+/// Bits per key of the in-memory filters of tables at levels 0 to
+/// `KEY_FILTER_MAX_LEVEL`
 /// (`FileMetaData::key_filter`), at least: about 1% false positives, as
 /// LevelDB's recommended `NewBloomFilterPolicy(10)`.
 const KEY_FILTER_BITS_PER_KEY: usize = 10;
@@ -806,8 +807,7 @@ impl DbInner {
             }
             _ => 0,
         };
-        // Only tables of levels 0 and 1 keep a key filter (see
-        // KEY_FILTER_MAX_LEVEL). It is sized for the memtable's entries up
+        // Only tables down to KEY_FILTER_MAX_LEVEL keep a key filter. It is sized for the memtable's entries up
         // front, so that the flush holds no keys or hashes.
         let mut key_filter = self.key_filters_at(level).then(|| {
             let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);

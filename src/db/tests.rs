@@ -655,10 +655,10 @@ fn gets_through_several_files_trigger_a_seek_compaction() {
     assert_eq!(db.get(&ro, b"z").unwrap(), Some(b"end".to_vec()));
 }
 
-/// Level-0 and level-1 tables written by this process carry an in-memory
-/// key filter; lookups through it find every key and its newest value, and
-/// miss the rest. Deeper levels drop it, and so do tables under a
-/// comparator that may call different bytes equal.
+/// Tables of levels 0 to `KEY_FILTER_MAX_LEVEL` written by this process
+/// carry an in-memory key filter; lookups through it find every key and its
+/// newest value, and miss the rest. Deeper levels drop it, and so do tables
+/// under a comparator that may call different bytes equal.
 #[test]
 fn key_filters_find_every_key() {
     let (_d, name) = temp_db();
@@ -696,7 +696,7 @@ fn key_filters_find_every_key() {
             })
             .collect()
     };
-    let expected = [(0, true), (0, true), (0, true), (1, true), (2, false)];
+    let expected = [(0, true), (0, true), (0, true), (1, true), (2, true)];
     assert_eq!(filtered(&db), expected);
     let check_all = |db: &DB| {
         for (k, v) in &model {
@@ -710,19 +710,24 @@ fn key_filters_find_every_key() {
     // A compaction into level 1 gives each output a filter of its own.
     db.inner.manual_compaction(0, None, None).unwrap();
     let after = filtered(&db);
-    assert!(
-        after.iter().all(|&(l, f)| l > 0 && f == (l == 1)),
-        "{after:?}"
-    );
+    assert!(after.iter().all(|&(l, f)| l > 0 && f), "{after:?}");
     assert!(
         after.iter().filter(|&&(l, _)| l == 1).count() >= 2,
         "{after:?}"
     );
     check_all(&db);
-    db.compact_range(None, None).unwrap();
-    let state = db.inner.state.lock();
-    let current = state.versions.current();
-    assert!((0..NUM_LEVELS).all(|l| current.files(l).iter().all(|f| f.key_filter.is_none())));
+    // Into level 2: still filtered.
+    db.inner.manual_compaction(1, None, None).unwrap();
+    let after = filtered(&db);
+    assert!(after.iter().all(|&(l, f)| l == 2 && f), "{after:?}");
+    assert!(after.len() >= 2, "{after:?}");
+    check_all(&db);
+    // Below KEY_FILTER_MAX_LEVEL, none keeps one.
+    assert_eq!(crate::version::KEY_FILTER_MAX_LEVEL, 2);
+    db.inner.manual_compaction(2, None, None).unwrap();
+    let after = filtered(&db);
+    assert!(after.iter().all(|&(l, f)| l == 3 && !f), "{after:?}");
+    check_all(&db);
 }
 
 #[test]

@@ -58,13 +58,13 @@ pub struct FileMetaData {
     /// Seeks left before a seek-triggered compaction (may go negative).
     pub allowed_seeks: AtomicI64,
     /// A Bloom filter (LevelDB's format, [`crate::util::bloom`]) of the
-    /// table's user keys, kept in memory only: set on the level-0 and
-    /// level-1 tables this process wrote (memtable flushes, and compaction
-    /// outputs into level 1), so that a point lookup skips such a file that
-    /// cannot hold its key without reading a block. Never written to the
-    /// MANIFEST; versions drop it below level 1
-    /// ([`crate::version::KEY_FILTER_MAX_LEVEL`]), which bounds its memory
-    /// by level 1's size limit.
+    /// table's user keys, kept in memory only: set on the tables of levels
+    /// 0 to [`crate::version::KEY_FILTER_MAX_LEVEL`] this process wrote
+    /// (memtable flushes, and compaction outputs into those levels), so
+    /// that a point lookup skips such a file that cannot hold its key
+    /// without reading a block. Never written to the MANIFEST; versions
+    /// drop it below that level, which bounds its memory by the size limits
+    /// of the levels above.
     pub key_filter: Option<Arc<Vec<u8>>>,
 }
 

@@ -30,12 +30,13 @@ pub const MAX_MEM_COMPACT_LEVEL: usize = 2;
 pub const READ_BYTES_PERIOD: u64 = 1_048_576;
 /// The deepest level whose tables keep the in-memory key filters of
 /// `FileMetaData::key_filter`. A lookup consults every level-0 file whose
-/// range holds its key, and the one level-1 file that does on its way to
-/// the levels below, where most keys live; a filter saves it the block
-/// read of each that lacks the key. Level 1 holds about 10 MiB of data, so
-/// its filters take a few hundred KiB; deeper levels would take ten times
-/// more per level.
-pub const KEY_FILTER_MAX_LEVEL: usize = 1;
+/// range holds its key and one file per level below; a filter saves it the
+/// block read (and decompression) of each that lacks the key, and of the
+/// last one when the key is absent altogether. Levels 1 and 2 hold about
+/// 10 and 100 MiB of data, so their filters take up to a few MiB (at 10-20
+/// bits per key); each deeper level would take ten times more, so those
+/// stay unfiltered and memory stays bounded however large the database.
+pub const KEY_FILTER_MAX_LEVEL: usize = 2;
 
 pub use edit::NUM_LEVELS;
 
