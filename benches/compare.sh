@@ -22,6 +22,10 @@
 #
 # db_bench flags pass through (--num, --threads, --benchmarks, --value_size,
 # --cache_size, --bloom_bits, --compression, ...); --db is chosen here.
+# Before each run the harness syncs and waits BENCH_SETTLE seconds (default
+# 2): a run right after the other side's could otherwise find the kernel
+# still writing that run's files back (one side's reads after `compact` were
+# 25% slower so, in two of three rounds).
 # Environment: CC (default cc), BENCH_TMPDIR (parent of the temp dir,
 # default <repo>/target), STRATA_CDYLIB (measure this file as "ours" instead
 # of building; for testing the harness).
@@ -49,6 +53,7 @@ for arg in "$@"; do
   esac
 done
 
+settle=${BENCH_SETTLE:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cc=${CC:-cc}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
@@ -91,6 +96,10 @@ run() {
   shift 2
   db="$work/db-$side-$round"
   rm -rf "$db"
+  # Let the previous run's writes reach the disk first, so that the kernel's
+  # writeback of them is not measured as part of this run.
+  sync
+  sleep "$settle"
   if [ "$prefill" = 1 ]; then
     cp -r "$work/seed" "$db"
   fi

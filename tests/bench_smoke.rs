@@ -251,6 +251,7 @@ fn compare_script_prints_a_side_by_side_table() {
             .args(extra)
             .env("STRATA_CDYLIB", support::our_so())
             .env("BENCH_TMPDIR", tmp.path())
+            .env("BENCH_SETTLE", "0")
             .output()
             .unwrap();
         assert!(
