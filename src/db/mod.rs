@@ -57,7 +57,8 @@ use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::{GetStats, Version};
 use crate::version::{
-    KEY_FILTER_MAX_LEVEL, L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, NUM_LEVELS,
+    FLUSH_KEY_FILTER_MAX_LEVEL, KEY_FILTER_MAX_LEVEL, L0_SLOWDOWN_WRITES_TRIGGER,
+    L0_STOP_WRITES_TRIGGER, NUM_LEVELS,
 };
 use crate::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 
@@ -807,9 +808,11 @@ impl DbInner {
             }
             _ => 0,
         };
-        // Only tables down to KEY_FILTER_MAX_LEVEL keep a key filter. It is sized for the memtable's entries up
-        // front, so that the flush holds no keys or hashes.
-        let mut key_filter = self.key_filters_at(level).then(|| {
+        // Only flushes down to FLUSH_KEY_FILTER_MAX_LEVEL keep a key
+        // filter. It is sized for the memtable's entries up front, so that
+        // the flush holds no keys or hashes.
+        let filtered = level <= FLUSH_KEY_FILTER_MAX_LEVEL && self.key_filters_at(level);
+        let mut key_filter = filtered.then(|| {
             let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
             bloom::FilterBuilder::new(&policy, mem.len())
         });

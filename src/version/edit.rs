@@ -58,9 +58,10 @@ pub struct FileMetaData {
     /// Seeks left before a seek-triggered compaction (may go negative).
     pub allowed_seeks: AtomicI64,
     /// A Bloom filter (LevelDB's format, [`crate::util::bloom`]) of the
-    /// table's user keys, kept in memory only: set on the tables of levels
-    /// 0 to [`crate::version::KEY_FILTER_MAX_LEVEL`] this process wrote
-    /// (memtable flushes, and compaction outputs into those levels), so
+    /// table's user keys, kept in memory only: set on the tables this
+    /// process wrote at levels 0 to [`crate::version::KEY_FILTER_MAX_LEVEL`]
+    /// (by compactions; by memtable flushes down to
+    /// [`crate::version::FLUSH_KEY_FILTER_MAX_LEVEL`]), so
     /// that a point lookup skips such a file that cannot hold its key
     /// without reading a block. Never written to the MANIFEST; versions
     /// drop it below that level, which bounds its memory by the size limits

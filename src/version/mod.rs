@@ -38,6 +38,14 @@ pub const READ_BYTES_PERIOD: u64 = 1_048_576;
 /// stay unfiltered and memory stays bounded however large the database.
 pub const KEY_FILTER_MAX_LEVEL: usize = 2;
 
+/// The deepest level at which a memtable flush gets a key filter. A flush
+/// lands at level 2 only when its key range overlaps nothing above, as in a
+/// sequential bulk load, which then puts every table there: filters for
+/// all of them cost fillseq a tenth more peak memory (15.6 against 14.0
+/// MiB), for lookups such loads rarely make. Level-2 tables written by
+/// compactions, where random writes settle, keep theirs.
+pub const FLUSH_KEY_FILTER_MAX_LEVEL: usize = 1;
+
 pub use edit::NUM_LEVELS;
 
 /// The size a level may grow to before it is compacted: 10 MiB for levels 0
