@@ -243,6 +243,17 @@ impl Table {
         }
     }
 
+    /// The dense search over the index block's keys, built on first use,
+    /// where the comparator allows one.
+    fn index_search(&self) -> Option<&IndexSearch> {
+        if !self.index_searchable {
+            return None;
+        }
+        self.index_search
+            .get_or_init(|| IndexSearch::build(&self.index_block))
+            .as_ref()
+    }
+
     /// `internal_get` with the table's comparator as `cmp`.
     fn get_ordered_by<C: Comparator + ?Sized>(
         self: &Arc<Self>,
@@ -253,14 +264,7 @@ impl Table {
     ) -> Result<()> {
         let index = &*self.index_block;
         let mut index_cursor = BlockCursor::new(index);
-        let search = if self.index_searchable {
-            self.index_search
-                .get_or_init(|| IndexSearch::build(index))
-                .as_ref()
-        } else {
-            None
-        };
-        match search.and_then(|s| s.bounds(key)) {
+        match self.index_search().and_then(|s| s.bounds(key)) {
             Some((left, right)) => index_cursor.seek_within(index, cmp, key, left, right),
             None => index_cursor.seek(index, cmp, key),
         }
