@@ -49,6 +49,9 @@ pub fn pack_sequence_and_type(seq: SequenceNumber, t: ValueType) -> u64 {
 /// Appends the internal key for (`user_key`, `seq`, `t`) to `dst`.
 #[inline]
 pub fn append_internal_key(dst: &mut Vec<u8>, user_key: &[u8], seq: SequenceNumber, t: ValueType) {
+    // One allocation for both parts: growing for the user key and again
+    // for the tag cost an iterator seek two allocations and a copy.
+    dst.reserve(user_key.len() + 8);
     dst.extend_from_slice(user_key);
     put_fixed64(dst, pack_sequence_and_type(seq, t));
 }
