@@ -273,7 +273,11 @@ impl<O: KeyOrder> SkipList<O> {
         self.memory_usage.load(AtomicOrdering::Relaxed)
     }
 
-    /// Number of entries inserted.
+    /// Number of entries inserted. The count is relaxed: it includes every
+    /// insert ordered before the caller by some other synchronisation (for
+    /// the database's memtables, the mutex under which a write's sequence
+    /// is published after its insert), which `MemTable::lookup`'s early
+    /// return on an empty memtable relies on.
     #[inline]
     pub fn len(&self) -> usize {
         self.len.load(AtomicOrdering::Relaxed)

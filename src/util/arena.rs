@@ -165,7 +165,8 @@ impl Drop for Arena {
 /// kernel and goes back to it whole, and its pages are zeroed lazily, on
 /// first touch. (Arena blocks themselves stay on the heap: fresh pages for
 /// every memtable cost fillseq a tenth of its speed in page faults.) Falls
-/// back to the heap when mapping fails, and under Miri, which cannot map.
+/// back to the heap when mapping fails. Under Miri it always takes the heap
+/// (so that Miri checks the fallback's layout); the tests run both paths.
 struct Region {
     base: NonNull<u8>,
     len: usize,
@@ -209,6 +210,12 @@ impl Region {
                 }
             }
         }
+        Self::on_heap(len)
+    }
+
+    /// `len` (> 0) zeroed bytes from the heap: the fallback of `new`.
+    fn on_heap(len: usize) -> Region {
+        assert!(len > 0, "empty region");
         let layout = Self::heap_layout(len);
         // SAFETY: `layout` has a non-zero size.
         let raw = unsafe { alloc_zeroed(layout) };
@@ -239,7 +246,8 @@ impl Drop for Region {
             // hand out no reference that outlives the region.
             unsafe { libc::munmap(self.base.as_ptr() as *mut libc::c_void, self.len) };
         } else {
-            // SAFETY: allocated in `new` with this very layout, freed once.
+            // SAFETY: allocated in `on_heap` with this very layout, freed
+            // once.
             unsafe { dealloc(self.base.as_ptr(), Self::heap_layout(self.len)) };
         }
     }
@@ -255,13 +263,24 @@ pub struct ZeroedWords {
 impl ZeroedWords {
     /// `len` (> 0) words, all zero.
     pub fn new(len: usize) -> ZeroedWords {
-        let bytes = len
-            .checked_mul(std::mem::size_of::<AtomicU64>())
-            .expect("word array too large");
         ZeroedWords {
-            region: Region::new(bytes),
+            region: Region::new(Self::bytes(len)),
             len,
         }
+    }
+
+    /// As `new`, always on the heap.
+    #[cfg(test)]
+    fn on_heap(len: usize) -> ZeroedWords {
+        ZeroedWords {
+            region: Region::on_heap(Self::bytes(len)),
+            len,
+        }
+    }
+
+    fn bytes(len: usize) -> usize {
+        len.checked_mul(std::mem::size_of::<AtomicU64>())
+            .expect("word array too large")
     }
 }
 
@@ -394,8 +413,16 @@ mod tests {
     #[test]
     fn zeroed_words_start_zero_and_keep_their_bits() {
         use std::sync::atomic::Ordering;
-        for len in [1, 7, 512, 8192] {
-            let words = ZeroedWords::new(len);
+        for (len, on_heap) in [1, 7, 512, 8192]
+            .into_iter()
+            .flat_map(|l| [(l, false), (l, true)])
+        {
+            let words = if on_heap {
+                ZeroedWords::on_heap(len)
+            } else {
+                ZeroedWords::new(len)
+            };
+            assert_eq!(words.region.mapped, !on_heap && !cfg!(miri));
             assert_eq!(words.len(), len);
             assert!(words.iter().all(|w| w.load(Ordering::Relaxed) == 0));
             for (i, w) in words.iter().enumerate() {

@@ -39,8 +39,9 @@ pub const READ_BYTES_PERIOD: u64 = 1_048_576;
 pub const KEY_FILTER_MAX_LEVEL: usize = 2;
 
 /// The deepest level at which a memtable flush gets a key filter. A flush
-/// lands at level 2 only when its key range overlaps nothing above, as in a
-/// sequential bulk load, which then puts every table there: filters for
+/// lands at level 2 only when its key range overlaps no file of levels 0 to
+/// 2 (and few bytes of level 3), as in a sequential bulk load, which then
+/// puts every table there: filters for
 /// all of them cost fillseq a tenth more peak memory (15.6 against 14.0
 /// MiB), for lookups such loads rarely make. Level-2 tables written by
 /// compactions, where random writes settle, keep theirs.

@@ -193,3 +193,38 @@ fn seek_key_for_overlap_uses_max_sequence() {
     let k = internal_key(b"200", MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK);
     assert_eq!(find_file(&icmp(), &files, &k), 0);
 }
+
+/// In-memory key filters survive an edit down to KEY_FILTER_MAX_LEVEL and
+/// are dropped below it, whatever carries the file there (a trivial move
+/// re-adds the same metadata, filter included, one level down).
+#[test]
+fn builder_drops_key_filters_below_the_filtered_levels() {
+    use super::builder::VersionBuilder;
+    use super::edit::VersionEdit;
+    use super::version::Version;
+    use super::KEY_FILTER_MAX_LEVEL;
+    use crate::db::table_cache::TableCache;
+    use crate::options::Options;
+
+    let table_cache = Arc::new(TableCache::new("unused", &Options::default(), &icmp(), 1));
+    let base = Version::new(icmp(), table_cache.clone());
+    let mut edit = VersionEdit::default();
+    for level in 0..=KEY_FILTER_MAX_LEVEL + 1 {
+        let mut f = FileMetaData::clone(&file(level as u64 + 1, b"a", b"b"));
+        f.key_filter = Some(Arc::new(vec![0xff; 8]));
+        edit.add_file_meta(level, f);
+    }
+    let mut builder = VersionBuilder::new(&base);
+    builder.apply(&edit);
+    let mut v = Version::new(icmp(), table_cache);
+    builder.save_to(&mut v);
+    for level in 0..=KEY_FILTER_MAX_LEVEL + 1 {
+        let files = &v.files[level];
+        assert_eq!(files.len(), 1, "level {level}");
+        assert_eq!(
+            files[0].key_filter.is_some(),
+            level <= KEY_FILTER_MAX_LEVEL,
+            "level {level}"
+        );
+    }
+}
