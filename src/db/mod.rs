@@ -558,11 +558,17 @@ impl DbInner {
         ))
     }
 
-    /// Whether tables written to `level` get an in-memory key filter. A
-    /// filter over user-key bytes is only sound if the comparator calls no
-    /// two different byte strings equal.
+    /// Whether tables a compaction writes to `level` get an in-memory key
+    /// filter. A filter over user-key bytes is only sound if the comparator
+    /// calls no two different byte strings equal.
     fn key_filters_at(&self, level: usize) -> bool {
         level <= KEY_FILTER_MAX_LEVEL && self.icmp.user_comparator().is_bytewise()
+    }
+
+    /// As [`DbInner::key_filters_at`], for a memtable flush: only down to
+    /// `FLUSH_KEY_FILTER_MAX_LEVEL`.
+    fn flush_key_filters_at(&self, level: usize) -> bool {
+        level <= FLUSH_KEY_FILTER_MAX_LEVEL && self.key_filters_at(level)
     }
 
     /// Recovers the state on disk (creating the database if asked to).
@@ -808,11 +814,9 @@ impl DbInner {
             }
             _ => 0,
         };
-        // Only flushes down to FLUSH_KEY_FILTER_MAX_LEVEL keep a key
-        // filter. It is sized for the memtable's entries up front, so that
-        // the flush holds no keys or hashes.
-        let filtered = level <= FLUSH_KEY_FILTER_MAX_LEVEL && self.key_filters_at(level);
-        let mut key_filter = filtered.then(|| {
+        // The key filter is sized for the memtable's entries up front, so
+        // that the flush holds no keys or hashes.
+        let mut key_filter = self.flush_key_filters_at(level).then(|| {
             let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
             bloom::FilterBuilder::new(&policy, mem.len())
         });
