@@ -193,6 +193,10 @@ fn real_database_destroyed_and_open_one_refused() {
         db.put(&WriteOptions::default(), &i.to_be_bytes(), &[7u8; 100])
             .unwrap();
     }
+    // Let background work settle first: a flush or compaction finishing
+    // between the two listings below added a table to the second one (2
+    // runs of 40 beside two busy CPUs; once in a CI run).
+    db.compact_range(None, None).unwrap();
     // Open in this process: the LOCK is held, nothing is removed.
     let before = listing(&name).unwrap();
     let err = destroy_db(name.to_str().unwrap(), &o).unwrap_err();
