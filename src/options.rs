@@ -86,8 +86,9 @@ impl Options {
     }
 }
 
-/// Options for reads (LevelDB's `ReadOptions`).
-#[derive(Clone, Default)]
+/// Options for reads (LevelDB's `ReadOptions`). `default()` is `new()`:
+/// LevelDB's defaults, with `fill_cache` true.
+#[derive(Clone)]
 pub struct ReadOptions {
     /// Verify the checksum of every block read.
     pub verify_checksums: bool,
@@ -104,6 +105,12 @@ impl ReadOptions {
             fill_cache: true,
             snapshot: None,
         }
+    }
+}
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions::new()
     }
 }
 

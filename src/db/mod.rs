@@ -74,6 +74,15 @@ const NUM_NON_TABLE_CACHE_FILES: usize = 10;
 /// LevelDB's recommended `NewBloomFilterPolicy(10)`.
 const KEY_FILTER_BITS_PER_KEY: usize = 10;
 
+/// A head writer whose own batch is at most this large lets later writers
+/// add at most this much more to its group, so that a small write is not
+/// held up behind a large group's log write (LevelDB's rule).
+const SMALL_WRITE: usize = 128 << 10;
+
+/// The most a group of writes may grow to once the head's batch is larger
+/// than `SMALL_WRITE`: one log record stays a bounded amount of work.
+const MAX_GROUP_SIZE: usize = 1 << 20;
+
 /// Per-level compaction statistics (`leveldb.stats`).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CompactionStats {
@@ -212,6 +221,8 @@ pub(crate) struct DbInner {
     /// mutex by long compactions, which flush it first).
     pub has_imm: AtomicBool,
     log: Mutex<LogState>,
+    /// Background closures still holding a reference (see `DB::drop`).
+    background_jobs: Arc<BackgroundJobs>,
 }
 
 /// A LevelDB database.
@@ -400,6 +411,7 @@ impl DB {
                 writer: None,
                 group: WriteBatch::new(),
             }),
+            background_jobs: Arc::default(),
             options,
             table_options,
         });
@@ -533,14 +545,41 @@ impl Drop for DB {
         }
         guard.lock = None;
         drop(guard);
-        // The background thread signals completion just before it lets go
-        // of its reference; wait for that too, so that everything the
-        // database holds (the user's comparator, filter policy, cache) is
-        // released when close returns, as in LevelDB. Only transient
-        // references exist at this point, hence the bounded wait.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while Arc::strong_count(&self.inner) > 1 && std::time::Instant::now() < deadline {
-            std::thread::yield_now();
+        // A finished background job clears `bg_scheduled` while its closure
+        // still holds a reference to the database; wait until every such
+        // closure has let go, so that what the database holds (the user's
+        // comparator, filter policy, cache) is released by the time close
+        // returns, as in LevelDB, and not later on the background thread.
+        inner.background_jobs.wait_until_released();
+    }
+}
+
+/// Counts the background closures that still hold a reference to a
+/// database. Shared through its own `Arc`, so that a closure can report its
+/// release after dropping its reference to the database.
+#[derive(Default)]
+pub(crate) struct BackgroundJobs {
+    alive: Mutex<usize>,
+    released: Condvar,
+}
+
+impl BackgroundJobs {
+    fn start(&self) {
+        *self.alive.lock() += 1;
+    }
+
+    fn release(&self) {
+        let mut alive = self.alive.lock();
+        *alive -= 1;
+        if *alive == 0 {
+            self.released.notify_all();
+        }
+    }
+
+    fn wait_until_released(&self) {
+        let mut alive = self.alive.lock();
+        while *alive > 0 {
+            self.released.wait(&mut alive);
         }
     }
 }
@@ -932,14 +971,37 @@ impl DbInner {
         }
         guard.bg_scheduled = true;
         let inner = Arc::clone(self);
-        self.env.schedule(Box::new(move || inner.background_call()));
+        let jobs = Arc::clone(&self.background_jobs);
+        jobs.start();
+        self.env.schedule(Box::new(move || {
+            inner.background_call();
+            drop(inner);
+            jobs.release();
+        }));
     }
 
     fn background_call(self: &Arc<Self>) {
         let mut guard = self.state.lock();
         debug_assert!(guard.bg_scheduled);
         if !self.shutting_down.load(AtomicOrdering::Acquire) && guard.bg_error.is_none() {
-            self.background_compaction(&mut guard);
+            // A panic in a flush or compaction (a bug, or a user comparator
+            // or filter policy that panics) must not leave `bg_scheduled`
+            // set: close would wait for it forever and writers would stall.
+            // It becomes the sticky background error instead. The guard is
+            // held again when the panic arrives here (parking_lot relocks
+            // an `unlocked` section on unwind).
+            let work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.background_compaction(&mut guard)
+            }));
+            if let Err(payload) = work {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                let e = Error::io_error(format!("panic in background work: {what}"));
+                self.record_background_error(&mut guard, e);
+            }
         }
         guard.bg_scheduled = false;
         // The previous work may have produced too many files in a level.
@@ -1020,10 +1082,10 @@ impl DbInner {
             let group = &mut log_state.group;
             group.set_contents(first.contents());
             let mut size = first.approximate_size();
-            let max_size = if size <= 128 << 10 {
-                size + (128 << 10)
+            let max_size = if size <= SMALL_WRITE {
+                size + SMALL_WRITE
             } else {
-                1 << 20
+                MAX_GROUP_SIZE
             };
             for w in guard.writers.iter().skip(1) {
                 // Only the front entry can be `None`.

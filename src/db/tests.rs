@@ -811,3 +811,49 @@ fn iterators_over_an_empty_memtable_see_their_point_in_time() {
         .iter()
         .any(|(k, v)| k == b"key00020" && v == b"changed"));
 }
+
+/// A filter policy that panics whenever a table is built: filters are only
+/// made by flushes and compactions, so the panic happens in background work.
+struct PanickingFilter;
+
+impl crate::filter::FilterPolicy for PanickingFilter {
+    fn name(&self) -> &str {
+        "strata.test.PanickingFilter"
+    }
+    fn create_filter(&self, _keys: &[&[u8]], _dst: &mut Vec<u8>) {
+        panic!("filter exploded");
+    }
+    fn key_may_match(&self, _key: &[u8], _filter: &[u8]) -> bool {
+        true
+    }
+}
+
+#[test]
+fn panic_in_background_work_becomes_a_sticky_error() {
+    let (_dir, name) = temp_db();
+    let mut o = create_opts();
+    o.filter_policy = Some(Arc::new(PanickingFilter));
+    let db = DB::open(o, &name).unwrap();
+    db.put(&WriteOptions::default(), b"k", b"v").unwrap();
+    // The flush panics on the background thread; the caller gets an error
+    // instead of waiting forever for the flush to finish.
+    let e = db.flush_memtable().unwrap_err();
+    assert_eq!(e.code(), Code::IoError, "{e}");
+    assert!(e.to_string().contains("filter exploded"), "{e}");
+    // Every later write fails with the same error, as after an I/O error.
+    let w = db.put(&WriteOptions::default(), b"k2", b"v2").unwrap_err();
+    assert!(w.to_string().contains("panic in background work"), "{w}");
+    // Reads of what the memtable holds still work.
+    assert_eq!(
+        db.get(&ReadOptions::new(), b"k").unwrap(),
+        Some(b"v".to_vec())
+    );
+    // Close returns (it used to wait forever on the background slot), and
+    // the database reopens with its write intact.
+    drop(db);
+    let db = DB::open(create_opts(), &name).unwrap();
+    assert_eq!(
+        db.get(&ReadOptions::new(), b"k").unwrap(),
+        Some(b"v".to_vec())
+    );
+}

@@ -40,9 +40,9 @@ use crate::util::comparator::compare_bytes;
 
 /// The internal key order, specialised for speed: it splits keys in place,
 /// compares tags as integers, and calls the user comparator only when it is
-/// not the bytewise one (whose order is plain slice order). A comparator is
-/// taken to be the bytewise one by its name, checked once, as LevelDB's
-/// MANIFEST check trusts names.
+/// not the bytewise one (whose order is plain slice order). The rule is
+/// `Comparator::is_bytewise`, as for the internal-key comparator: a user
+/// comparator that merely takes the bytewise one's name keeps its own order.
 pub struct InternalKeyOrder {
     user: Arc<dyn Comparator>,
     bytewise: bool,
@@ -51,7 +51,7 @@ pub struct InternalKeyOrder {
 impl InternalKeyOrder {
     pub fn new(icmp: &InternalKeyComparator) -> InternalKeyOrder {
         let user = Arc::clone(icmp.user_comparator());
-        let bytewise = user.name() == "leveldb.BytewiseComparator";
+        let bytewise = user.is_bytewise();
         InternalKeyOrder { user, bytewise }
     }
 

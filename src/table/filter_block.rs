@@ -158,10 +158,6 @@ impl InternalFilterPolicy {
     pub fn new(user: Arc<dyn FilterPolicy>) -> InternalFilterPolicy {
         InternalFilterPolicy { user }
     }
-
-    pub fn user_policy(&self) -> &Arc<dyn FilterPolicy> {
-        &self.user
-    }
 }
 
 /// The user key of `key`, or `key` itself when too short to be internal

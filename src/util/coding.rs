@@ -139,28 +139,6 @@ pub fn get_length_prefixed_slice<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
     Some(value)
 }
 
-/// Decodes a fixed32 from the front of `input`, advancing it.
-#[inline]
-pub fn get_fixed32(input: &mut &[u8]) -> Option<u32> {
-    if input.len() < 4 {
-        return None;
-    }
-    let v = decode_fixed32(input);
-    *input = &input[4..];
-    Some(v)
-}
-
-/// Decodes a fixed64 from the front of `input`, advancing it.
-#[inline]
-pub fn get_fixed64(input: &mut &[u8]) -> Option<u64> {
-    if input.len() < 8 {
-        return None;
-    }
-    let v = decode_fixed64(input);
-    *input = &input[8..];
-    Some(v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
