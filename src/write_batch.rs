@@ -17,6 +17,7 @@
 //! Thread-safety: a plain value (`Send + Sync`); mutation needs `&mut`.
 
 use crate::key::{SequenceNumber, ValueType};
+use crate::memtable::MemTable;
 use crate::status::{Error, Result};
 use crate::util::coding::{
     decode_fixed32, decode_fixed64, get_length_prefixed_slice, put_length_prefixed_slice,
@@ -189,6 +190,33 @@ impl WriteBatch {
             self.rep.resize(HEADER_SIZE, 0);
         }
     }
+}
+
+/// Applies a batch's operations to a memtable, numbering them from the
+/// batch's sequence (LevelDB's MemTableInserter).
+struct MemTableInserter<'a> {
+    sequence: SequenceNumber,
+    mem: &'a MemTable,
+}
+
+impl WriteBatchHandler for MemTableInserter<'_> {
+    fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.mem.add(self.sequence, ValueType::Value, key, value);
+        self.sequence += 1;
+    }
+    fn delete(&mut self, key: &[u8]) {
+        self.mem.add(self.sequence, ValueType::Deletion, key, &[]);
+        self.sequence += 1;
+    }
+}
+
+/// Applies `batch` to `mem`, numbering its operations from its sequence.
+pub(crate) fn insert_into(batch: &WriteBatch, mem: &MemTable) -> Result<()> {
+    let mut inserter = MemTableInserter {
+        sequence: batch.sequence(),
+        mem,
+    };
+    batch.iterate(&mut inserter)
 }
 
 #[cfg(test)]

@@ -369,7 +369,7 @@ impl DbInner {
             // default 2 MiB), with a bound for very large max_file_size;
             // outputs with more keys still get a correct filter.
             let max_keys = (c.max_output_file_size / 32).min(1 << 18) as usize;
-            let policy = bloom::BloomFilterPolicy::new(super::KEY_FILTER_BITS_PER_KEY);
+            let policy = bloom::BloomFilterPolicy::new(super::flush::KEY_FILTER_BITS_PER_KEY);
             state.key_filter = Some(bloom::FoldingFilterBuilder::new(&policy, max_keys));
         }
         let mut input = self.make_input_iterator(c);

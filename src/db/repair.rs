@@ -30,8 +30,10 @@ use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::info_log;
 use crate::write_batch::{WriteBatch, HEADER_SIZE};
 
+use super::flush::build_table;
+use super::open::sanitize_options;
 use super::table_cache::TableCache;
-use super::{build_table, insert_into, sanitize_options};
+use crate::write_batch::insert_into;
 
 struct TableInfo {
     meta: FileMetaData,

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::status::Code;
 use crate::env::fault::FaultEnv;
 use crate::iterator::InternalIterator;
 

@@ -1,0 +1,207 @@
+//! Memtable flushes: an immutable memtable becomes a table (at the level
+//! the current version suggests, LevelDB's PickLevelForMemTableOutput),
+//! with an in-memory key filter when that level keeps one.
+//!
+//! Invariants: a table's number is in `pending_outputs` from before it is
+//! written until its version edit is applied, so obsolete-file removal
+//! never deletes it; a table is synced and read back before it is named
+//! in the MANIFEST; a failed or empty table leaves no file behind.
+
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::sync::Arc;
+
+use parking_lot::MutexGuard;
+
+use super::table_cache::TableCache;
+use super::{CompactionStats, DbInner, State};
+use crate::env::Env;
+use crate::filename::table_file_name;
+use crate::iterator::InternalIterator;
+use crate::memtable::MemTable;
+use crate::options::{Options, ReadOptions, WriteOptions};
+use crate::status::{Error, Result};
+use crate::table::TableBuilder;
+use crate::util::bloom;
+use crate::version::edit::{FileMetaData, VersionEdit};
+use crate::version::version::Version;
+use crate::version::FLUSH_KEY_FILTER_MAX_LEVEL;
+
+/// Bits per key of the in-memory filters of tables at levels 0 to
+/// `KEY_FILTER_MAX_LEVEL`
+/// (`FileMetaData::key_filter`), at least: about 1% false positives, as
+/// LevelDB's recommended `NewBloomFilterPolicy(10)`.
+pub(crate) const KEY_FILTER_BITS_PER_KEY: usize = 10;
+
+/// Writes the entries of `iter` to table `number`, syncs and verifies it.
+/// Returns the file's metadata; `file_size` 0 means there was nothing to
+/// write (and no file is left behind). Each entry's user key is also added
+/// to `key_filter`, if given.
+pub(crate) fn build_table(
+    dbname: &str,
+    env: &dyn Env,
+    table_options: &Options,
+    table_cache: &TableCache,
+    iter: &mut dyn InternalIterator,
+    number: u64,
+    mut key_filter: Option<&mut bloom::FilterBuilder>,
+) -> Result<FileMetaData> {
+    let mut meta = FileMetaData::new(number, 0, Vec::new(), Vec::new());
+    let fname = table_file_name(dbname, number);
+    iter.seek_to_first();
+    let mut result = Ok(());
+    if iter.valid() {
+        result = (|| {
+            let file = env.new_writable_file(&fname)?;
+            let mut builder = TableBuilder::new(table_options, file);
+            meta.smallest = iter.key().to_vec();
+            let mut last_key_len = 0;
+            while iter.valid() {
+                let key = iter.key();
+                builder.add(key, iter.value());
+                if let Some(filter) = key_filter.as_deref_mut() {
+                    filter.add_key(crate::key::extract_user_key(key));
+                }
+                last_key_len = key.len();
+                meta.largest.clear();
+                meta.largest.extend_from_slice(key);
+                iter.next();
+            }
+            debug_assert!(last_key_len > 0 || meta.largest.is_empty());
+            builder.finish()?;
+            meta.file_size = builder.file_size();
+            builder.file_mut().sync()?;
+            builder.file_mut().close()?;
+            // Make sure the table is readable before it is used.
+            let check = table_cache.iter(&ReadOptions::new(), number, meta.file_size);
+            check.status()
+        })();
+    }
+    if let Err(e) = iter.status() {
+        result = Err(e);
+    }
+    if result.is_err() || meta.file_size == 0 {
+        let _ = env.remove_file(&fname);
+        meta.file_size = 0;
+    }
+    result.map(|_| meta)
+}
+
+impl DbInner {
+    /// As [`DbInner::key_filters_at`], for a memtable flush: only down to
+    /// `FLUSH_KEY_FILTER_MAX_LEVEL`.
+    pub(super) fn flush_key_filters_at(&self, level: usize) -> bool {
+        level <= FLUSH_KEY_FILTER_MAX_LEVEL && self.key_filters_at(level)
+    }
+
+    /// Flushes `mem` to a new table, recording it in `edit` (at the level
+    /// `base` suggests, or level 0 during recovery).
+    pub(crate) fn write_level0_table(
+        &self,
+        guard: &mut MutexGuard<'_, State>,
+        mem: &Arc<MemTable>,
+        edit: &mut VersionEdit,
+        base: Option<&Arc<Version>>,
+    ) -> Result<()> {
+        let start = self.env.now_micros();
+        let number = guard.versions.new_file_number();
+        guard.pending_outputs.insert(number);
+        self.log(&format!("Level-0 table #{number}: started"));
+        // Where the table goes depends only on `base` and the memtable's key
+        // range, so it is known before the table is written.
+        let level = match base {
+            Some(base) if !mem.is_empty() => {
+                let (mut first, mut last) = (mem.iter(), mem.iter());
+                first.seek_to_first();
+                last.seek_to_last();
+                base.pick_level_for_memtable_output(
+                    crate::key::extract_user_key(first.key()),
+                    crate::key::extract_user_key(last.key()),
+                    self.options.max_file_size,
+                )
+            }
+            _ => 0,
+        };
+        // The key filter is sized for the memtable's entries up front, so
+        // that the flush holds no keys or hashes.
+        let mut key_filter = self.flush_key_filters_at(level).then(|| {
+            let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
+            bloom::FilterBuilder::new(&policy, mem.len())
+        });
+        let result = MutexGuard::unlocked(guard, || {
+            let mut iter = mem.iter();
+            build_table(
+                &self.dbname,
+                self.env.as_ref(),
+                &self.table_options,
+                &self.table_cache,
+                &mut iter,
+                number,
+                key_filter.as_mut(),
+            )
+        });
+        let (size, status_text) = match &result {
+            Ok(meta) => (meta.file_size, "OK".to_string()),
+            Err(e) => (0, e.to_string()),
+        };
+        self.log(&format!(
+            "Level-0 table #{number}: {size} bytes {status_text}"
+        ));
+        guard.pending_outputs.remove(&number);
+        let mut meta = result?;
+        let bytes_written = meta.file_size;
+        if meta.file_size > 0 {
+            meta.key_filter = key_filter.map(|f| Arc::new(f.finish()));
+            edit.add_file_meta(level, meta);
+        }
+        guard.stats[level].add(&CompactionStats {
+            micros: self.env.now_micros().saturating_sub(start),
+            bytes_read: 0,
+            bytes_written,
+        });
+        Ok(())
+    }
+
+    /// Flushes the immutable memtable and installs the new table.
+    pub(crate) fn compact_memtable(&self, guard: &mut MutexGuard<'_, State>) {
+        let Some(imm) = guard.imm.clone() else {
+            return;
+        };
+        let mut edit = VersionEdit::default();
+        let base = Arc::clone(guard.versions.current());
+        let mut result = self.write_level0_table(guard, &imm, &mut edit, Some(&base));
+        if result.is_ok() && self.shutting_down.load(AtomicOrdering::Acquire) {
+            result = Err(Error::io_error("Deleting DB during memtable compaction"));
+        }
+        if result.is_ok() {
+            // Earlier logs are no longer needed once this table is in.
+            edit.prev_log_number = Some(0);
+            edit.log_number = Some(guard.logfile_number);
+            result = self.log_and_apply(guard, &mut edit);
+        }
+        match result {
+            Ok(()) => {
+                guard.imm = None;
+                guard.forget_read_view();
+                self.has_imm.store(false, AtomicOrdering::Release);
+                // Free the memtable now, not after the old log is unlinked
+                // (page-cache truncation of a 4 MiB file takes a while).
+                drop(imm);
+                self.remove_obsolete_files(guard);
+            }
+            Err(e) => self.record_background_error(guard, e),
+        }
+    }
+
+    /// Forces the memtable into a table and waits until that is done.
+    pub(super) fn flush_memtable(self: &Arc<Self>) -> Result<()> {
+        self.write(&WriteOptions::default(), None)?;
+        let mut guard = self.state.lock();
+        while guard.imm.is_some() && guard.bg_error.is_none() {
+            self.bg_cv.wait(&mut guard);
+        }
+        match (&guard.imm, &guard.bg_error) {
+            (Some(_), Some(e)) => Err(e.clone()),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! Opening a database: option sanitizing, locking, creating a new
+//! database, and recovery (the MANIFEST, then every log newer than it,
+//! replayed into memtables and flushed to level-0 tables as they fill).
+//!
+//! Invariants: nothing on disk changes when an open fails on a check
+//! (`create_if_missing`, `error_if_exists`, a missing table); a log's
+//! corruption fails the open only under `paranoid_checks` (otherwise it is
+//! logged and the readable records are kept); every sequence number found
+//! in a log is below the recovered `last_sequence`.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use super::table_cache::TableCache;
+use super::{DbInner, LogState, State, DB, NUM_NON_TABLE_CACHE_FILES};
+use crate::env::Logger;
+use crate::filename::{
+    current_file_name, descriptor_file_name, info_log_file_name, lock_file_name, log_file_name,
+    old_info_log_file_name, parse_file_name, set_current_file, table_file_name, FileType,
+};
+use crate::key::{InternalKeyComparator, SequenceNumber};
+use crate::log;
+use crate::memtable::MemTable;
+use crate::options::Options;
+use crate::snapshot::SnapshotList;
+use crate::status::{Code, Error, Result};
+use crate::table::{BlockCache, InternalFilterPolicy};
+use crate::util::comparator::Comparator;
+use crate::version::edit::VersionEdit;
+use crate::version::set::{info_log, VersionSet};
+use crate::write_batch::insert_into;
+use crate::write_batch::{WriteBatch, HEADER_SIZE};
+
+/// What LevelDB's SanitizeOptions produces.
+pub(crate) struct Sanitized {
+    /// The user's options, clamped.
+    pub options: Options,
+    /// Options for tables: internal-key comparator, internal filter
+    /// policy, the block cache, the info log.
+    pub table_options: Options,
+    pub logger: Option<Arc<dyn Logger>>,
+    pub block_cache: Arc<BlockCache>,
+    pub icmp: InternalKeyComparator,
+}
+
+/// Clamps the options and supplies what is missing: an info log `LOG` in
+/// the database directory (the old one kept as `LOG.old`) and an 8 MiB
+/// block cache.
+pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
+    let options = options.sanitized();
+    let env = Arc::clone(&options.env);
+    let logger = match &options.info_log {
+        Some(l) => Some(Arc::clone(l)),
+        None => {
+            // Errors are ignored: without a directory or a LOG the open
+            // reports the real problem, and logging is best effort.
+            let _ = env.create_dir(dbname);
+            let _ = env.rename_file(&info_log_file_name(dbname), &old_info_log_file_name(dbname));
+            env.new_logger(&info_log_file_name(dbname)).ok()
+        }
+    };
+    let block_cache = options
+        .block_cache
+        .clone()
+        .unwrap_or_else(|| Arc::new(BlockCache::new(8 << 20)));
+    let icmp = InternalKeyComparator::new(Arc::clone(&options.comparator));
+    let mut table_options = options.clone();
+    table_options.comparator = Arc::new(icmp.clone());
+    table_options.filter_policy = options
+        .filter_policy
+        .as_ref()
+        .map(|p| Arc::new(InternalFilterPolicy::new(Arc::clone(p))) as _);
+    table_options.block_cache = Some(Arc::clone(&block_cache));
+    table_options.info_log = logger.clone();
+    Sanitized {
+        options,
+        table_options,
+        logger,
+        block_cache,
+        icmp,
+    }
+}
+
+impl DB {
+    /// Opens (or creates) the database at `dbname` (LevelDB's DB::Open).
+    pub fn open(options: Options, dbname: &str) -> Result<DB> {
+        let Sanitized {
+            options,
+            table_options,
+            logger,
+            block_cache,
+            icmp,
+        } = sanitize_options(dbname, &options);
+        let env = Arc::clone(&options.env);
+        let table_cache = Arc::new(TableCache::new(
+            dbname,
+            &table_options,
+            &icmp,
+            options.max_open_files - NUM_NON_TABLE_CACHE_FILES,
+        ));
+        let versions = VersionSet::new(dbname, &options, logger.clone(), Arc::clone(&table_cache));
+        let inner = Arc::new(DbInner {
+            dbname: dbname.to_string(),
+            env,
+            icmp: icmp.clone(),
+            logger,
+            table_cache,
+            block_cache,
+            snapshots: SnapshotList::new(),
+            state: Mutex::new(State {
+                mem: Arc::new(MemTable::with_key_filter(
+                    icmp.clone(),
+                    options.write_buffer_size,
+                )),
+                imm: None,
+                logfile_number: 0,
+                versions,
+                writers: VecDeque::new(),
+                bg_scheduled: false,
+                bg_error: None,
+                pending_outputs: HashSet::new(),
+                manual: None,
+                next_manual_id: 0,
+                stats: Default::default(),
+                lock: None,
+                seed: 0,
+                read_view: None,
+            }),
+            bg_cv: Condvar::new(),
+            shutting_down: AtomicBool::new(false),
+            has_imm: AtomicBool::new(false),
+            log: Mutex::new(LogState {
+                writer: None,
+                group: WriteBatch::new(),
+            }),
+            background_jobs: Arc::default(),
+            options,
+            table_options,
+        });
+        {
+            let mut guard = inner.state.lock();
+            let mut edit = VersionEdit::default();
+            let mut save_manifest = inner.recover(&mut guard, &mut edit)?;
+            if inner.log.lock().writer.is_none() {
+                let number = guard.versions.new_file_number();
+                let file = inner
+                    .env
+                    .new_writable_file(&log_file_name(&inner.dbname, number))?;
+                edit.log_number = Some(number);
+                guard.logfile_number = number;
+                inner.log.lock().writer = Some(log::Writer::new(file));
+                guard.mem = inner.new_memtable();
+                save_manifest = true;
+            }
+            if save_manifest {
+                edit.prev_log_number = Some(0);
+                edit.log_number = Some(guard.logfile_number);
+                inner.log_and_apply(&mut guard, &mut edit)?;
+            }
+            inner.remove_obsolete_files(&mut guard);
+            inner.maybe_schedule_compaction(&mut guard);
+        }
+        Ok(DB { inner })
+    }
+}
+
+impl DbInner {
+    /// Recovers the state on disk (creating the database if asked to).
+    /// Returns whether a new MANIFEST must be written.
+    pub(super) fn recover(
+        &self,
+        guard: &mut MutexGuard<'_, State>,
+        edit: &mut VersionEdit,
+    ) -> Result<bool> {
+        let env = self.env.as_ref();
+        let _ = env.create_dir(&self.dbname);
+        guard.lock = Some(env.lock_file(&lock_file_name(&self.dbname))?);
+        if !env.file_exists(&current_file_name(&self.dbname)) {
+            if self.options.create_if_missing {
+                self.log(&format!(
+                    "Creating DB {} since it was missing.",
+                    self.dbname
+                ));
+                self.new_db()?;
+            } else {
+                return Err(Error::with_detail(
+                    Code::InvalidArgument,
+                    self.dbname.clone(),
+                    "does not exist (create_if_missing is false)",
+                ));
+            }
+        } else if self.options.error_if_exists {
+            return Err(Error::with_detail(
+                Code::InvalidArgument,
+                self.dbname.clone(),
+                "exists (error_if_exists is true)",
+            ));
+        }
+
+        let mut save_manifest = guard.versions.recover()?;
+
+        // Every table the MANIFEST names must exist, and every log newer
+        // than the MANIFEST's log number holds writes to replay.
+        let min_log = guard.versions.log_number();
+        let prev_log = guard.versions.prev_log_number();
+        let mut expected = HashSet::new();
+        guard.versions.add_live_files(&mut expected);
+        let mut expected: BTreeSet<u64> = expected.into_iter().collect();
+        let children = env.get_children(&self.dbname)?;
+        let mut logs = Vec::new();
+        for name in &children {
+            if let Some((number, file_type)) = parse_file_name(name) {
+                expected.remove(&number);
+                if file_type == FileType::Log && (number >= min_log || number == prev_log) {
+                    logs.push(number);
+                }
+            }
+        }
+        if let Some(first) = expected.iter().next() {
+            return Err(Error::corruption(format!(
+                "{} missing files; e.g.: {}",
+                expected.len(),
+                table_file_name(&self.dbname, *first)
+            )));
+        }
+        logs.sort_unstable();
+        let mut max_sequence = 0;
+        for (i, &number) in logs.iter().enumerate() {
+            self.recover_log_file(
+                guard,
+                number,
+                i + 1 == logs.len(),
+                &mut save_manifest,
+                edit,
+                &mut max_sequence,
+            )?;
+            // The log was written by a process that may not have recorded
+            // its number in the MANIFEST.
+            guard.versions.mark_file_number_used(number);
+        }
+        if guard.versions.last_sequence() < max_sequence {
+            guard.versions.set_last_sequence(max_sequence);
+        }
+        Ok(save_manifest)
+    }
+
+    /// Writes MANIFEST-000001 and CURRENT for an empty database.
+    fn new_db(&self) -> Result<()> {
+        let new_db = VersionEdit {
+            comparator: Some(self.icmp.user_comparator().name().to_string()),
+            log_number: Some(0),
+            next_file_number: Some(2),
+            last_sequence: Some(0),
+            ..Default::default()
+        };
+        let manifest = descriptor_file_name(&self.dbname, 1);
+        let file = self.env.new_writable_file(&manifest)?;
+        let mut writer = log::Writer::new(file);
+        let mut record = Vec::new();
+        new_db.encode_to(&mut record);
+        let mut result = writer.add_record(&record);
+        if result.is_ok() {
+            result = writer.sync();
+        }
+        if result.is_ok() {
+            result = writer.file_mut().close();
+        }
+        drop(writer);
+        if result.is_ok() {
+            result = set_current_file(self.env.as_ref(), &self.dbname, 1);
+        } else {
+            let _ = self.env.remove_file(&manifest);
+        }
+        result
+    }
+
+    /// Replays one log file into memtables (flushing them to level-0 tables
+    /// when they fill up).
+    fn recover_log_file(
+        &self,
+        guard: &mut MutexGuard<'_, State>,
+        number: u64,
+        last_log: bool,
+        save_manifest: &mut bool,
+        edit: &mut VersionEdit,
+        max_sequence: &mut SequenceNumber,
+    ) -> Result<()> {
+        let paranoid = self.options.paranoid_checks;
+        let maybe_ignore = |r: Result<()>| -> Result<()> {
+            match r {
+                Err(e) if !paranoid => {
+                    self.log(&format!("Ignoring error {e}"));
+                    Ok(())
+                }
+                other => other,
+            }
+        };
+        let fname = log_file_name(&self.dbname, number);
+        let file = match self.env.new_sequential_file(&fname) {
+            Ok(f) => f,
+            Err(e) => return maybe_ignore(Err(e)),
+        };
+        let first_error: Arc<Mutex<Option<Error>>> = Arc::new(Mutex::new(None));
+        let mut reporter = RecoveryReporter {
+            logger: self.logger.clone(),
+            fname: fname.clone(),
+            paranoid,
+            first_error: Arc::clone(&first_error),
+        };
+        let reporter_for_reader = RecoveryReporter {
+            logger: self.logger.clone(),
+            fname: fname.clone(),
+            paranoid,
+            first_error: Arc::clone(&first_error),
+        };
+        self.log(&format!("Recovering log #{number}"));
+        let mut reader = log::Reader::new(file, Some(Box::new(reporter_for_reader)), true, 0);
+        let mut record = Vec::new();
+        let mut batch = WriteBatch::new();
+        let mut mem: Option<Arc<MemTable>> = None;
+        let mut compactions = 0;
+        let mut status: Result<()> = Ok(());
+        loop {
+            if !reader.read_record(&mut record) {
+                break;
+            }
+            if let Some(e) = first_error.lock().take() {
+                status = Err(e);
+                break;
+            }
+            if record.len() < HEADER_SIZE {
+                use crate::log::Reporter;
+                reporter.corruption(record.len(), &Error::corruption("log record too small"));
+                if let Some(e) = first_error.lock().take() {
+                    status = Err(e);
+                    break;
+                }
+                continue;
+            }
+            batch.set_contents(&record);
+            let m = mem.get_or_insert_with(|| self.new_memtable());
+            if let Err(e) = maybe_ignore(insert_into(&batch, m)) {
+                status = Err(e);
+                break;
+            }
+            let last_seq = batch.sequence() + u64::from(batch.count()).saturating_sub(1);
+            if last_seq > *max_sequence {
+                *max_sequence = last_seq;
+            }
+            if m.approximate_memory_usage() > self.options.write_buffer_size {
+                compactions += 1;
+                *save_manifest = true;
+                let full = mem.take().expect("memtable present");
+                if let Err(e) = self.write_level0_table(guard, &full, edit, None) {
+                    status = Err(e);
+                    break;
+                }
+            }
+        }
+        if status.is_ok() {
+            if let Some(e) = first_error.lock().take() {
+                status = Err(e);
+            }
+        }
+        drop(reader);
+        status?;
+
+        // With reuse_logs, keep appending to the last log if it was not
+        // flushed from.
+        if self.options.reuse_logs && last_log && compactions == 0 {
+            if let Ok(size) = self.env.get_file_size(&fname) {
+                if let Ok(file) = self.env.new_appendable_file(&fname) {
+                    self.log(&format!("Reusing old log {fname} \n"));
+                    self.log.lock().writer = Some(log::Writer::with_offset(file, size));
+                    guard.logfile_number = number;
+                    guard.mem = mem.take().unwrap_or_else(|| self.new_memtable());
+                }
+            }
+        }
+        if let Some(m) = mem {
+            *save_manifest = true;
+            self.write_level0_table(guard, &m, edit, None)?;
+        }
+        Ok(())
+    }
+}
+
+/// Logs (and, with paranoid checks, records) corruption found while
+/// replaying a log.
+struct RecoveryReporter {
+    logger: Option<Arc<dyn Logger>>,
+    fname: String,
+    paranoid: bool,
+    first_error: Arc<Mutex<Option<Error>>>,
+}
+
+impl log::Reporter for RecoveryReporter {
+    fn corruption(&mut self, bytes: usize, reason: &Error) {
+        let prefix = if self.paranoid {
+            ""
+        } else {
+            "(ignoring error) "
+        };
+        info_log(
+            &self.logger,
+            &format!(
+                "{}{}: dropping {} bytes; {}",
+                prefix, self.fname, bytes, reason
+            ),
+        );
+        if self.paranoid {
+            let mut first = self.first_error.lock();
+            if first.is_none() {
+                *first = Some(reason.clone());
+            }
+        }
+    }
+}

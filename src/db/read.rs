@@ -1,0 +1,130 @@
+//! Reads: point lookups through the memtables and the current version,
+//! iterators over a merged view of them, and the database's properties.
+//!
+//! Invariant: a read sees exactly the writes with sequence numbers up to
+//! its read point (its snapshot's, or the last one written when it began),
+//! through one `ReadView` taken under the mutex.
+
+use std::sync::Arc;
+
+use super::{DbInner, DbIterator, ReadView};
+use crate::iterator::InternalIterator;
+use crate::key::{LookupKey, LookupOutcome};
+use crate::options::ReadOptions;
+use crate::status::Result;
+use crate::version::version::GetStats;
+use crate::version::NUM_LEVELS;
+
+impl DbInner {
+    /// Passes the value of `key`, if any, to `value_sink`.
+    pub(super) fn get(
+        self: &Arc<Self>,
+        options: &ReadOptions,
+        key: &[u8],
+        value_sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<LookupOutcome> {
+        let (view, sequence) = self.state.lock().read_point(options);
+        let ReadView { mem, imm, current } = &*view;
+        let lookup = LookupKey::new(key, sequence);
+        for table in std::iter::once(mem).chain(imm.as_ref()) {
+            match table.lookup(&lookup, value_sink) {
+                LookupOutcome::Missing => {}
+                found_or_deleted => return Ok(found_or_deleted),
+            }
+        }
+        let mut stats = GetStats::default();
+        let found = current.get(options, &lookup, value_sink, &mut stats);
+        if stats.seek_file.is_some() && current.update_stats(&stats) {
+            let mut guard = self.state.lock();
+            self.maybe_schedule_compaction(&mut guard);
+        }
+        found
+    }
+
+    pub(super) fn new_iterator(self: &Arc<Self>, options: &ReadOptions) -> DbIterator {
+        let (view, sequence, seed) = {
+            let mut guard = self.state.lock();
+            guard.seed = guard.seed.wrapping_add(1);
+            let (view, sequence) = guard.read_point(options);
+            (view, sequence, guard.seed)
+        };
+        let ReadView { mem, imm, current } = &*view;
+        // A memtable empty now was empty at `sequence` too (entries are
+        // never removed), and whatever it gets later is newer than the
+        // iterator can see: leaving it out lets a settled database (one
+        // level, nothing in memory) be read without a merge at every step.
+        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
+        for table in std::iter::once(mem).chain(imm) {
+            if !table.is_empty() {
+                children.push(Box::new(table.iter()));
+            }
+        }
+        current.add_iterators(options, &mut children);
+        let merged: Box<dyn InternalIterator> = match children.len() {
+            0 => Box::new(crate::iterator::EmptyIterator::new()),
+            1 => children.pop().expect("one child"),
+            _ => Box::new(crate::table::merger::MergingIterator::new(
+                self.icmp.clone(),
+                children,
+            )),
+        };
+        DbIterator::new(
+            self.icmp.clone(),
+            merged,
+            sequence,
+            Arc::clone(current),
+            Arc::downgrade(self),
+            seed,
+        )
+    }
+
+    pub(super) fn property(&self, name: &str) -> Option<String> {
+        let rest = name.strip_prefix("leveldb.")?;
+        let guard = self.state.lock();
+        if let Some(level) = rest.strip_prefix("num-files-at-level") {
+            if level.is_empty() || !level.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let level: usize = level.parse().ok()?;
+            if level >= NUM_LEVELS {
+                return None;
+            }
+            return Some(guard.versions.num_level_files(level).to_string());
+        }
+        match rest {
+            "stats" => {
+                let mut out = String::from(
+                    "                               Compactions\n\
+                     Level  Files Size(MB) Time(sec) Read(MB) Write(MB)\n\
+                     --------------------------------------------------\n",
+                );
+                for level in 0..NUM_LEVELS {
+                    let files = guard.versions.num_level_files(level);
+                    let s = &guard.stats[level];
+                    if s.micros > 0 || files > 0 {
+                        out.push_str(&format!(
+                            "{:3} {:8} {:8.0} {:9.0} {:8.0} {:9.0}\n",
+                            level,
+                            files,
+                            guard.versions.num_level_bytes(level) as f64 / 1048576.0,
+                            s.micros as f64 / 1e6,
+                            s.bytes_read as f64 / 1048576.0,
+                            s.bytes_written as f64 / 1048576.0
+                        ));
+                    }
+                }
+                Some(out)
+            }
+            "sstables" => Some(guard.versions.current().debug_string()),
+            "approximate-memory-usage" => {
+                let mut total = self.block_cache.total_charge() as u64;
+                total += guard.mem.approximate_memory_usage() as u64;
+                if let Some(imm) = &guard.imm {
+                    total += imm.approximate_memory_usage() as u64;
+                }
+                Some(total.to_string())
+            }
+            _ => None,
+        }
+    }
+}

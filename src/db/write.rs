@@ -1,0 +1,223 @@
+//! The write path: the writer queue and group commit (LevelDB's
+//! DBImpl::Write and BuildBatchGroup), and making room in the memtable.
+//!
+//! Invariants: only the writer at the head of the queue writes the log and
+//! the memtable, for itself and the writers it groups; a sync write never
+//! joins a non-sync group; a group's sequence numbers become visible only
+//! after the whole group is in the log and the memtable; a failed log sync
+//! is a sticky background error (the log's state is unknown).
+
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use super::{DbInner, State};
+
+use crate::filename::log_file_name;
+use crate::log;
+use crate::options::WriteOptions;
+use crate::status::{Error, Result};
+use crate::version::{L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER};
+use crate::write_batch::insert_into;
+use crate::write_batch::WriteBatch;
+
+/// A head writer whose own batch is at most this large lets later writers
+/// add at most this much more to its group, so that a small write is not
+/// held up behind a large group's log write (LevelDB's rule).
+const SMALL_WRITE: usize = 128 << 10;
+
+/// The most a group of writes may grow to once the head's batch is larger
+/// than `SMALL_WRITE`: one log record stays a bounded amount of work.
+const MAX_GROUP_SIZE: usize = 1 << 20;
+
+/// A writer waiting in the queue.
+pub(super) struct Writer {
+    /// The batch, copied only when the writer had to queue behind another;
+    /// the head writer uses the caller's batch directly.
+    batch: Option<WriteBatch>,
+    sync: bool,
+    outcome: Mutex<Option<Result<()>>>,
+    cv: Condvar,
+}
+
+impl DbInner {
+    pub(super) fn write(
+        self: &Arc<Self>,
+        options: &WriteOptions,
+        batch: Option<&WriteBatch>,
+    ) -> Result<()> {
+        let mut guard = self.state.lock();
+        let me = if guard.writers.is_empty() {
+            None
+        } else {
+            Some(Arc::new(Writer {
+                batch: batch.cloned(),
+                sync: options.sync,
+                outcome: Mutex::new(None),
+                cv: Condvar::new(),
+            }))
+        };
+        guard.writers.push_back(me.clone());
+        if let Some(me) = &me {
+            loop {
+                if let Some(outcome) = me.outcome.lock().take() {
+                    return outcome;
+                }
+                if let Some(Some(front)) = guard.writers.front() {
+                    if Arc::ptr_eq(front, me) {
+                        break;
+                    }
+                }
+                me.cv.wait(&mut guard);
+            }
+        }
+        let my_sync = options.sync;
+
+        // This writer is at the head of the queue: it writes for the group.
+        let mut result = self.make_room_for_write(&mut guard, batch.is_none());
+        let mut last_sequence = guard.versions.last_sequence();
+        let mut group_len = 1;
+        if let (Ok(()), Some(first)) = (&result, batch) {
+            let mem = Arc::clone(&guard.mem);
+            let mut log_guard = self.log.lock();
+            let log_state = &mut *log_guard;
+            // Build the group (LevelDB's BuildBatchGroup).
+            let group = &mut log_state.group;
+            group.set_contents(first.contents());
+            let mut size = first.approximate_size();
+            let max_size = if size <= SMALL_WRITE {
+                size + SMALL_WRITE
+            } else {
+                MAX_GROUP_SIZE
+            };
+            for w in guard.writers.iter().skip(1) {
+                // Only the front entry can be `None`.
+                let Some(w) = w else { break };
+                if w.sync && !my_sync {
+                    // A sync write must not ride on a non-sync group.
+                    break;
+                }
+                if let Some(b) = &w.batch {
+                    size += b.approximate_size();
+                    if size > max_size {
+                        break;
+                    }
+                    group.append(b);
+                }
+                group_len += 1;
+            }
+            group.set_sequence(last_sequence + 1);
+            last_sequence += u64::from(group.count());
+
+            // Log and memtable are written without the DB mutex: only the
+            // head writer touches them.
+            let sync = my_sync;
+            let writer = log_state.writer.as_mut();
+            let group = &log_state.group;
+            let (log_result, sync_error) = MutexGuard::unlocked(&mut guard, || {
+                let Some(writer) = writer else {
+                    return (Err(Error::io_error("log file is closed")), false);
+                };
+                let mut r = writer.add_record(group.contents());
+                let mut sync_error = false;
+                if r.is_ok() && sync {
+                    r = writer.sync();
+                    sync_error = r.is_err();
+                }
+                if r.is_ok() {
+                    r = insert_into(group, &mem);
+                }
+                (r, sync_error)
+            });
+            result = log_result;
+            if let Err(e) = &result {
+                if sync_error {
+                    // The log may or may not hold this write: the state on
+                    // disk is unknown, so fail every later write too.
+                    self.record_background_error(&mut guard, e.clone());
+                }
+            }
+            drop(log_guard);
+            if result.is_ok() {
+                guard.versions.set_last_sequence(last_sequence);
+            }
+        }
+
+        // Hand the outcome to every writer of the group and wake the next head.
+        for _ in 0..group_len {
+            let Some(entry) = guard.writers.pop_front() else {
+                break;
+            };
+            let Some(w) = entry else {
+                continue; // this writer, queued without shared state
+            };
+            if !me.as_ref().is_some_and(|me| Arc::ptr_eq(&w, me)) {
+                *w.outcome.lock() = Some(result.clone());
+                w.cv.notify_one();
+            }
+        }
+        if let Some(Some(front)) = guard.writers.front() {
+            front.cv.notify_one();
+        }
+        result
+    }
+
+    /// Makes sure the memtable has room for a write: delays writes when
+    /// level 0 is crowded, waits for a flush when both memtables are full,
+    /// and switches to a new memtable and log when the current one is full
+    /// (or `force`).
+    pub(super) fn make_room_for_write(
+        self: &Arc<Self>,
+        guard: &mut MutexGuard<'_, State>,
+        mut force: bool,
+    ) -> Result<()> {
+        let mut allow_delay = !force;
+        loop {
+            if let Some(e) = &guard.bg_error {
+                return Err(e.clone());
+            }
+            if allow_delay && guard.versions.num_level_files(0) >= L0_SLOWDOWN_WRITES_TRIGGER {
+                // Spread the wait for compaction over many writes instead of
+                // stopping one write for seconds at the hard limit.
+                MutexGuard::unlocked(guard, || self.env.sleep_for_micros(1000));
+                allow_delay = false;
+            } else if !force
+                && guard.mem.approximate_memory_usage() <= self.options.write_buffer_size
+            {
+                return Ok(());
+            } else if guard.imm.is_some() {
+                self.log("Current memtable full; waiting...\n");
+                self.bg_cv.wait(guard);
+            } else if guard.versions.num_level_files(0) >= L0_STOP_WRITES_TRIGGER {
+                self.log("Too many L0 files; waiting...\n");
+                self.bg_cv.wait(guard);
+            } else {
+                let number = guard.versions.new_file_number();
+                let file = match self
+                    .env
+                    .new_writable_file(&log_file_name(&self.dbname, number))
+                {
+                    Ok(f) => f,
+                    Err(e) => {
+                        guard.versions.reuse_file_number(number);
+                        return Err(e);
+                    }
+                };
+                let old = self.log.lock().writer.replace(log::Writer::new(file));
+                if let Some(mut old) = old {
+                    if let Err(e) = old.file_mut().close() {
+                        self.record_background_error(guard, e);
+                    }
+                }
+                guard.logfile_number = number;
+                let full = std::mem::replace(&mut guard.mem, self.new_memtable());
+                guard.imm = Some(full);
+                guard.forget_read_view();
+                self.has_imm.store(true, AtomicOrdering::Release);
+                force = false;
+                self.maybe_schedule_compaction(guard);
+            }
+        }
+    }
+}
