@@ -70,7 +70,7 @@ struct CompactionState {
 struct ReleasingLevelInput {
     inner: LevelIterator,
     icmp: crate::key::InternalKeyComparator,
-    table_cache: Arc<crate::db::table_cache::TableCache>,
+    table_cache: Arc<crate::table::TableCache>,
     /// The level's input files, sorted and disjoint (as the iterator reads them).
     files: crate::version::version::FileList,
     /// Files `..passed` have been read past and evicted.

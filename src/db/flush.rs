@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use parking_lot::MutexGuard;
 
-use super::table_cache::TableCache;
 use super::{CompactionStats, DbInner, State};
 use crate::env::Env;
 use crate::filename::table_file_name;
@@ -21,6 +20,7 @@ use crate::memtable::MemTable;
 use crate::options::{Options, ReadOptions, WriteOptions};
 use crate::status::{Error, Result};
 use crate::table::TableBuilder;
+use crate::table::TableCache;
 use crate::util::bloom;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::version::Version;

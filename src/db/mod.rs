@@ -2,9 +2,9 @@
 //! public `DB` API; each concern has its own file beside it: `open`
 //! (sanitizing options, recovery), `write` (the writer queue and group
 //! commit), `read` (lookups, iterators, properties), `flush` (memtable to
-//! table), `compaction` (picking and running compactions), `repair` and
-//! `table_cache`. Background work, obsolete-file removal and `destroy_db`
-//! stay here.
+//! table), `compaction` (picking and running compactions) and `repair`.
+//! Background work, obsolete-file removal and `destroy_db` stay here. The
+//! cache of open tables is `table::TableCache`.
 //!
 //! Invariants:
 //! * All mutable state lives in [`State`] behind one mutex, held only where
@@ -32,7 +32,7 @@ mod read;
 mod repair;
 mod write;
 pub use repair::repair_db;
-pub mod table_cache;
+
 #[cfg(test)]
 mod tests;
 
@@ -61,8 +61,8 @@ use crate::version::version::Version;
 use crate::version::{KEY_FILTER_MAX_LEVEL, NUM_LEVELS};
 use crate::write_batch::WriteBatch;
 
+use crate::table::TableCache;
 pub use iter::DbIterator;
-use table_cache::TableCache;
 
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;

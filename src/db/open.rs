@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::table_cache::TableCache;
 use super::{DbInner, LogState, State, DB, NUM_NON_TABLE_CACHE_FILES};
 use crate::env::Logger;
 use crate::filename::{
@@ -27,6 +26,7 @@ use crate::memtable::MemTable;
 use crate::options::Options;
 use crate::snapshot::SnapshotList;
 use crate::status::{Code, Error, Result};
+use crate::table::TableCache;
 use crate::table::{BlockCache, InternalFilterPolicy};
 use crate::util::comparator::Comparator;
 use crate::version::edit::VersionEdit;

@@ -32,7 +32,7 @@ use crate::write_batch::{WriteBatch, HEADER_SIZE};
 
 use super::flush::build_table;
 use super::open::sanitize_options;
-use super::table_cache::TableCache;
+use crate::table::TableCache;
 use crate::write_batch::insert_into;
 
 struct TableInfo {

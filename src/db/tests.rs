@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::status::Code;
 use crate::env::fault::FaultEnv;
 use crate::iterator::InternalIterator;
+use crate::status::Code;
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,7 @@ pub mod format;
 pub mod index_search;
 pub mod merger;
 pub mod reader;
+pub mod table_cache;
 pub mod two_level;
 
 pub use block::{Block, BlockIter};
@@ -26,6 +27,7 @@ pub use builder::TableBuilder;
 pub use filter_block::InternalFilterPolicy;
 pub use merger::{new_merging_iterator, MergingIterator};
 pub use reader::Table;
+pub use table_cache::TableCache;
 pub use two_level::{BlockOpener, TwoLevelIterator};
 
 /// The shared cache of uncompressed table blocks: a sharded LRU keyed by

@@ -17,7 +17,6 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use crate::db::table_cache::TableCache;
 use crate::env::{Env, Logger};
 use crate::filename::{
     current_file_name, descriptor_file_name, parse_file_name, set_current_file, FileType,
@@ -26,6 +25,7 @@ use crate::key::{InternalKeyComparator, SequenceNumber};
 use crate::log;
 use crate::options::Options;
 use crate::status::{Error, Result};
+use crate::table::TableCache;
 
 use super::builder::VersionBuilder;
 use super::edit::VersionEdit;

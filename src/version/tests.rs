@@ -203,8 +203,8 @@ fn builder_drops_key_filters_below_the_filtered_levels() {
     use super::edit::VersionEdit;
     use super::version::Version;
     use super::KEY_FILTER_MAX_LEVEL;
-    use crate::db::table_cache::TableCache;
     use crate::options::Options;
+    use crate::table::TableCache;
 
     let table_cache = Arc::new(TableCache::new("unused", &Options::default(), &icmp(), 1));
     let base = Version::new(icmp(), table_cache.clone());

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::db::table_cache::TableCache;
 use crate::iterator::{InternalIterator, OrFailed};
 use crate::key::{
     debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
@@ -23,6 +22,7 @@ use crate::key::{
 use crate::options::ReadOptions;
 use crate::status::{Error, Result};
 use crate::table::reader::TableIter;
+use crate::table::TableCache;
 use crate::util::bloom;
 use crate::util::comparator::Comparator;
 

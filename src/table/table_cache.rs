@@ -1,4 +1,4 @@
-//! The cache of open tables (LevelDB's db/table_cache): at most
+//! The cache of open tables of one database (LevelDB's db/table_cache): at most
 //! `max_open_files - 10` tables stay open, least recently used evicted.
 //!
 //! Invariants: a cached `Table` is keyed by its file number, which is never
