@@ -31,6 +31,7 @@ use crate::util::bloom;
 use crate::util::comparator::Comparator;
 use crate::version::compaction::Compaction;
 use crate::version::edit::FileMetaData;
+use crate::version::key_filter;
 use crate::version::version::{LevelFiles, LevelIterator};
 use crate::version::NUM_LEVELS;
 
@@ -180,7 +181,7 @@ impl DbInner {
                 let f = Arc::clone(&c.inputs[0][0]);
                 c.edit.remove_file(c.level, f.number);
                 // With its key filter, if it has one (versions drop it
-                // below KEY_FILTER_MAX_LEVEL).
+                // below key_filter::MAX_LEVEL).
                 c.edit.add_file_meta(c.level + 1, FileMetaData::clone(&f));
                 let mut edit = std::mem::take(&mut c.edit);
                 result = self.log_and_apply(guard, &mut edit);
@@ -364,13 +365,8 @@ impl DbInner {
             c.num_input_files(1),
             c.level + 1
         ));
-        if self.key_filters_at(c.level + 1) {
-            // Sized for outputs of 32-byte entries (about 65 000 at the
-            // default 2 MiB), with a bound for very large max_file_size;
-            // outputs with more keys still get a correct filter.
-            let max_keys = (c.max_output_file_size / 32).min(1 << 18) as usize;
-            let policy = bloom::BloomFilterPolicy::new(super::flush::KEY_FILTER_BITS_PER_KEY);
-            state.key_filter = Some(bloom::FoldingFilterBuilder::new(&policy, max_keys));
+        if key_filter::kept_at(c.level + 1, self.icmp.user_comparator().as_ref()) {
+            state.key_filter = Some(key_filter::compaction_builder(c.max_output_file_size));
         }
         let mut input = self.make_input_iterator(c);
         let mut imm_micros = 0;

@@ -23,14 +23,8 @@ use crate::table::TableBuilder;
 use crate::table::TableCache;
 use crate::util::bloom;
 use crate::version::edit::{FileMetaData, VersionEdit};
+use crate::version::key_filter;
 use crate::version::version::Version;
-use crate::version::FLUSH_KEY_FILTER_MAX_LEVEL;
-
-/// Bits per key of the in-memory filters of tables at levels 0 to
-/// `KEY_FILTER_MAX_LEVEL`
-/// (`FileMetaData::key_filter`), at least: about 1% false positives, as
-/// LevelDB's recommended `NewBloomFilterPolicy(10)`.
-pub(crate) const KEY_FILTER_BITS_PER_KEY: usize = 10;
 
 /// Writes the entries of `iter` to table `number`, syncs and verifies it.
 /// Returns the file's metadata; `file_size` 0 means there was nothing to
@@ -87,12 +81,6 @@ pub(crate) fn build_table(
 }
 
 impl DbInner {
-    /// As [`DbInner::key_filters_at`], for a memtable flush: only down to
-    /// `FLUSH_KEY_FILTER_MAX_LEVEL`.
-    pub(super) fn flush_key_filters_at(&self, level: usize) -> bool {
-        level <= FLUSH_KEY_FILTER_MAX_LEVEL && self.key_filters_at(level)
-    }
-
     /// Flushes `mem` to a new table, recording it in `edit` (at the level
     /// `base` suggests, or level 0 during recovery).
     pub(crate) fn write_level0_table(
@@ -123,10 +111,9 @@ impl DbInner {
         };
         // The key filter is sized for the memtable's entries up front, so
         // that the flush holds no keys or hashes.
-        let mut key_filter = self.flush_key_filters_at(level).then(|| {
-            let policy = bloom::BloomFilterPolicy::new(KEY_FILTER_BITS_PER_KEY);
-            bloom::FilterBuilder::new(&policy, mem.len())
-        });
+        let mut key_filter =
+            key_filter::kept_by_flush_at(level, self.icmp.user_comparator().as_ref())
+                .then(|| key_filter::flush_builder(mem.len()));
         let result = MutexGuard::unlocked(guard, || {
             let mut iter = mem.iter();
             build_table(

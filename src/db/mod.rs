@@ -54,11 +54,10 @@ use crate::options::{Options, ReadOptions, WriteOptions};
 use crate::snapshot::{Snapshot, SnapshotList};
 use crate::status::{Error, Result};
 use crate::table::BlockCache;
-use crate::util::comparator::Comparator;
 use crate::version::edit::VersionEdit;
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::Version;
-use crate::version::{KEY_FILTER_MAX_LEVEL, NUM_LEVELS};
+use crate::version::NUM_LEVELS;
 use crate::write_batch::WriteBatch;
 
 use crate::table::TableCache;
@@ -359,13 +358,6 @@ impl DbInner {
             self.icmp.clone(),
             self.options.write_buffer_size,
         ))
-    }
-
-    /// Whether tables a compaction writes to `level` get an in-memory key
-    /// filter. A filter over user-key bytes is only sound if the comparator
-    /// calls no two different byte strings equal.
-    fn key_filters_at(&self, level: usize) -> bool {
-        level <= KEY_FILTER_MAX_LEVEL && self.icmp.user_comparator().is_bytewise()
     }
 
     /// Records `edit` in the MANIFEST (with the mutex released during the

@@ -9,6 +9,7 @@ use super::*;
 use crate::env::fault::FaultEnv;
 use crate::iterator::InternalIterator;
 use crate::status::Code;
+use crate::util::comparator::Comparator;
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -656,8 +657,8 @@ fn gets_through_several_files_trigger_a_seek_compaction() {
     assert_eq!(db.get(&ro, b"z").unwrap(), Some(b"end".to_vec()));
 }
 
-/// Tables of levels 0 to `KEY_FILTER_MAX_LEVEL` written by this process
-/// (flushes only down to `FLUSH_KEY_FILTER_MAX_LEVEL`) carry an in-memory
+/// Tables of levels 0 to `key_filter::MAX_LEVEL` written by this process
+/// (flushes only down to `key_filter::FLUSH_MAX_LEVEL`) carry an in-memory
 /// key filter; lookups through it find every key and its
 /// newest value, and miss the rest. Deeper levels drop it, and so do tables
 /// under a comparator that may call different bytes equal.
@@ -698,7 +699,7 @@ fn key_filters_find_every_key() {
             })
             .collect()
     };
-    // A flush placed at level 2 keeps none (FLUSH_KEY_FILTER_MAX_LEVEL).
+    // A flush placed at level 2 keeps none (key_filter::FLUSH_MAX_LEVEL).
     let expected = [(0, true), (0, true), (0, true), (1, true), (2, false)];
     assert_eq!(filtered(&db), expected);
     let check_all = |db: &DB| {
@@ -728,8 +729,8 @@ fn key_filters_find_every_key() {
     assert!(after.iter().all(|&(l, f)| l == 2 && f), "{after:?}");
     assert!(after.len() >= 2, "{after:?}");
     check_all(&db);
-    // Below KEY_FILTER_MAX_LEVEL, none keeps one.
-    assert_eq!(crate::version::KEY_FILTER_MAX_LEVEL, 2);
+    // Below key_filter::MAX_LEVEL, none keeps one.
+    assert_eq!(crate::version::key_filter::MAX_LEVEL, 2);
     db.inner.manual_compaction(2, None, None).unwrap();
     let after = filtered(&db);
     assert!(after.iter().all(|&(l, f)| l == 3 && !f), "{after:?}");

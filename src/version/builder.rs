@@ -16,7 +16,7 @@ use crate::util::comparator::Comparator;
 
 use super::edit::{FileMetaData, VersionEdit};
 use super::version::Version;
-use super::{KEY_FILTER_MAX_LEVEL, NUM_LEVELS};
+use super::{key_filter, NUM_LEVELS};
 
 /// Orders files by smallest internal key, then file number.
 pub fn by_smallest_key(
@@ -61,7 +61,7 @@ impl<'a> VersionBuilder<'a> {
                 continue;
             }
             let mut f = f.clone();
-            if level > KEY_FILTER_MAX_LEVEL {
+            if level > key_filter::MAX_LEVEL {
                 f.key_filter = None;
             }
             // One seek costs about as much as compacting 16 KiB of data, so

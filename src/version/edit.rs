@@ -59,9 +59,9 @@ pub struct FileMetaData {
     pub allowed_seeks: AtomicI64,
     /// A Bloom filter (LevelDB's format, [`crate::util::bloom`]) of the
     /// table's user keys, kept in memory only: set on the tables this
-    /// process wrote at levels 0 to [`crate::version::KEY_FILTER_MAX_LEVEL`]
+    /// process wrote at levels 0 to [`crate::version::key_filter::MAX_LEVEL`]
     /// (by compactions; by memtable flushes down to
-    /// [`crate::version::FLUSH_KEY_FILTER_MAX_LEVEL`]), so
+    /// [`crate::version::key_filter::FLUSH_MAX_LEVEL`]), so
     /// that a point lookup skips such a file that cannot hold its key
     /// without reading a block. Never written to the MANIFEST; versions
     /// drop it below that level, which bounds its memory by the size limits

@@ -12,6 +12,7 @@
 pub mod builder;
 pub mod compaction;
 pub mod edit;
+pub mod key_filter;
 pub mod set;
 #[cfg(test)]
 mod tests;
@@ -28,25 +29,6 @@ pub const L0_STOP_WRITES_TRIGGER: usize = 12;
 pub const MAX_MEM_COMPACT_LEVEL: usize = 2;
 /// Bytes of iteration between read samples (seek-charging of files).
 pub const READ_BYTES_PERIOD: u64 = 1_048_576;
-/// The deepest level whose tables keep the in-memory key filters of
-/// `FileMetaData::key_filter`. A lookup consults every level-0 file whose
-/// range holds its key and one file per level below; a filter saves it the
-/// block read (and decompression) of each that lacks the key, and of the
-/// last one when the key is absent altogether. Levels 1 and 2 hold about
-/// 10 and 100 MiB of data, so their filters take up to a few MiB (at 10-20
-/// bits per key); each deeper level would take ten times more, so those
-/// stay unfiltered and memory stays bounded however large the database.
-pub const KEY_FILTER_MAX_LEVEL: usize = 2;
-
-/// The deepest level at which a memtable flush gets a key filter. A flush
-/// lands at level 2 only when its key range overlaps no file of levels 0 to
-/// 2 (and few bytes of level 3), as in a sequential bulk load, which then
-/// puts every table there: filters for
-/// all of them cost fillseq a tenth more peak memory (15.6 against 14.0
-/// MiB), for lookups such loads rarely make. Level-2 tables written by
-/// compactions, where random writes settle, keep theirs.
-pub const FLUSH_KEY_FILTER_MAX_LEVEL: usize = 1;
-
 pub use edit::NUM_LEVELS;
 
 /// The size a level may grow to before it is compacted: 10 MiB for levels 0

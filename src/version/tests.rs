@@ -201,8 +201,8 @@ fn seek_key_for_overlap_uses_max_sequence() {
 fn builder_drops_key_filters_below_the_filtered_levels() {
     use super::builder::VersionBuilder;
     use super::edit::VersionEdit;
+    use super::key_filter::MAX_LEVEL as KEY_FILTER_MAX_LEVEL;
     use super::version::Version;
-    use super::KEY_FILTER_MAX_LEVEL;
     use crate::options::Options;
     use crate::table::TableCache;
 
