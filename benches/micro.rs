@@ -231,7 +231,10 @@ fn bench_table(c: &mut Criterion) {
             ..Options::default()
         };
         let path = format!("/{name}.ldb");
-        let mut builder = TableBuilder::new(&options, env.new_writable_file(&path).unwrap());
+        let mut builder = TableBuilder::new(
+            &options.table_options(),
+            env.new_writable_file(&path).unwrap(),
+        );
         let value = vec![b'v'; 100];
         for i in 0..ENTRIES {
             builder.add(&keys[present(i)], &value);
@@ -240,14 +243,14 @@ fn bench_table(c: &mut Criterion) {
         let size = builder.file_size();
         drop(builder);
         let file = env.new_random_access_file(&path).unwrap();
-        let table = Table::open(&options, file, size).unwrap();
+        let table = Table::open(&options.table_options(), file, size).unwrap();
         for (which, odd) in [("present", 0), ("absent", 1)] {
             group.bench_function(format!("get/{which}/{name}"), |b| {
                 b.iter(|| {
                     let mut found = 0;
                     let k = &keys[present(rnd.uniform(ENTRIES)) + odd];
                     table
-                        .internal_get(&read, k, &mut |_, v| found = v.len())
+                        .internal_get(&read.block_reads(), k, &mut |_, v| found = v.len())
                         .unwrap();
                     found
                 })

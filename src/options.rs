@@ -6,15 +6,9 @@ use std::sync::Arc;
 use crate::env::{Env, Logger};
 use crate::filter::FilterPolicy;
 use crate::snapshot::Snapshot;
-use crate::table::BlockCache;
+pub use crate::table::format::CompressionType;
+use crate::table::{BlockCache, BlockReadOptions, TableOptions};
 use crate::util::comparator::{bytewise, Comparator};
-
-/// How table blocks are compressed; the values are the on-disk type bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompressionType {
-    None = 0,
-    Snappy = 1,
-}
 
 /// Options for opening a database (LevelDB's `Options`).
 #[derive(Clone)]
@@ -74,6 +68,21 @@ fn clip(value: usize, min: usize, max: usize) -> usize {
 }
 
 impl Options {
+    /// What the table layer builds and reads tables with, from these
+    /// options (the database substitutes its internal-key comparator and
+    /// filter policy first).
+    pub fn table_options(&self) -> TableOptions {
+        TableOptions {
+            comparator: Arc::clone(&self.comparator),
+            filter_policy: self.filter_policy.clone(),
+            block_cache: self.block_cache.clone(),
+            block_size: self.block_size,
+            block_restart_interval: self.block_restart_interval,
+            compression: self.compression,
+            paranoid_checks: self.paranoid_checks,
+        }
+    }
+
     /// The options as LevelDB's `SanitizeOptions` leaves them: sizes clamped
     /// to the ranges LevelDB accepts.
     pub fn sanitized(&self) -> Options {
@@ -104,6 +113,16 @@ impl ReadOptions {
             verify_checksums: false,
             fill_cache: true,
             snapshot: None,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// How this read uses table blocks.
+    pub fn block_reads(&self) -> BlockReadOptions {
+        BlockReadOptions {
+            verify_checksums: self.verify_checksums,
+            fill_cache: self.fill_cache,
         }
     }
 }

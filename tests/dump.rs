@@ -363,7 +363,10 @@ fn our_manifest_records() -> Vec<Vec<u8>> {
 
 /// Builds a table of `entries` (already in order) with `options`.
 fn write_table(env: &dyn Env, path: &str, options: &Options, entries: &[(Vec<u8>, Vec<u8>)]) {
-    let mut builder = TableBuilder::new(options, env.new_writable_file(path).unwrap());
+    let mut builder = TableBuilder::new(
+        &options.table_options(),
+        env.new_writable_file(path).unwrap(),
+    );
     for (k, v) in entries {
         builder.add(k, v);
     }

@@ -87,14 +87,14 @@ fn open_table(options: &Options, path: &Path) -> (Arc<Table>, Vec<u8>) {
     let p = path.to_str().unwrap();
     let size = env.get_file_size(p).unwrap();
     let file = env.new_random_access_file(p).unwrap();
-    let table = Table::open(options, file, size).unwrap();
+    let table = Table::open(&options.table_options(), file, size).unwrap();
     (table, std::fs::read(path).unwrap())
 }
 
 fn all_entries(table: &Arc<Table>) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut ro = ReadOptions::new();
     ro.verify_checksums = true;
-    let mut it = table.iter(&ro);
+    let mut it = table.iter(&ro.block_reads());
     let mut out = Vec::new();
     it.seek_to_first();
     while it.valid() {
@@ -116,7 +116,7 @@ fn all_entries(table: &Arc<Table>) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 fn rebuild(options: &Options, entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let out = Arc::new(Mutex::new(Vec::new()));
-    let mut b = TableBuilder::new(options, Box::new(Sink(Arc::clone(&out))));
+    let mut b = TableBuilder::new(&options.table_options(), Box::new(Sink(Arc::clone(&out))));
     for (k, v) in entries {
         b.add(k, v);
     }
@@ -131,7 +131,7 @@ fn check_point_reads(table: &Arc<Table>, entries: &[(Vec<u8>, Vec<u8>)]) {
     for (k, v) in entries {
         let mut found = None;
         table
-            .internal_get(&ro, k, &mut |fk, fv| {
+            .internal_get(&ro.block_reads(), k, &mut |fk, fv| {
                 found = Some((fk.to_vec(), fv.to_vec()))
             })
             .unwrap();

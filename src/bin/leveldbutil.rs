@@ -18,10 +18,10 @@ use leveldb::env::{default_env, Env};
 use leveldb::filename::{parse_file_name, FileType};
 use leveldb::key::{escape_bytes, parse_internal_key, ValueType};
 use leveldb::log::{Reader, Reporter};
-use leveldb::table::Table;
+use leveldb::table::{BlockReadOptions, Table, TableOptions};
 use leveldb::version::edit::VersionEdit;
 use leveldb::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
-use leveldb::{Error, Options, ReadOptions, Result};
+use leveldb::{Error, Result};
 
 const USAGE: &str =
     "Usage: leveldbutil command...\n   dump files...         -- dump contents of specified files\n";
@@ -142,9 +142,11 @@ fn dump_table(env: &dyn Env, path: &str, out: &mut dyn Write) -> Result<()> {
     let file = env.new_random_access_file(path)?;
     // Default options, as LevelDB's dump: the bytewise comparator may not be
     // the table's, but a full scan never compares keys.
-    let table = Table::open(&Options::default(), file, size)?;
-    let mut read_options = ReadOptions::new();
-    read_options.fill_cache = false;
+    let table = Table::open(&TableOptions::default(), file, size)?;
+    let read_options = BlockReadOptions {
+        fill_cache: false,
+        ..BlockReadOptions::default()
+    };
     let mut iter = table.iter(&read_options);
     iter.seek_to_first();
     let mut line = String::new();

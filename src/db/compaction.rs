@@ -24,9 +24,8 @@ use crate::key::{
     debug_internal_key, internal_key, parse_internal_key, ValueType, MAX_SEQUENCE,
     VALUE_TYPE_FOR_SEEK,
 };
-use crate::options::ReadOptions;
 use crate::status::{Error, Result};
-use crate::table::TableBuilder;
+use crate::table::{BlockReadOptions, TableBuilder};
 use crate::util::bloom;
 use crate::util::comparator::Comparator;
 use crate::version::compaction::Compaction;
@@ -252,10 +251,9 @@ impl DbInner {
     }
 
     fn make_input_iterator(&self, c: &Compaction) -> Box<dyn InternalIterator> {
-        let options = ReadOptions {
+        let options = BlockReadOptions {
             verify_checksums: self.options.paranoid_checks,
             fill_cache: false,
-            snapshot: None,
         };
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
         for which in 0..2 {
@@ -272,7 +270,7 @@ impl DbInner {
                         self.icmp.clone(),
                         Arc::clone(&self.table_cache),
                         LevelFiles::Owned(c.inputs[which].clone()),
-                        options.clone(),
+                        options,
                     ),
                     icmp: self.icmp.clone(),
                     table_cache: Arc::clone(&self.table_cache),
@@ -337,9 +335,9 @@ impl DbInner {
         drop(builder);
         if result.is_ok() && entries > 0 {
             // Make sure the table is usable before it is installed.
-            let check = self
-                .table_cache
-                .iter(&ReadOptions::new(), output.number, file_size);
+            let check =
+                self.table_cache
+                    .iter(&BlockReadOptions::default(), output.number, file_size);
             result = check.status();
             if result.is_ok() {
                 self.log(&format!(
@@ -641,7 +639,7 @@ mod tests {
                 inner.icmp.clone(),
                 Arc::clone(cache),
                 LevelFiles::Owned(files.clone()),
-                ReadOptions::new(),
+                BlockReadOptions::default(),
             ),
             icmp: inner.icmp.clone(),
             table_cache: Arc::clone(cache),

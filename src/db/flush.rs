@@ -17,10 +17,10 @@ use crate::env::Env;
 use crate::filename::table_file_name;
 use crate::iterator::InternalIterator;
 use crate::memtable::MemTable;
-use crate::options::{Options, ReadOptions, WriteOptions};
+use crate::options::WriteOptions;
 use crate::status::{Error, Result};
-use crate::table::TableBuilder;
 use crate::table::TableCache;
+use crate::table::{BlockReadOptions, TableBuilder, TableOptions};
 use crate::util::bloom;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::key_filter;
@@ -33,7 +33,7 @@ use crate::version::version::Version;
 pub(crate) fn build_table(
     dbname: &str,
     env: &dyn Env,
-    table_options: &Options,
+    table_options: &TableOptions,
     table_cache: &TableCache,
     iter: &mut dyn InternalIterator,
     number: u64,
@@ -66,7 +66,7 @@ pub(crate) fn build_table(
             builder.file_mut().sync()?;
             builder.file_mut().close()?;
             // Make sure the table is readable before it is used.
-            let check = table_cache.iter(&ReadOptions::new(), number, meta.file_size);
+            let check = table_cache.iter(&BlockReadOptions::default(), number, meta.file_size);
             check.status()
         })();
     }

@@ -53,7 +53,7 @@ use crate::memtable::MemTable;
 use crate::options::{Options, ReadOptions, WriteOptions};
 use crate::snapshot::{Snapshot, SnapshotList};
 use crate::status::{Error, Result};
-use crate::table::BlockCache;
+use crate::table::{BlockCache, TableOptions};
 use crate::version::edit::VersionEdit;
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::Version;
@@ -180,7 +180,7 @@ pub(crate) struct DbInner {
     pub options: Options,
     /// Options tables are built and read with (internal-key comparator,
     /// internal filter policy, the block cache).
-    pub table_options: Options,
+    pub table_options: TableOptions,
     pub icmp: InternalKeyComparator,
     pub logger: Option<Arc<dyn Logger>>,
     pub table_cache: Arc<TableCache>,

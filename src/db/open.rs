@@ -27,7 +27,7 @@ use crate::options::Options;
 use crate::snapshot::SnapshotList;
 use crate::status::{Code, Error, Result};
 use crate::table::TableCache;
-use crate::table::{BlockCache, InternalFilterPolicy};
+use crate::table::{BlockCache, InternalFilterPolicy, TableOptions};
 use crate::util::comparator::Comparator;
 use crate::version::edit::VersionEdit;
 use crate::version::set::{info_log, VersionSet};
@@ -40,7 +40,7 @@ pub(crate) struct Sanitized {
     pub options: Options,
     /// Options for tables: internal-key comparator, internal filter
     /// policy, the block cache, the info log.
-    pub table_options: Options,
+    pub table_options: TableOptions,
     pub logger: Option<Arc<dyn Logger>>,
     pub block_cache: Arc<BlockCache>,
     pub icmp: InternalKeyComparator,
@@ -67,14 +67,13 @@ pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
         .clone()
         .unwrap_or_else(|| Arc::new(BlockCache::new(8 << 20)));
     let icmp = InternalKeyComparator::new(Arc::clone(&options.comparator));
-    let mut table_options = options.clone();
+    let mut table_options = options.table_options();
     table_options.comparator = Arc::new(icmp.clone());
     table_options.filter_policy = options
         .filter_policy
         .as_ref()
         .map(|p| Arc::new(InternalFilterPolicy::new(Arc::clone(p))) as _);
     table_options.block_cache = Some(Arc::clone(&block_cache));
-    table_options.info_log = logger.clone();
     Sanitized {
         options,
         table_options,
@@ -97,6 +96,7 @@ impl DB {
         let env = Arc::clone(&options.env);
         let table_cache = Arc::new(TableCache::new(
             dbname,
+            Arc::clone(&env),
             &table_options,
             &icmp,
             options.max_open_files - NUM_NON_TABLE_CACHE_FILES,

@@ -33,7 +33,7 @@ impl DbInner {
             }
         }
         let mut stats = GetStats::default();
-        let found = current.get(options, &lookup, value_sink, &mut stats);
+        let found = current.get(&options.block_reads(), &lookup, value_sink, &mut stats);
         if stats.seek_file.is_some() && current.update_stats(&stats) {
             let mut guard = self.state.lock();
             self.maybe_schedule_compaction(&mut guard);
@@ -59,7 +59,7 @@ impl DbInner {
                 children.push(Box::new(table.iter()));
             }
         }
-        current.add_iterators(options, &mut children);
+        current.add_iterators(&options.block_reads(), &mut children);
         let merged: Box<dyn InternalIterator> = match children.len() {
             0 => Box::new(crate::iterator::EmptyIterator::new()),
             1 => children.pop().expect("one child"),

@@ -23,9 +23,9 @@ use crate::iterator::InternalIterator;
 use crate::key::{escape_bytes, parse_internal_key, InternalKeyComparator, SequenceNumber};
 use crate::log;
 use crate::memtable::MemTable;
-use crate::options::{Options, ReadOptions};
+use crate::options::Options;
 use crate::status::{Code, Error, Result};
-use crate::table::TableBuilder;
+use crate::table::{BlockReadOptions, TableBuilder, TableOptions};
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::info_log;
 use crate::write_batch::{WriteBatch, HEADER_SIZE};
@@ -44,7 +44,7 @@ struct Repairer {
     dbname: String,
     env: Arc<dyn Env>,
     options: Options,
-    table_options: Options,
+    table_options: TableOptions,
     icmp: InternalKeyComparator,
     logger: Option<Arc<dyn Logger>>,
     table_cache: TableCache,
@@ -85,7 +85,13 @@ pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
     let mut r = Repairer {
         dbname: dbname.to_string(),
         env: Arc::clone(&s.options.env),
-        table_cache: TableCache::new(dbname, &s.table_options, &s.icmp, 10),
+        table_cache: TableCache::new(
+            dbname,
+            Arc::clone(&s.options.env),
+            &s.table_options,
+            &s.icmp,
+            10,
+        ),
         options: s.options,
         table_options: s.table_options,
         icmp: s.icmp,
@@ -222,9 +228,9 @@ impl Repairer {
     }
 
     fn table_iter(&self, meta: &FileMetaData) -> Box<dyn InternalIterator> {
-        let options = ReadOptions {
+        let options = BlockReadOptions {
             verify_checksums: self.options.paranoid_checks,
-            ..ReadOptions::new()
+            ..BlockReadOptions::default()
         };
         self.table_cache.iter(&options, meta.number, meta.file_size)
     }
@@ -418,7 +424,7 @@ impl Repairer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::WriteOptions;
+    use crate::options::{ReadOptions, WriteOptions};
     use crate::DB;
 
     fn options() -> Options {

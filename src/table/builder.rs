@@ -12,13 +12,14 @@ use std::sync::Arc;
 
 use crate::env::WritableFile;
 use crate::filter::FilterPolicy;
-use crate::options::{CompressionType, Options};
 use crate::status::Result;
 use crate::table::block_builder::BlockBuilder;
 use crate::table::filter_block::FilterBlockBuilder;
+use crate::table::format::CompressionType;
 use crate::table::format::{
     block_trailer, maybe_compress_with, BlockHandle, Footer, NO_COMPRESSION,
 };
+use crate::table::TableOptions;
 use crate::util::comparator::Comparator;
 
 pub struct TableBuilder {
@@ -49,7 +50,7 @@ pub struct TableBuilder {
 impl TableBuilder {
     /// A builder writing to `file` with `options`' comparator, block size,
     /// restart interval, compression and filter policy.
-    pub fn new(options: &Options, file: Box<dyn WritableFile>) -> TableBuilder {
+    pub fn new(options: &TableOptions, file: Box<dyn WritableFile>) -> TableBuilder {
         let mut filter_block = options
             .filter_policy
             .as_ref()

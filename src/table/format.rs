@@ -12,6 +12,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+/// How table blocks are compressed; the values are the on-disk type bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompressionType {
+    None = 0,
+    Snappy = 1,
+}
+
 use crate::env::RandomAccessFile;
 use crate::status::{Error, Result};
 use crate::util::coding::{decode_fixed32, get_varint64, put_fixed32, put_varint64};

@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
+use crate::filter::FilterPolicy;
 use crate::util::cache::Cache;
+use crate::util::comparator::{bytewise, Comparator};
+use format::CompressionType;
 
 pub mod block;
 pub mod block_builder;
@@ -29,6 +32,61 @@ pub use merger::{new_merging_iterator, MergingIterator};
 pub use reader::Table;
 pub use table_cache::TableCache;
 pub use two_level::{BlockOpener, TwoLevelIterator};
+
+/// What the table layer needs to build and open tables. A database builds
+/// one from its `Options` (`Options::table_options`), with its internal-key
+/// comparator and filter policy in place of the user's.
+#[derive(Clone)]
+pub struct TableOptions {
+    /// The order of the table's keys (its name is not stored in tables).
+    pub comparator: Arc<dyn Comparator>,
+    /// Makes the table's filter block when building; reads it when opening.
+    pub filter_policy: Option<Arc<dyn FilterPolicy>>,
+    /// Where data blocks read from the table are cached, if anywhere.
+    pub block_cache: Option<Arc<BlockCache>>,
+    /// Approximate uncompressed size of a data block.
+    pub block_size: usize,
+    /// Entries between restart points in a data block.
+    pub block_restart_interval: usize,
+    pub compression: CompressionType,
+    /// Verify the checksums of the blocks read when a table is opened.
+    pub paranoid_checks: bool,
+}
+
+impl Default for TableOptions {
+    /// LevelDB's defaults: bytewise order, no filter, no cache, 4 KiB
+    /// blocks, a restart every 16 entries, Snappy.
+    fn default() -> TableOptions {
+        TableOptions {
+            comparator: bytewise(),
+            filter_policy: None,
+            block_cache: None,
+            block_size: 4 << 10,
+            block_restart_interval: 16,
+            compression: CompressionType::Snappy,
+            paranoid_checks: false,
+        }
+    }
+}
+
+/// How one read uses a table's blocks (the table layer's part of
+/// `ReadOptions`).
+#[derive(Clone, Copy, Debug)]
+pub struct BlockReadOptions {
+    /// Verify the checksum of every block read.
+    pub verify_checksums: bool,
+    /// Put blocks read from the file into the block cache.
+    pub fill_cache: bool,
+}
+
+impl Default for BlockReadOptions {
+    fn default() -> BlockReadOptions {
+        BlockReadOptions {
+            verify_checksums: false,
+            fill_cache: true,
+        }
+    }
+}
 
 /// The shared cache of uncompressed table blocks: a sharded LRU keyed by
 /// (table cache id, block offset), charged by block size.

@@ -15,7 +15,7 @@ use crate::env::RandomAccessFile;
 use crate::filter::FilterPolicy;
 use crate::iterator::InternalIterator;
 use crate::key::InternalKeyComparator;
-use crate::options::{Options, ReadOptions};
+
 use crate::status::{Error, Result};
 use crate::table::block::{Block, BlockCursor, BlockIter};
 use crate::table::filter_block::FilterBlockReader;
@@ -24,7 +24,7 @@ use crate::table::format::{
 };
 use crate::table::index_search::IndexSearch;
 use crate::table::two_level::TwoLevelIterator;
-use crate::table::BlockCache;
+use crate::table::{BlockCache, BlockReadOptions, TableOptions};
 use crate::util::comparator::{BytewiseComparator, Comparator};
 
 thread_local! {
@@ -68,7 +68,7 @@ pub type TableIter = TwoLevelIterator<BlockIter, TableBlockOpener>;
 impl Table {
     /// Opens the table in `file`, which is `size` bytes long.
     pub fn open(
-        options: &Options,
+        options: &TableOptions,
         file: Arc<dyn RandomAccessFile>,
         size: u64,
     ) -> Result<Arc<Table>> {
@@ -78,7 +78,7 @@ impl Table {
     /// Opens a table of a database: `icmp` must be the comparator that
     /// `options.comparator` holds.
     pub(crate) fn open_internal(
-        options: &Options,
+        options: &TableOptions,
         file: Arc<dyn RandomAccessFile>,
         size: u64,
         icmp: &InternalKeyComparator,
@@ -87,7 +87,7 @@ impl Table {
     }
 
     fn open_with_order(
-        options: &Options,
+        options: &TableOptions,
         file: Arc<dyn RandomAccessFile>,
         size: u64,
         internal_order: Option<InternalKeyComparator>,
@@ -162,7 +162,7 @@ impl Table {
     }
 
     /// The data block an index entry points to, through the block cache.
-    fn block(&self, options: &ReadOptions, index_value: &[u8]) -> Result<Arc<Block>> {
+    fn block(&self, options: &BlockReadOptions, index_value: &[u8]) -> Result<Arc<Block>> {
         let mut input = index_value;
         let handle = BlockHandle::decode_from(&mut input)?;
         match &self.block_cache {
@@ -200,7 +200,7 @@ impl Table {
 
     /// An iterator over the data block of an index entry (an error
     /// iterator if it cannot be read).
-    fn block_iter(&self, options: &ReadOptions, index_value: &[u8]) -> BlockIter {
+    fn block_iter(&self, options: &BlockReadOptions, index_value: &[u8]) -> BlockIter {
         match self.block(options, index_value) {
             Ok(block) => block.iter(Arc::clone(&self.comparator)),
             Err(e) => BlockIter::with_error(e, Arc::clone(&self.comparator)),
@@ -208,22 +208,18 @@ impl Table {
     }
 
     /// An iterator over all entries of the table.
-    pub fn iter(self: &Arc<Self>, options: &ReadOptions) -> Box<dyn InternalIterator> {
+    pub fn iter(self: &Arc<Self>, options: &BlockReadOptions) -> Box<dyn InternalIterator> {
         Box::new(self.table_iter(options))
     }
 
     /// As [`Table::iter`], unboxed.
-    pub fn table_iter(self: &Arc<Self>, options: &ReadOptions) -> TableIter {
+    pub fn table_iter(self: &Arc<Self>, options: &BlockReadOptions) -> TableIter {
         let index = self.index_block.iter(Arc::clone(&self.comparator));
         TwoLevelIterator::new(
             index,
             TableBlockOpener {
                 table: Arc::clone(self),
-                options: ReadOptions {
-                    verify_checksums: options.verify_checksums,
-                    fill_cache: options.fill_cache,
-                    snapshot: None,
-                },
+                options: *options,
             },
         )
     }
@@ -233,7 +229,7 @@ impl Table {
     /// index names for `key`.
     pub fn internal_get(
         self: &Arc<Self>,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         key: &[u8],
         f: &mut dyn FnMut(&[u8], &[u8]),
     ) -> Result<()> {
@@ -258,7 +254,7 @@ impl Table {
     fn get_ordered_by<C: Comparator + ?Sized>(
         self: &Arc<Self>,
         cmp: &C,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         key: &[u8],
         f: &mut dyn FnMut(&[u8], &[u8]),
     ) -> Result<()> {
@@ -314,7 +310,7 @@ impl Table {
 /// Opens the data block named by an index entry, for a table iterator.
 pub struct TableBlockOpener {
     table: Arc<Table>,
-    options: ReadOptions,
+    options: BlockReadOptions,
 }
 
 impl crate::table::two_level::BlockOpener for TableBlockOpener {

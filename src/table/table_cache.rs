@@ -14,10 +14,10 @@ use crate::env::Env;
 use crate::filename::{sst_table_file_name, table_file_name};
 use crate::iterator::{EmptyIterator, InternalIterator, OrFailed};
 use crate::key::InternalKeyComparator;
-use crate::options::{Options, ReadOptions};
 use crate::status::Result;
 use crate::table::reader::TableIter;
 use crate::table::Table;
+use crate::table::{BlockReadOptions, TableOptions};
 use crate::util::cache::Cache;
 
 /// Open tables of one database, by file number.
@@ -26,7 +26,7 @@ pub struct TableCache {
     dbname: String,
     /// Options the tables are opened with: internal-key comparator and
     /// internal filter policy, and the database's block cache.
-    options: Options,
+    options: TableOptions,
     /// `options.comparator` as its concrete type.
     icmp: InternalKeyComparator,
     /// Sharded LRU of open tables, each charged 1.
@@ -37,13 +37,14 @@ impl TableCache {
     /// `options.comparator` must hold `icmp`.
     pub fn new(
         dbname: &str,
-        options: &Options,
+        env: Arc<dyn Env>,
+        options: &TableOptions,
         icmp: &InternalKeyComparator,
         capacity: usize,
     ) -> TableCache {
         TableCache {
             icmp: icmp.clone(),
-            env: Arc::clone(&options.env),
+            env,
             dbname: dbname.to_string(),
             options: options.clone(),
             tables: Cache::new(capacity.max(1)),
@@ -82,7 +83,7 @@ impl TableCache {
     /// if the table cannot be opened).
     pub fn iter(
         &self,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         number: u64,
         file_size: u64,
     ) -> Box<dyn InternalIterator> {
@@ -92,7 +93,7 @@ impl TableCache {
     /// As [`TableCache::iter`], unboxed (for the level iterator's hot loop).
     pub fn table_iter(
         &self,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         number: u64,
         file_size: u64,
     ) -> OrFailed<TableIter> {
@@ -106,7 +107,7 @@ impl TableCache {
     /// (if the filter does not rule the key out).
     pub fn get(
         &self,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         number: u64,
         file_size: u64,
         internal_key: &[u8],

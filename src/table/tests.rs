@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
 
+use super::format::CompressionType;
 use super::format::{BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
 use super::model_walk::{check_position, step, Op};
 use super::*;
@@ -14,7 +15,6 @@ use crate::env::{RandomAccessFile, WritableFile};
 use crate::filter::FilterPolicy;
 use crate::iterator::InternalIterator;
 use crate::key::{internal_key, InternalKeyComparator, ValueType};
-use crate::options::{CompressionType, Options, ReadOptions};
 use crate::status::Result;
 use crate::util::bloom::BloomFilterPolicy;
 use crate::util::comparator::bytewise;
@@ -52,7 +52,7 @@ impl RandomAccessFile for Source {
     }
 }
 
-fn build_table(options: &Options, entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
+fn build_table(options: &TableOptions, entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
     let out = Arc::new(Mutex::new(Vec::new()));
     let mut b = TableBuilder::new(options, Box::new(Sink(Arc::clone(&out))));
     for (k, v) in entries {
@@ -65,7 +65,7 @@ fn build_table(options: &Options, entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u
     bytes
 }
 
-fn open(options: &Options, bytes: &[u8]) -> Result<Arc<Table>> {
+fn open(options: &TableOptions, bytes: &[u8]) -> Result<Arc<Table>> {
     Table::open(
         options,
         Arc::new(Source(bytes.to_vec())),
@@ -73,7 +73,11 @@ fn open(options: &Options, bytes: &[u8]) -> Result<Arc<Table>> {
     )
 }
 
-fn get(table: &Arc<Table>, ro: &ReadOptions, key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+fn get(
+    table: &Arc<Table>,
+    ro: &BlockReadOptions,
+    key: &[u8],
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
     let mut found = None;
     table.internal_get(ro, key, &mut |k, v| found = Some((k.to_vec(), v.to_vec())))?;
     Ok(found)
@@ -132,7 +136,7 @@ fn check_against_model(
     model: &[(Vec<u8>, Vec<u8>)],
     ops: &[Op],
 ) -> std::result::Result<(), TestCaseError> {
-    let ro = ReadOptions::new();
+    let ro = BlockReadOptions::default();
     let mut it = table.iter(&ro);
     prop_assert_eq!(&forward(&mut *it), model);
     prop_assert_eq!(&backward(&mut *it), model);
@@ -158,8 +162,8 @@ fn check_against_model(
     Ok(())
 }
 
-fn plain_options(block_size: usize, restart: usize, snappy: bool, bloom: bool) -> Options {
-    Options {
+fn plain_options(block_size: usize, restart: usize, snappy: bool, bloom: bool) -> TableOptions {
+    TableOptions {
         block_size,
         block_restart_interval: restart,
         compression: if snappy {
@@ -172,7 +176,7 @@ fn plain_options(block_size: usize, restart: usize, snappy: bool, bloom: bool) -
         } else {
             None
         },
-        ..Options::default()
+        ..TableOptions::default()
     }
 }
 
@@ -208,12 +212,12 @@ proptest! {
             }
         }
         model.sort_by(|a, b| icmp.compare(&a.0, &b.0));
-        let options = Options {
+        let options = TableOptions {
             comparator: icmp.clone(),
             filter_policy: Some(Arc::new(InternalFilterPolicy::new(Arc::new(BloomFilterPolicy::new(10))))),
             block_size,
             block_restart_interval: restart,
-            ..Options::default()
+            ..TableOptions::default()
         };
         let out = Arc::new(Mutex::new(Vec::new()));
         let mut b = TableBuilder::new(&options, Box::new(Sink(Arc::clone(&out))));
@@ -221,7 +225,7 @@ proptest! {
         b.finish().unwrap();
         let bytes = out.lock().unwrap().clone();
         let table = open(&options, &bytes).unwrap();
-        let ro = ReadOptions::new();
+        let ro = BlockReadOptions::default();
         let mut it = table.iter(&ro);
         prop_assert_eq!(&forward(&mut *it), &model);
         prop_assert_eq!(&backward(&mut *it), &model);
@@ -244,12 +248,14 @@ fn empty_table() {
     let options = plain_options(4096, 16, true, true);
     let bytes = build_table(&options, &BTreeMap::new());
     let table = open(&options, &bytes).unwrap();
-    let mut it = table.iter(&ReadOptions::new());
+    let mut it = table.iter(&BlockReadOptions::default());
     it.seek_to_first();
     assert!(!it.valid());
     it.seek_to_last();
     assert!(!it.valid());
-    assert!(get(&table, &ReadOptions::new(), b"x").unwrap().is_none());
+    assert!(get(&table, &BlockReadOptions::default(), b"x")
+        .unwrap()
+        .is_none());
     // Footer + index + metaindex + filter; LevelDB writes the same layout.
     let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
     assert_eq!(footer.index_handle.size, 8);
@@ -373,15 +379,17 @@ fn block_cache_use() {
         .collect();
     let t1 = open(&options, &build_table(&options, &e1)).unwrap();
     let t2 = open(&options, &build_table(&options, &e2)).unwrap();
-    let mut no_fill = ReadOptions::new();
-    no_fill.fill_cache = false;
+    let no_fill = BlockReadOptions {
+        fill_cache: false,
+        ..BlockReadOptions::default()
+    };
     assert_eq!(forward(&mut *t1.iter(&no_fill)).len(), 200);
     assert_eq!(
         cache.total_charge(),
         0,
         "fill_cache = false leaves the cache alone"
     );
-    let ro = ReadOptions::new();
+    let ro = BlockReadOptions::default();
     let got1 = forward(&mut *t1.iter(&ro));
     let charged = cache.total_charge();
     assert!(charged > 200 * 50, "{charged}");
@@ -411,13 +419,15 @@ fn sample_entries() -> BTreeMap<Vec<u8>, Vec<u8>> {
 
 /// Exercises everything on a possibly damaged table; must not panic.
 /// Returns whether any error was reported.
-fn exercise(options: &Options, bytes: &[u8], verify: bool) -> bool {
+fn exercise(options: &TableOptions, bytes: &[u8], verify: bool) -> bool {
     let table = match open(options, bytes) {
         Ok(t) => t,
         Err(_) => return true,
     };
-    let mut ro = ReadOptions::new();
-    ro.verify_checksums = verify;
+    let ro = BlockReadOptions {
+        verify_checksums: verify,
+        ..BlockReadOptions::default()
+    };
     let mut saw_error = false;
     let mut it = table.iter(&ro);
     let mut n = 0;
@@ -525,7 +535,7 @@ fn bit_flips_never_panic_and_checksums_catch_data_damage() {
                     // every key is still found.
                     let t = open(&paranoid, &bad).unwrap();
                     for k in entries.keys() {
-                        let got = get(&t, &ReadOptions::new(), k).unwrap();
+                        let got = get(&t, &BlockReadOptions::default(), k).unwrap();
                         assert_eq!(got.map(|g| g.0).as_ref(), Some(k));
                     }
                 }
@@ -609,7 +619,7 @@ fn concurrent_readers_share_a_small_cache() {
             let table = Arc::clone(&table);
             let model = Arc::clone(&model);
             std::thread::spawn(move || {
-                let ro = ReadOptions::new();
+                let ro = BlockReadOptions::default();
                 for round in 0..3 {
                     let mut it = table.iter(&ro);
                     if (t + round) % 2 == 0 {
@@ -652,7 +662,7 @@ fn two_level_over_tables_concatenates_them() {
     let tables: Vec<Arc<Table>> = files.into_iter().map(|(_, t)| t).collect();
     let opener = move |v: &[u8]| -> Box<dyn InternalIterator> {
         let i = u32::from_le_bytes(v.try_into().unwrap()) as usize;
-        tables[i].iter(&ReadOptions::new())
+        tables[i].iter(&BlockReadOptions::default())
     };
     let mut it: Box<dyn InternalIterator> =
         Box::new(TwoLevelIterator::new(index.iter(bytewise()), opener));

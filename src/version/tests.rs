@@ -203,10 +203,15 @@ fn builder_drops_key_filters_below_the_filtered_levels() {
     use super::edit::VersionEdit;
     use super::key_filter::MAX_LEVEL as KEY_FILTER_MAX_LEVEL;
     use super::version::Version;
-    use crate::options::Options;
-    use crate::table::TableCache;
+    use crate::table::{TableCache, TableOptions};
 
-    let table_cache = Arc::new(TableCache::new("unused", &Options::default(), &icmp(), 1));
+    let table_cache = Arc::new(TableCache::new(
+        "unused",
+        crate::env::default_env(),
+        &TableOptions::default(),
+        &icmp(),
+        1,
+    ));
     let base = Version::new(icmp(), table_cache.clone());
     let mut edit = VersionEdit::default();
     for level in 0..=KEY_FILTER_MAX_LEVEL + 1 {

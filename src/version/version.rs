@@ -19,10 +19,9 @@ use crate::key::{
     debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
     LookupOutcome, ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
 };
-use crate::options::ReadOptions;
 use crate::status::{Error, Result};
 use crate::table::reader::TableIter;
-use crate::table::TableCache;
+use crate::table::{BlockReadOptions, TableCache};
 use crate::util::bloom;
 use crate::util::comparator::Comparator;
 
@@ -132,7 +131,7 @@ impl Version {
     /// Looks `key` up in the tables, newest data first.
     pub fn get(
         &self,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         key: &LookupKey,
         value_sink: &mut dyn FnMut(&[u8]),
         stats: &mut GetStats,
@@ -381,7 +380,7 @@ impl Version {
     /// concatenating iterator per deeper level.
     pub fn add_iterators(
         self: &Arc<Self>,
-        options: &ReadOptions,
+        options: &BlockReadOptions,
         iters: &mut Vec<Box<dyn InternalIterator>>,
     ) {
         for f in &self.files[0] {
@@ -393,7 +392,7 @@ impl Version {
                     self.icmp.clone(),
                     Arc::clone(&self.table_cache),
                     LevelFiles::Version(Arc::clone(self), level),
-                    options.clone(),
+                    *options,
                 )));
             }
         }
@@ -468,7 +467,7 @@ pub struct LevelIterator {
     icmp: InternalKeyComparator,
     table_cache: Arc<TableCache>,
     files: LevelFiles,
-    options: ReadOptions,
+    options: BlockReadOptions,
     /// Index of the file `current` reads; `files.len()` when none.
     index: usize,
     current: Option<OrFailed<TableIter>>,
@@ -480,7 +479,7 @@ impl LevelIterator {
         icmp: InternalKeyComparator,
         table_cache: Arc<TableCache>,
         files: LevelFiles,
-        options: ReadOptions,
+        options: BlockReadOptions,
     ) -> LevelIterator {
         let index = files.get().len();
         LevelIterator {
