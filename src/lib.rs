@@ -24,22 +24,30 @@
 //! assert!(it.valid() && it.key() == b"b" && it.value() == b"2");
 //! ```
 
-pub mod db;
+pub(crate) mod db;
 pub mod env;
+#[doc(hidden)]
 pub mod filename;
 pub mod filter;
 pub mod iterator;
+#[doc(hidden)]
 pub mod key;
+#[doc(hidden)]
 pub mod log;
+#[doc(hidden)]
 pub mod memtable;
-pub mod options;
-pub mod snapshot;
-pub mod status;
+pub(crate) mod options;
+pub(crate) mod snapshot;
+pub(crate) mod status;
+#[doc(hidden)]
 pub mod table;
+#[doc(hidden)]
 pub mod util;
+#[doc(hidden)]
 pub mod version;
 pub mod write_batch;
 
+#[doc(hidden)]
 pub mod ffi;
 
 pub use db::{destroy_db, repair_db, DbIterator, DB};

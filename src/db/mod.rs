@@ -289,7 +289,8 @@ impl DB {
         self.inner.compact_range(begin, end)
     }
 
-    /// Flushes the memtable to a table and waits for it (for tests).
+    /// Flushes the memtable to a table and waits for it (what
+    /// `compact_range` does first).
     pub fn flush_memtable(&self) -> Result<()> {
         self.inner.flush_memtable()
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::status::Result;
 
+#[cfg(any(test, feature = "test-hooks"))]
 pub mod fault;
 pub mod mem;
 pub mod posix;

@@ -80,22 +80,24 @@ pub unsafe extern "C" fn leveldb_put(
     errptr: *mut *mut c_char,
 ) {
     boundary!("leveldb_put", errptr, {
-        // SAFETY (all lines): the caller passes NULL or live handles and
-        // buffers readable for the given lengths.
+        // SAFETY: `db` is NULL or a live handle (the caller's contract).
         let db = require!(unsafe { Handle::as_ref(db) }, errptr, "leveldb_put", "db");
         let options = require!(
+            // SAFETY: `options` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(options) },
             errptr,
             "leveldb_put",
             "options"
         );
         let key = require!(
+            // SAFETY: `key` is NULL or readable for `keylen` bytes (the caller's contract).
             unsafe { bytes_from(key, keylen) },
             errptr,
             "leveldb_put",
             "key"
         );
         let val = require!(
+            // SAFETY: `val` is NULL or readable for `vallen` bytes (the caller's contract).
             unsafe { bytes_from(val, vallen) },
             errptr,
             "leveldb_put",
@@ -117,20 +119,22 @@ pub unsafe extern "C" fn leveldb_delete(
     errptr: *mut *mut c_char,
 ) {
     boundary!("leveldb_delete", errptr, {
-        // SAFETY (all lines): live handles / readable buffers or NULL.
         let db = require!(
+            // SAFETY: `db` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(db) },
             errptr,
             "leveldb_delete",
             "db"
         );
         let options = require!(
+            // SAFETY: `options` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(options) },
             errptr,
             "leveldb_delete",
             "options"
         );
         let key = require!(
+            // SAFETY: `key` is NULL or readable for `keylen` bytes (the caller's contract).
             unsafe { bytes_from(key, keylen) },
             errptr,
             "leveldb_delete",
@@ -152,15 +156,17 @@ pub unsafe extern "C" fn leveldb_write(
     errptr: *mut *mut c_char,
 ) {
     boundary!("leveldb_write", errptr, {
-        // SAFETY (all lines): live handles or NULL.
+        // SAFETY: `db` is NULL or a live handle (the caller's contract).
         let db = require!(unsafe { Handle::as_ref(db) }, errptr, "leveldb_write", "db");
         let options = require!(
+            // SAFETY: `options` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(options) },
             errptr,
             "leveldb_write",
             "options"
         );
         let batch = require!(
+            // SAFETY: `batch` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(batch) },
             errptr,
             "leveldb_write",
@@ -194,20 +200,23 @@ pub unsafe extern "C" fn leveldb_get(
         unsafe { *vallen = 0 };
     }
     boundary!("leveldb_get", errptr, {
-        // SAFETY (all lines): live handles / readable buffers or NULL.
+        // SAFETY: `db` is NULL or a live handle (the caller's contract).
         let db = require!(unsafe { Handle::as_ref(db) }, errptr, "leveldb_get", "db");
         let options = require!(
+            // SAFETY: `options` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(options) },
             errptr,
             "leveldb_get",
             "options"
         );
         let key = require!(
+            // SAFETY: `key` is NULL or readable for `keylen` bytes (the caller's contract).
             unsafe { bytes_from(key, keylen) },
             errptr,
             "leveldb_get",
             "key"
         );
+        // SAFETY: `vallen` is NULL or points at a writable size_t (the caller's contract).
         let vallen = require!(unsafe { vallen.as_mut() }, errptr, "leveldb_get", "vallen");
         // The value is copied once, from where it is stored into the
         // malloc'ed buffer the caller frees.
@@ -235,7 +244,9 @@ pub unsafe extern "C" fn leveldb_create_iterator(
 ) -> *mut leveldb_iterator_t {
     boundary!("leveldb_create_iterator", {
         // SAFETY (both lines): live handles or NULL.
+        // SAFETY: `db` is NULL or a live handle (the caller's contract).
         let db = require!(unsafe { Handle::as_ref(db) });
+        // SAFETY: `options` is NULL or a live handle (the caller's contract).
         let options = require!(unsafe { Handle::as_ref(options) });
         let iter: Box<dyn InternalIterator> = Box::new(db.iter(options));
         <leveldb_iterator_t as BoxHandle>::into_handle(iter)
@@ -283,7 +294,9 @@ pub unsafe extern "C" fn leveldb_property_value(
 ) -> *mut c_char {
     boundary!("leveldb_property_value", {
         // SAFETY (both lines): live handle / C string or NULL.
+        // SAFETY: `db` is NULL or a live handle (the caller's contract).
         let db = require!(unsafe { Handle::as_ref(db) });
+        // SAFETY: `propname` is NULL or a NUL-terminated string (the caller's contract).
         let name = require!(unsafe { str_from(propname) }.and_then(Result::ok));
         match db.property(name) {
             Some(value) => malloc_c_string(value.as_bytes()),
@@ -387,20 +400,23 @@ pub unsafe extern "C" fn leveldb_destroy_db(
     errptr: *mut *mut c_char,
 ) {
     boundary!("leveldb_destroy_db", errptr, {
-        // SAFETY (all lines): live handle / C string or NULL; caller's errptr.
         let options = require!(
+            // SAFETY: `options` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(options) },
             errptr,
             "leveldb_destroy_db",
             "options"
         );
         let name = require!(
+            // SAFETY: `name` is NULL or a NUL-terminated string (the caller's contract).
             unsafe { str_from(name) },
             errptr,
             "leveldb_destroy_db",
             "name"
         );
+        // SAFETY: `errptr` is NULL or points at NULL or a malloc'ed message (the caller's contract).
         let name = require!(unsafe { report(errptr, name) });
+        // SAFETY: `errptr` is NULL or points at NULL or a malloc'ed message (the caller's contract).
         unsafe { report(errptr, destroy_db(name, options)) };
     })
 }
@@ -415,20 +431,23 @@ pub unsafe extern "C" fn leveldb_repair_db(
     errptr: *mut *mut c_char,
 ) {
     boundary!("leveldb_repair_db", errptr, {
-        // SAFETY (all lines): live handle / C string or NULL; caller's errptr.
         let options = require!(
+            // SAFETY: `options` is NULL or a live handle (the caller's contract).
             unsafe { Handle::as_ref(options) },
             errptr,
             "leveldb_repair_db",
             "options"
         );
         let name = require!(
+            // SAFETY: `name` is NULL or a NUL-terminated string (the caller's contract).
             unsafe { str_from(name) },
             errptr,
             "leveldb_repair_db",
             "name"
         );
+        // SAFETY: `errptr` is NULL or points at NULL or a malloc'ed message (the caller's contract).
         let name = require!(unsafe { report(errptr, name) });
+        // SAFETY: `errptr` is NULL or points at NULL or a malloc'ed message (the caller's contract).
         unsafe { report(errptr, repair_db(name, options)) };
     })
 }

@@ -74,6 +74,7 @@ pub unsafe extern "C" fn leveldb_iter_seek(
     boundary!("leveldb_iter_seek", {
         // SAFETY: NULL or a live handle; k readable for klen bytes or NULL.
         let iter = require!(unsafe { iterator(iter) });
+        // SAFETY: `k` is NULL or readable for `klen` bytes (the caller's contract).
         let target = require!(unsafe { bytes_from(k, klen) });
         iter.seek(target);
     })
@@ -174,6 +175,7 @@ pub unsafe extern "C" fn leveldb_iter_get_error(
             "leveldb_iter_get_error",
             "iter"
         );
+        // SAFETY: `errptr` is NULL or points at NULL or a malloc'ed message (the caller's contract).
         unsafe { report(errptr, iter.status()) };
     })
 }

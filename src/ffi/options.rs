@@ -66,6 +66,7 @@ pub unsafe extern "C" fn leveldb_options_set_comparator(
     boundary!("leveldb_options_set_comparator", {
         // SAFETY: NULL or live handles.
         let options = require!(unsafe { self::options(options) });
+        // SAFETY: `comparator` is NULL or a live handle (the caller's contract).
         options.comparator = match unsafe { ArcHandle::clone_arc(comparator) } {
             Some(c) => c as Arc<dyn Comparator>,
             None => bytewise(),
@@ -84,6 +85,7 @@ pub unsafe extern "C" fn leveldb_options_set_filter_policy(
         // SAFETY: NULL or live handles.
         let options = require!(unsafe { self::options(options) });
         options.filter_policy =
+            // SAFETY: `policy` is NULL or a live handle (the caller's contract).
             unsafe { ArcHandle::clone_arc(policy) }.map(|p| p as Arc<dyn FilterPolicy>);
     })
 }
@@ -135,6 +137,7 @@ pub unsafe extern "C" fn leveldb_options_set_env(
     boundary!("leveldb_options_set_env", {
         // SAFETY: NULL or live handles.
         let options = require!(unsafe { self::options(options) });
+        // SAFETY: `env` is NULL or a live handle (the caller's contract).
         options.env = match unsafe { Handle::as_ref(env) } {
             Some(EnvHandle(env)) => Arc::clone(env),
             None => crate::env::default_env(),
@@ -194,6 +197,7 @@ pub unsafe extern "C" fn leveldb_options_set_cache(
     boundary!("leveldb_options_set_cache", {
         // SAFETY: NULL or live handles.
         let options = require!(unsafe { self::options(options) });
+        // SAFETY: `cache` is NULL or a live handle (the caller's contract).
         options.block_cache = unsafe { ArcHandle::clone_arc(cache) };
     })
 }

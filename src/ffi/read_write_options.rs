@@ -62,6 +62,7 @@ pub unsafe extern "C" fn leveldb_readoptions_set_snapshot(
     boundary!("leveldb_readoptions_set_snapshot", {
         // SAFETY: NULL or live handles.
         let options = require!(unsafe { BoxHandle::as_mut(options) });
+        // SAFETY: `snapshot` is NULL or a live handle (the caller's contract).
         options.snapshot = unsafe { Handle::as_ref(snapshot) }.cloned();
     })
 }

@@ -50,7 +50,9 @@ pub unsafe extern "C" fn leveldb_writebatch_put(
     boundary!("leveldb_writebatch_put", {
         // SAFETY: NULL or a live handle; buffers readable for their lengths.
         let batch = require!(unsafe { BoxHandle::as_mut(b) });
+        // SAFETY: `key` is NULL or readable for `klen` bytes (the caller's contract).
         let key = require!(unsafe { bytes_from(key, klen) });
+        // SAFETY: `val` is NULL or readable for `vlen` bytes (the caller's contract).
         let val = require!(unsafe { bytes_from(val, vlen) });
         batch.put(key, val);
     })
@@ -67,6 +69,7 @@ pub unsafe extern "C" fn leveldb_writebatch_delete(
     boundary!("leveldb_writebatch_delete", {
         // SAFETY: NULL or a live handle; key readable for klen bytes.
         let batch = require!(unsafe { BoxHandle::as_mut(b) });
+        // SAFETY: `key` is NULL or readable for `klen` bytes (the caller's contract).
         let key = require!(unsafe { bytes_from(key, klen) });
         batch.delete(key);
     })
@@ -154,6 +157,7 @@ pub unsafe extern "C" fn leveldb_writebatch_append(
         }
         // SAFETY: two distinct live handles (or NULL).
         let source = require!(unsafe { Handle::as_ref(source) });
+        // SAFETY: `destination` is NULL or a live handle used by this thread only (the caller's contract).
         let destination = require!(unsafe { BoxHandle::as_mut(destination) });
         destination.append(source);
     })

@@ -388,9 +388,9 @@ impl<O: KeyOrder> SkipList<O> {
                 // SAFETY: as above; `x` also has level `level - 1`.
                 prefetch_line(unsafe { next(x, level - 1) });
             }
-            // SAFETY: a non-null link is a fully published non-head node.
             if n != known_bigger
                 && !n.is_null()
+                // SAFETY: a non-null link is a fully published non-head node.
                 && self.order.compare(unsafe { key_of(n) }, key).is_lt()
             {
                 x = n;
@@ -419,9 +419,9 @@ impl<O: KeyOrder> SkipList<O> {
                 // SAFETY: as in `find_greater_or_equal`.
                 prefetch_line(unsafe { next(x, level - 1) });
             }
-            // SAFETY: a non-null link is a fully published non-head node.
             if n != known_bigger
                 && !n.is_null()
+                // SAFETY: a non-null link is a fully published non-head node.
                 && self.order.compare(unsafe { key_of(n) }, key).is_lt()
             {
                 x = n;
