@@ -16,6 +16,9 @@
 //!
 //! Thread-safety: a plain value (`Send + Sync`); mutation needs `&mut`.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use crate::key::{SequenceNumber, ValueType};
 use crate::memtable::MemTable;
 use crate::status::{Error, Result};

@@ -14,6 +14,9 @@
 //!
 //! Thread-safety: used by one thread at a time.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::{RecordType, BLOCK_SIZE, HEADER_SIZE};
 use crate::env::SequentialFile;
 use crate::status::Error;

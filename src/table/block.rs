@@ -16,6 +16,9 @@
 //! are assembled in one reused buffer. Values are always slices of the
 //! block. All offsets are checked with safe slicing.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::cmp::Ordering;
 use std::sync::Arc;
 

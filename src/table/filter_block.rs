@@ -11,6 +11,9 @@
 //! a filter that fails it is not used at all.)
 //! Builders are single-threaded; readers are immutable and `Send + Sync`.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::sync::Arc;
 
 use crate::filter::FilterPolicy;

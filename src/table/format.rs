@@ -9,6 +9,9 @@
 //! uncompressed block as a range of a memory-mapped file, holding the
 //! file's `Arc` so the bytes stay mapped. Stateless functions: thread-safe.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::ops::Range;
 use std::sync::Arc;
 

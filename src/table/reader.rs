@@ -9,6 +9,9 @@
 //! and filter are optional extras: if they cannot be read the table works
 //! without a filter.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::sync::{Arc, OnceLock};
 
 use crate::env::RandomAccessFile;

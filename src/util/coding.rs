@@ -5,6 +5,9 @@
 //! cursor (`&mut &[u8]`), advances it only on success, and returns `None` on
 //! truncated or overlong input — never panics.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 /// Appends `v` as 4 little-endian bytes.
 #[inline]
 pub fn put_fixed32(dst: &mut Vec<u8>, v: u32) {

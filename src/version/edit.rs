@@ -17,6 +17,9 @@
 //! Thread-safety: a `VersionEdit` is plain data. `FileMetaData` is shared
 //! between versions; its only mutable part, `allowed_seeks`, is atomic.
 
+// A decoder of bytes from disk: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
