@@ -1,4 +1,5 @@
-//! Databases written by the reference LevelDB 1.23 (shared/testdata) open in
+//! Databases written by the reference LevelDB 1.23 (the golden cases of
+//! `tests/support`: frozen in testdata/ or generated at test time) open in
 //! ours and show exactly their recorded contents, forward, backward and by
 //! point reads, before and after a reopen; a database is refused with
 //! LevelDB's error when opened with the wrong comparator.
@@ -36,7 +37,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn expected(case: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let text = std::fs::read_to_string(support::golden_root().join(case).join("expected.tsv"))
+    let text = std::fs::read_to_string(support::golden_case(case).join("expected.tsv"))
         .expect("expected.tsv");
     text.lines()
         .map(|line| {
@@ -58,7 +59,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn copy_case(case: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    copy_dir(&support::golden_root().join(case).join("db"), &db);
+    copy_dir(&support::golden_case(case).join("db"), &db);
     let name = db.to_str().unwrap().to_string();
     (dir, name)
 }
@@ -196,6 +197,17 @@ fn reverse_comparator_refuses_bytewise() {
 }
 
 #[test]
-fn golden_dir_is_present() {
-    assert!(support::golden_root().join("README.md").exists());
+fn every_golden_case_is_present() {
+    assert!(support::frozen_golden_root().join("README.md").exists());
+    for case in support::GOLDEN_CASES {
+        let dir = support::golden_case(case);
+        assert!(dir.join("db/CURRENT").is_file(), "{case}: no db/CURRENT");
+        assert!(!expected(case).is_empty(), "{case}: empty expected.tsv");
+        let meta = std::fs::read_to_string(dir.join("meta.txt")).unwrap();
+        assert_eq!(
+            meta.lines().next(),
+            Some(format!("entries: {}", expected(case).len()).as_str()),
+            "{case}: meta.txt's count"
+        );
+    }
 }

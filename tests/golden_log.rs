@@ -1,5 +1,5 @@
 //! Golden logs: the write-ahead logs and MANIFESTs that the reference
-//! LevelDB 1.23 left in `shared/testdata/leveldb-1.23/*/db`, read through our
+//! LevelDB 1.23 left in the golden cases' `db/` (see `tests/support`), read through our
 //! log `Reader` (via the POSIX env) and `WriteBatch::iterate`.
 //!
 //! What is checked, for every golden database (each copied to a temp dir
@@ -24,17 +24,11 @@ use leveldb::{Error, Result};
 
 mod support;
 
-const CASES: [&str; 5] = [
-    "log-only",
-    "big-values",
-    "levels-snappy-bloom",
-    "nocompress-smallblocks",
-    "reverse-comparator",
-];
+const CASES: [&str; 5] = support::GOLDEN_CASES;
 
 /// A private copy of a golden database directory.
 fn copy_db(case: &str) -> tempfile::TempDir {
-    let src = support::golden_root().join(case).join("db");
+    let src = support::golden_case(case).join("db");
     let dir = tempfile::tempdir().expect("tempdir");
     for entry in std::fs::read_dir(&src).expect("read golden db dir") {
         let entry = entry.unwrap();
@@ -52,7 +46,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn expected(case: &str) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let text = std::fs::read_to_string(support::golden_root().join(case).join("expected.tsv"))
+    let text = std::fs::read_to_string(support::golden_case(case).join("expected.tsv"))
         .expect("expected.tsv");
     text.lines()
         .map(|line| {

@@ -1,4 +1,5 @@
-//! Tables written by the real LevelDB 1.23 (shared/testdata/leveldb-1.23),
+//! Tables written by the real LevelDB 1.23 (the golden cases of
+//! `tests/support`),
 //! read with our reader and rebuilt with our builder.
 //!
 //! - nocompress-smallblocks: the rebuilt table is byte-identical.
@@ -60,7 +61,7 @@ fn copy_case(case: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dst = tmp.path().join("db");
     std::fs::create_dir(&dst).unwrap();
-    for entry in std::fs::read_dir(support::golden_root().join(case).join("db")).unwrap() {
+    for entry in std::fs::read_dir(support::golden_case(case).join("db")).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dst.join(entry.file_name())).unwrap();
     }
@@ -187,9 +188,10 @@ fn nocompress_smallblocks_rebuilds_byte_identical() {
     let entries = all_entries(&table);
 
     // The one table holds exactly the expected live entries.
-    let expected =
-        std::fs::read_to_string(support::golden_root().join("nocompress-smallblocks/expected.tsv"))
-            .unwrap();
+    let expected = std::fs::read_to_string(
+        support::golden_case("nocompress-smallblocks").join("expected.tsv"),
+    )
+    .unwrap();
     let expected: Vec<(Vec<u8>, Vec<u8>)> = expected
         .lines()
         .map(|l| {

@@ -1,6 +1,7 @@
 //! Shared by the integration tests: where the golden data of LevelDB 1.23
-//! is, where our library is, how to compile a C program against it or
-//! against the reference LevelDB 1.23, and how to run it.
+//! is (frozen in `testdata/` or generated into `target/` by the real
+//! LevelDB), where our library is, how to compile a C program against it
+//! or against the reference LevelDB 1.23, and how to run it.
 //!
 //! Our library and the reference are never loaded into one process: every C
 //! program runs in a child process linked to exactly one of them.
@@ -143,24 +144,134 @@ pub fn command_for(exe: &Path, library: Library, libs: &OurLibDir) -> Command {
     cmd
 }
 
-/// `shared/testdata/leveldb-1.23` beside the checkout (or one of its
-/// ancestors), or the directory named by `STRATA_TESTDATA`. Fails loudly
-/// when missing: the golden tests must never be skipped.
-pub fn golden_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_TESTDATA") {
-        return PathBuf::from(dir);
+/// The golden cases stored in the repository, under
+/// `testdata/leveldb-1.23/` (see its README).
+pub const FROZEN_CASES: [&str; 2] = ["log-only", "reverse-comparator"];
+
+/// The golden cases `tests/golden/make_golden.c` writes at test time with
+/// the real LevelDB 1.23.
+pub const GENERATED_CASES: [&str; 3] = [
+    "levels-snappy-bloom",
+    "nocompress-smallblocks",
+    "big-values",
+];
+
+/// Every golden case.
+pub const GOLDEN_CASES: [&str; 5] = [
+    "log-only",
+    "big-values",
+    "levels-snappy-bloom",
+    "nocompress-smallblocks",
+    "reverse-comparator",
+];
+
+/// The repository's frozen golden data: `testdata/leveldb-1.23`.
+pub fn frozen_golden_root() -> PathBuf {
+    root().join("testdata/leveldb-1.23")
+}
+
+/// The folder of one golden case (`db/`, `expected.tsv`, `meta.txt`):
+/// frozen in the repository or generated for this test run. Nothing outside
+/// the checkout and its target directory is ever looked at.
+pub fn golden_case(case: &str) -> PathBuf {
+    if FROZEN_CASES.contains(&case) {
+        frozen_golden_root().join(case)
+    } else if GENERATED_CASES.contains(&case) {
+        generated_golden_root().join(case)
+    } else {
+        panic!("no golden case named {case:?}")
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for ancestor in manifest.ancestors() {
-        let candidate = ancestor.join("shared/testdata/leveldb-1.23");
-        if candidate.is_dir() {
-            return candidate;
+}
+
+/// The generator's source, relative to the crate root.
+const GOLDEN_GENERATOR: &str = "tests/golden/make_golden.c";
+
+/// Where the generated cases are: made on first use in this process, kept
+/// in `target/tmp/golden-leveldb-1.23/<hash>/` for later runs, where
+/// `<hash>` covers the generator's source and build flags, so an edited
+/// generator gets a fresh directory.
+///
+/// Safe when several threads or test processes ask at once: threads share
+/// one answer through the `OnceLock`, and each process that finds no
+/// finished directory builds into a private work directory and renames the
+/// result into place; rename(2) onto a non-empty directory fails, so the
+/// first to finish wins, the others use its output, and no reader ever
+/// sees a half-written case.
+pub fn generated_golden_root() -> &'static Path {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(generate_golden)
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between
+/// Rust releases).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for part in parts {
+        for &b in *part {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separates the parts, so moving bytes between them changes the
+        // hash.
+        hash = (hash ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+fn generate_golden() -> PathBuf {
+    require_reference();
+    let source = root().join(GOLDEN_GENERATOR);
+    let text =
+        std::fs::read(&source).unwrap_or_else(|e| panic!("cannot read {}: {e}", source.display()));
+    let flags = C_FLAGS.join(" ");
+    let name = format!("{:016x}", fnv1a(&[&text, flags.as_bytes()]));
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-leveldb-1.23");
+    let done = base.join(&name);
+    if done.is_dir() {
+        return done;
+    }
+    std::fs::create_dir_all(&base).unwrap();
+    // Removed when dropped: holds the generator binary, and the output too
+    // if another process finished first.
+    let work = tempfile::Builder::new()
+        .prefix(".work-")
+        .tempdir_in(&base)
+        .unwrap();
+    let exe = work.path().join("make_golden");
+    let out = work.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    check(
+        Command::new(cc())
+            .args(C_FLAGS)
+            .arg(&source)
+            .arg("-o")
+            .arg(&exe)
+            .arg("-lleveldb"),
+    );
+    // No LD_LIBRARY_PATH: cargo's points into target/, where our own
+    // libleveldb lives; the generator must load the system's LevelDB.
+    check(
+        Command::new(&exe)
+            .arg(&out)
+            .env_remove("LD_LIBRARY_PATH")
+            .env_remove("LD_PRELOAD"),
+    );
+    if let Err(e) = std::fs::rename(&out, &done) {
+        assert!(
+            done.is_dir(),
+            "cannot move the golden data to {}: {e}",
+            done.display()
+        );
+    }
+    // Output of earlier versions of the generator is never used again.
+    for entry in std::fs::read_dir(&base).unwrap().flatten() {
+        let old = entry.file_name();
+        let old = old.to_string_lossy();
+        if old.len() == 16 && old != name && old.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-    panic!(
-        "golden data shared/testdata/leveldb-1.23 not found beside {}; set STRATA_TESTDATA",
-        manifest.display()
-    );
+    done
 }
 
 /// xorshift64 (13, 7, 17): deterministic test data, the same sequence for a
