@@ -1,5 +1,5 @@
 //! The names of the files in a database directory, and how LevelDB 1.23
-//! recognises them (`shared/spec/formats.md` §1).
+//! recognises them (`docs/formats.md` §1).
 //!
 //! Invariants: every name built here is `dbname + "/" + base`, with numbers
 //! printed as `%06llu` (at least six digits, more when needed); and

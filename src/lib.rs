@@ -3,7 +3,7 @@
 //! The engine modules mirror LevelDB's own layout (`util`, `log`, `table`,
 //! `memtable`, `version`, `db`); `ffi` is the only code that speaks C and
 //! is a thin layer over the safe Rust API re-exported here. Every on-disk
-//! format is byte-compatible with LevelDB 1.23 (see `shared/spec/formats.md`).
+//! format is byte-compatible with LevelDB 1.23 (see `docs/formats.md`).
 //!
 //! ```
 //! use leveldb::{Iterator as _, Options, ReadOptions, WriteBatch, WriteOptions, DB};

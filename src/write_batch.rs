@@ -1,6 +1,6 @@
 //! `WriteBatch`: an ordered group of puts and deletes applied atomically, in
 //! exactly the byte representation LevelDB 1.23 writes to its log
-//! (`shared/spec/formats.md` §5).
+//! (`docs/formats.md` §5).
 //!
 //! Invariants:
 //! * `rep` is the wire form: `fixed64 sequence | fixed32 count` (the

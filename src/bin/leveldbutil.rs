@@ -1,6 +1,6 @@
 //! `leveldbutil dump FILE...`: prints log, table and MANIFEST files exactly
 //! as LevelDB 1.23's `leveldbutil` (its `DumpFile`) does
-//! (`shared/spec/formats.md` §10).
+//! (`docs/formats.md` §10).
 //!
 //! Invariants: stdout carries only the dump text, byte for byte the
 //! reference's; each failing file gets its `Status::ToString()` and a newline

@@ -1,5 +1,5 @@
 //! LevelDB's log format, shared by the write-ahead log and the MANIFEST
-//! (`shared/spec/formats.md` §4).
+//! (`docs/formats.md` §4).
 //!
 //! A log is a sequence of 32 KiB blocks. Each logical record is cut into
 //! physical records (7-byte header + payload) that never straddle a block

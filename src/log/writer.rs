@@ -1,5 +1,5 @@
 //! The log writer: turns logical records into LevelDB 1.23's physical
-//! records (`shared/spec/formats.md` §4).
+//! records (`docs/formats.md` §4).
 //!
 //! Invariants:
 //! * `block_offset` is the writer's position inside the current 32 KiB block;

@@ -1,6 +1,6 @@
 //! The memtable (LevelDB's `db/memtable`): recent writes, sorted, in memory.
 //!
-//! Each write becomes one entry of the skiplist (spec `formats.md` §7):
+//! Each write becomes one entry of the skiplist (`docs/formats.md` §7):
 //! `varint32(internal_key_len) ++ user_key ++ fixed64(seq << 8 | type) ++
 //! varint32(value_len) ++ value`, ordered by the internal key comparator:
 //! user key ascending (user comparator), then tag descending, so the newest

@@ -1,7 +1,7 @@
 //! The memtable's skiplist (LevelDB's `db/skiplist.h`): an ordered set of
 //! entries in an [`Arena`], read lock-free while one writer inserts.
 //!
-//! Entry format (spec `formats.md` §7): `varint32(key_len) ++ key ++
+//! Entry format (`docs/formats.md` §7): `varint32(key_len) ++ key ++
 //! varint32(value_len) ++ value`; entries are ordered by [`KeyOrder`] on the
 //! key. The memtable stores internal keys as the keys.
 //!

@@ -1,4 +1,4 @@
-//! Reading a table block (formats.md §8.1): decoding its entries and
+//! Reading a table block (docs/formats.md §8.1): decoding its entries and
 //! iterating them in both directions.
 //!
 //! Invariants: a [`Block`] is immutable after construction and shared

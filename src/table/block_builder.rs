@@ -1,4 +1,4 @@
-//! Builds the contents of one table block (formats.md §8.1).
+//! Builds the contents of one table block (docs/formats.md §8.1).
 //!
 //! Invariants: keys are added in strictly increasing order (the caller's
 //! comparator; checked by the table builder). Every `restart_interval`-th

@@ -1,4 +1,4 @@
-//! Writing a table file (formats.md §8.5), byte for byte as LevelDB 1.23.
+//! Writing a table file (docs/formats.md §8.5), byte for byte as LevelDB 1.23.
 //!
 //! Invariants: keys arrive in strictly increasing `options.comparator`
 //! order. A data block is cut as soon as its size estimate reaches

@@ -1,4 +1,4 @@
-//! The filter block of a table (formats.md §8.6), and the filter policy the
+//! The filter block of a table (docs/formats.md §8.6), and the filter policy the
 //! database uses on internal keys.
 //!
 //! Invariants: one filter covers the data blocks starting in each 2 KiB

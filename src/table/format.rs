@@ -1,4 +1,4 @@
-//! Table framing (formats.md §8.2–8.4): block handles, the footer, and
+//! Table framing (docs/formats.md §8.2–8.4): block handles, the footer, and
 //! reading one block with its 5-byte trailer.
 //!
 //! Invariants: a [`BlockHandle`] encodes as two varint64s (at most 20

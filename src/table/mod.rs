@@ -1,4 +1,4 @@
-//! Sorted string tables (formats.md §8): building, reading and iterating
+//! Sorted string tables (docs/formats.md §8): building, reading and iterating
 //! them, plus the iterators the database composes from them (two-level and
 //! merging) and the shared block cache.
 //!

@@ -1,5 +1,5 @@
 //! LevelDB's built-in Bloom filter policy ("leveldb.BuiltinBloomFilter2"),
-//! formats.md §8.8.
+//! docs/formats.md §8.8.
 //!
 //! Invariants: filters are bit for bit what LevelDB 1.23 writes — `bytes`
 //! of bit array (at least 64 bits, `bits_per_key` per key) followed by one
@@ -354,7 +354,7 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::manual_rotate)] // spelled out as formats.md §8.8 states it
+    #[allow(clippy::manual_rotate)] // spelled out as docs/formats.md §8.8 states it
     fn known_bits() {
         // Independently computed: one key "a", 64 bits, k = 6.
         let p = BloomFilterPolicy::new(10);

@@ -1,5 +1,5 @@
 //! Version edits: the records of a MANIFEST, each the difference between
-//! one version of the file set and the next (`shared/spec/formats.md` §9).
+//! one version of the file set and the next (`docs/formats.md` §9).
 //!
 //! Invariants:
 //! - `encode_to` writes fields in LevelDB 1.23's order (comparator, log
@@ -39,7 +39,7 @@ pub const NUM_LEVELS: usize = 7;
 /// version set computes a size-based budget (LevelDB's default `1 << 30`).
 pub const DEFAULT_ALLOWED_SEEKS: i64 = 1 << 30;
 
-// Field tags (formats.md §9). Tag 8 (large-value references) is gone and
+// Field tags (docs/formats.md §9). Tag 8 (large-value references) is gone and
 // decodes as an unknown tag.
 const TAG_COMPARATOR: u32 = 1;
 const TAG_LOG_NUMBER: u32 = 2;
@@ -453,7 +453,7 @@ mod tests {
 
     #[test]
     fn encoding_is_leveldbs_byte_for_byte() {
-        // NewDB's first MANIFEST record (formats.md §9).
+        // NewDB's first MANIFEST record (docs/formats.md §9).
         let mut edit = VersionEdit::new();
         edit.set_comparator_name("leveldb.BytewiseComparator");
         edit.set_log_number(0);
