@@ -10,16 +10,17 @@
 //!   LevelDB 1.23 does, so a crash loses at most the record being written.
 //! * Crash order. Where the file offers in-place writes (the mapped
 //!   write-ahead log, see `WritableFile::reserve_ahead`), a logical record
-//!   is stored as: every fragment's payload, then for each fragment in
-//!   order its checksum, then one 4-byte store of header bytes 3..7
-//!   (length and type). Until that store the header reads as type 0,
+//!   is stored as: every fragment's payload, then every fragment's
+//!   checksum, then for each fragment in order one 4-byte store of header
+//!   bytes 3..7 (length and type). Until that store the header reads as type 0,
 //!   length 0, which LevelDB 1.23's reader and ours skip silently (the
 //!   rest of the block, then the zero-filled preallocated tail). So a
 //!   process killed mid-record leaves a log that both readers, paranoid or
 //!   not, read to its last whole record. The one window left is between
-//!   the commits of two fragments of a record spanning blocks: a few
-//!   stores, during which a reader would see a first fragment followed by
-//!   an uncommitted one ("error in middle of record").
+//!   the commits of two fragments of a record spanning blocks: consecutive
+//!   stores into pages the checksums have just faulted in, during which a
+//!   reader would see a first fragment followed by an uncommitted one
+//!   ("error in middle of record").
 //!   Elsewhere (buffered files) the header is written first and a crash
 //!   cuts the file short, which both readers take as the end of the log.
 //!
@@ -164,10 +165,15 @@ impl Writer {
                 }
             }
             debug_assert_eq!(at, span);
-            // Payloads are all in; now commit the headers, each checksum
-            // before its length and type (see the module doc).
+            // Payloads are all in. Then every checksum (harmless while
+            // length and type are zero); storing them first also takes the
+            // page faults of the header pages before the first commit, and
+            // a kill arriving during a fault takes effect before the
+            // faulting store. Then the commits, back to back.
             for (offset, header) in &headers {
                 self.file.write_ahead(*offset, &header[..4])?;
+            }
+            for (offset, header) in &headers {
                 let word = [header[3], header[4], header[5], header[6]];
                 self.file.store_ahead(offset + 3, word)?;
             }
