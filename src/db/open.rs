@@ -323,6 +323,9 @@ impl DbInner {
         let mut mem: Option<Arc<MemTable>> = None;
         let mut compactions = 0;
         let mut status: Result<()> = Ok(());
+        // End of the last whole record: what a crashed writer left after it
+        // may be a torn record, not damage (see `log::is_torn_tail`).
+        let mut good_end = 0u64;
         loop {
             if !reader.read_record(&mut record) {
                 break;
@@ -331,6 +334,7 @@ impl DbInner {
                 status = Err(e);
                 break;
             }
+            good_end = reader.end_of_last_record();
             if record.len() < HEADER_SIZE {
                 use crate::log::Reporter;
                 reporter.corruption(record.len(), &Error::corruption("log record too small"));
@@ -360,18 +364,37 @@ impl DbInner {
                 }
             }
         }
+        drop(reader);
         if status.is_ok() {
             if let Some(e) = first_error.lock().take() {
-                status = Err(e);
+                // Damage after the last whole record: a writer killed while
+                // copying a record into the log leaves exactly that, and the
+                // record was never acknowledged. Not corruption, if nothing
+                // but that record and zeros follow.
+                let torn = crate::env::read_file_to_vec(self.env.as_ref(), &fname)
+                    .is_ok_and(|bytes| log::is_torn_tail(&bytes, good_end as usize));
+                if torn {
+                    self.log(&format!(
+                        "{fname}: ignoring a torn final record after offset {good_end} ({e})"
+                    ));
+                } else {
+                    status = Err(e);
+                }
             }
         }
-        drop(reader);
         status?;
 
         // With reuse_logs, keep appending to the last log if it was not
-        // flushed from.
+        // flushed from and it ends with its last whole record (a crashed
+        // writer leaves a torn record or a zero-filled tail, which records
+        // appended after it must not follow).
         if self.options.reuse_logs && last_log && compactions == 0 {
-            if let Ok(size) = self.env.get_file_size(&fname) {
+            let size = self
+                .env
+                .get_file_size(&fname)
+                .ok()
+                .filter(|&s| s == good_end);
+            if let Some(size) = size {
                 if let Ok(file) = self.env.new_appendable_file(&fname) {
                     self.log(&format!("Reusing old log {fname} \n"));
                     self.log.lock().writer = Some(log::Writer::with_offset(file, size));

@@ -48,6 +48,44 @@ pub trait WritableFile: Send {
     /// Makes everything appended so far durable.
     fn sync(&mut self) -> Result<()>;
     fn close(&mut self) -> Result<()>;
+
+    /// Crash-ordered writing, for files written through a shared memory
+    /// mapping (the write-ahead log): makes the `len` bytes just past what
+    /// has been appended writable in place and returns true, or returns
+    /// false (the default) when the file cannot do that, and the caller
+    /// uses `append`. The reserved bytes are zeros until written; nothing
+    /// counts as appended until [`advance`](WritableFile::advance). Why: a
+    /// log writer can then store a record's payload before its header, so
+    /// a process killed mid-record leaves zeros where the header goes.
+    fn reserve_ahead(&mut self, _len: usize) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Copies `data` to `at` bytes past the appended end, inside the region
+    /// of the last successful `reserve_ahead`. Once it returns the bytes are
+    /// the kernel's (they survive the death of the process).
+    fn write_ahead(&mut self, _at: usize, _data: &[u8]) -> Result<()> {
+        Err(crate::status::Error::io_error(
+            "write_ahead on a file without reserve_ahead",
+        ))
+    }
+
+    /// Stores the 4 bytes `word` at `at` bytes past the appended end with
+    /// one store instruction, ordered after every earlier write to the
+    /// region: a process killed at any moment leaves either the old four
+    /// bytes or all of the new ones.
+    fn store_ahead(&mut self, _at: usize, _word: [u8; 4]) -> Result<()> {
+        Err(crate::status::Error::io_error(
+            "store_ahead on a file without reserve_ahead",
+        ))
+    }
+
+    /// Counts the first `n` reserved bytes as appended.
+    fn advance(&mut self, _n: usize) -> Result<()> {
+        Err(crate::status::Error::io_error(
+            "advance on a file without reserve_ahead",
+        ))
+    }
 }
 
 /// A held lock on a file; released when dropped.

@@ -211,6 +211,13 @@ impl Reader {
         self.last_record_offset
     }
 
+    /// File offset just past the last physical record read: after
+    /// [`read_record`](Reader::read_record) returned true, the end of that
+    /// record (the recovery's "last whole record").
+    pub fn end_of_last_record(&self) -> u64 {
+        self.end_of_buffer_offset - self.buffer_len() as u64
+    }
+
     #[inline]
     fn buffer_len(&self) -> usize {
         self.buffer_end - self.buffer_start
