@@ -646,13 +646,24 @@ fn gets_through_several_files_trigger_a_seek_compaction() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     // The gets cached a view of the version before the compaction; it must
-    // not have kept the compacted tables from being deleted.
-    let live: usize = (0..NUM_LEVELS)
-        .map(|l| files_at(l).parse::<usize>().unwrap())
-        .sum();
-    let names = file_names(&name);
-    let on_disk = names.iter().filter(|n| n.ends_with(".ldb")).count();
-    assert_eq!(on_disk, live, "{names:?}");
+    // not have kept the compacted tables from being deleted. The version is
+    // installed before the obsolete files are unlinked (with the mutex
+    // released), so the unlinking may still be under way: wait for it.
+    loop {
+        let live: usize = (0..NUM_LEVELS)
+            .map(|l| files_at(l).parse::<usize>().unwrap())
+            .sum();
+        let names = file_names(&name);
+        let on_disk = names.iter().filter(|n| n.ends_with(".ldb")).count();
+        if on_disk == live {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{on_disk} tables on disk, {live} live: {names:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(db.get(&ro, b"a").unwrap(), Some(b"begin".to_vec()));
     assert_eq!(db.get(&ro, b"z").unwrap(), Some(b"end".to_vec()));
 }
