@@ -1,0 +1,135 @@
+//! LevelDB 1.23's C++ API on Strata, at the source and the binary level.
+//!
+//! - `examples/hello.cpp` (the first program of a LevelDB user) builds
+//!   against our headers and library and runs.
+//! - The binary drop-in: `cpp/tests/dropin.cc` is compiled and linked once
+//!   against the system's headers and Debian's `libleveldb.so.1d`, then run
+//!   as built and with our library first on `LD_LIBRARY_PATH` under that
+//!   name. Each run reports from /proc/self/maps which library it mapped;
+//!   databases (bytewise and with a C++ comparator subclass, a shared LRU
+//!   cache, the bloom policy and a C++ logger) written by either are read by
+//!   the other with the same transcript.
+//!
+//! Our library and the reference never share a process.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::*;
+
+const CXX_FLAGS: &[&str] = &["-std=c++11", "-Wall", "-Wextra", "-Werror", "-O1", "-g"];
+
+fn cxx() -> String {
+    std::env::var("CXX").unwrap_or_else(|_| "c++".to_string())
+}
+
+#[test]
+fn hello_cpp_builds_against_our_headers_and_runs() {
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let exe = bin.path().join("hello_cpp");
+    check(
+        Command::new(cxx())
+            .current_dir(root())
+            .args(CXX_FLAGS)
+            .args(["-Iinclude", "examples/hello.cpp", "-o"])
+            .arg(&exe)
+            .arg("-L")
+            .arg(libs.path())
+            .arg("-lleveldb"),
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let out = check(command_for(&exe, Library::Ours, &libs).arg(scratch.path().join("db")));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "aaa => 000\nget aaa = 000\n"
+    );
+    // What it wrote is a LevelDB database: the LOG names its creation.
+    let log = std::fs::read_to_string(scratch.path().join("db/LOG")).unwrap();
+    assert!(log.contains("Creating DB"), "{log}");
+}
+
+/// Runs the drop-in program; returns (mapped library, rest of stdout).
+fn run(exe: &Path, library: Library, libs: &OurLibDir, args: &[&str]) -> (PathBuf, String) {
+    let out = check(command_for(exe, library, libs).args(args));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let mapped = first
+        .strip_prefix("library: ")
+        .expect("first line names the library");
+    (PathBuf::from(mapped.trim()), rest.to_string())
+}
+
+fn expected_library(library: Library) -> PathBuf {
+    match library {
+        Library::Ours => our_so().canonicalize().unwrap(),
+        Library::Reference => Path::new(REFERENCE_SO).canonicalize().unwrap(),
+    }
+}
+
+/// `writer` writes the databases, `reader` reads them, each in its own
+/// process of the same binary; returns the reader's transcript.
+fn write_then_read(exe: &Path, libs: &OurLibDir, writer: Library, reader: Library) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dbs");
+    let db = db.to_str().unwrap();
+    let name = format!("{writer:?}");
+    let (mapped, out) = run(exe, writer, libs, &["write", db, &name]);
+    assert_eq!(mapped, expected_library(writer), "{writer:?} writer mapped");
+    assert_eq!(
+        out,
+        "[bytewise]\nlogged: yes\n[reverse]\nlogged: yes\ndone\n",
+        "{writer:?} writer"
+    );
+    let (mapped, out) = run(exe, reader, libs, &["read", db]);
+    assert_eq!(mapped, expected_library(reader), "{reader:?} reader mapped");
+    assert!(out.contains(&format!("writer: {name}\n")), "{out}");
+    out.replace(&name, "WRITER")
+}
+
+#[test]
+fn unmodified_cpp_binary_runs_on_either_library_and_shares_data() {
+    require_reference();
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let exe = bin.path().join("cpp_dropin");
+    // Built against the reference only: system headers, system -lleveldb.
+    check(
+        Command::new(cxx())
+            .current_dir(root())
+            .args(CXX_FLAGS)
+            .args(["cpp/tests/dropin.cc", "-o"])
+            .arg(&exe)
+            .arg("-lleveldb"),
+    );
+    let ldd = check(Command::new("ldd").arg(&exe));
+    assert!(
+        String::from_utf8_lossy(&ldd.stdout).contains("libleveldb.so.1d"),
+        "the program must need Debian's libleveldb.so.1d"
+    );
+
+    let reference_to_reference =
+        write_then_read(&exe, &libs, Library::Reference, Library::Reference);
+    let reference_to_ours = write_then_read(&exe, &libs, Library::Reference, Library::Ours);
+    let ours_to_reference = write_then_read(&exe, &libs, Library::Ours, Library::Reference);
+    let ours_to_ours = write_then_read(&exe, &libs, Library::Ours, Library::Ours);
+    assert_eq!(reference_to_ours, reference_to_reference);
+    assert_eq!(ours_to_reference, reference_to_reference);
+    assert_eq!(ours_to_ours, reference_to_reference);
+    for expected in [
+        "entries: 901 first: key000001 last: writer ",
+        "entries: 901 first: writer last: key000001 ",
+        "deleted: NotFound: \n",
+        "seek: key000501\n",
+        "seek: key000499\n",
+        "property known: 1 unknown: 0\n",
+        "sized: yes\n",
+    ] {
+        assert!(
+            reference_to_reference.contains(expected),
+            "{expected:?} in {reference_to_reference}"
+        );
+    }
+}
