@@ -216,7 +216,11 @@ const PRIVATE_TABLE_MEMBERS: [&str; 6] = [
 fn cpp_exports_match_leveldb_1_23_demangled() {
     require_reference();
     let all = leveldb_cpp_symbols(Path::new(REFERENCE_SO));
-    assert_eq!(all.len(), 170, "Debian's 1.23 exports 170 leveldb:: symbols");
+    assert_eq!(
+        all.len(),
+        170,
+        "Debian's 1.23 exports 170 leveldb:: symbols"
+    );
     let reference: BTreeSet<(String, String)> = all
         .into_iter()
         .filter(|(name, _)| !PRIVATE_TABLE_MEMBERS.iter().any(|p| name.starts_with(p)))

@@ -79,8 +79,7 @@ fn write_then_read(exe: &Path, libs: &OurLibDir, writer: Library, reader: Librar
     let (mapped, out) = run(exe, writer, libs, &["write", db, &name]);
     assert_eq!(mapped, expected_library(writer), "{writer:?} writer mapped");
     assert_eq!(
-        out,
-        "[bytewise]\nlogged: yes\n[reverse]\nlogged: yes\ndone\n",
+        out, "[bytewise]\nlogged: yes\n[reverse]\nlogged: yes\ndone\n",
         "{writer:?} writer"
     );
     let (mapped, out) = run(exe, reader, libs, &["read", db]);

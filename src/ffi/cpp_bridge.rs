@@ -169,11 +169,9 @@ macro_rules! guard {
     ($name:literal, $body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(value) => value,
-            Err(payload) => {
-                $crate::ffi::cpp_bridge::CppFallback::from_panic($crate::ffi::panic_error(
-                    $name, payload,
-                ))
-            }
+            Err(payload) => $crate::ffi::cpp_bridge::CppFallback::from_panic(
+                $crate::ffi::panic_error($name, payload),
+            ),
         }
     };
 }
@@ -257,7 +255,10 @@ static CALLBACKS: AtomicPtr<CppCallbacks> = AtomicPtr::new(std::ptr::null_mut())
 /// The registered trampolines.
 pub(crate) fn callbacks() -> &'static CppCallbacks {
     let table = CALLBACKS.load(Ordering::Acquire);
-    assert!(!table.is_null(), "the C++ layer did not register its callbacks");
+    assert!(
+        !table.is_null(),
+        "the C++ layer did not register its callbacks"
+    );
     // SAFETY: set once from a `'static` table by `strata_cpp_init`.
     unsafe { &*table }
 }
@@ -307,7 +308,11 @@ fn name_of(p: *const c_char) -> String {
 /// Makes an error (`code` 1..=5 as `leveldb::Status`; anything else counts
 /// as an IO error) with a copy of `msg`. Owned by the caller.
 #[no_mangle]
-pub unsafe extern "C" fn strata_cpp_error_new(code: c_int, msg: *const u8, len: usize) -> CppStatus {
+pub unsafe extern "C" fn strata_cpp_error_new(
+    code: c_int,
+    msg: *const u8,
+    len: usize,
+) -> CppStatus {
     guard!("strata_cpp_error_new", {
         let code = match code {
             1 => Code::NotFound,
@@ -463,9 +468,7 @@ impl Drop for CppLogger {
     fn drop(&mut self) {
         if self.owned {
             // SAFETY: we own this logger; deleted once.
-            unsafe {
-                (callbacks().env.delete_object)(self.obj.0, super::cpp_env::KIND_LOGGER)
-            }
+            unsafe { (callbacks().env.delete_object)(self.obj.0, super::cpp_env::KIND_LOGGER) }
         }
     }
 }

@@ -104,7 +104,8 @@ pub struct CppEnvCallbacks {
         len: usize,
         n: *mut usize,
     ) -> CppStatus,
-    pub wf_append: unsafe extern "C" fn(file: *mut c_void, data: *const u8, len: usize) -> CppStatus,
+    pub wf_append:
+        unsafe extern "C" fn(file: *mut c_void, data: *const u8, len: usize) -> CppStatus,
     /// `Flush` (0), `Sync` (1), `Close` (2).
     pub wf_op: unsafe extern "C" fn(file: *mut c_void, op: c_int) -> CppStatus,
     /// `delete` through the virtual destructor of the object's class
@@ -162,9 +163,13 @@ impl CppEnv {
     fn open(&self, kind: c_int, path: &str) -> Result<CppPtr> {
         let mut out = std::ptr::null_mut();
         // SAFETY: a live env; the path is valid for the call, out writable.
-        unsafe { (env_cb().open)(self.obj.0, kind, path.as_ptr(), path.len(), &mut out).into_result()? };
+        unsafe {
+            (env_cb().open)(self.obj.0, kind, path.as_ptr(), path.len(), &mut out).into_result()?
+        };
         if out.is_null() {
-            return Err(Error::io_error(format!("{path}: the Env returned no object")));
+            return Err(Error::io_error(format!(
+                "{path}: the Env returned no object"
+            )));
         }
         Ok(CppPtr(out))
     }
@@ -182,7 +187,9 @@ impl SequentialFile for CppSequentialFile {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
         let mut n = 0;
         // SAFETY: a live file; buf writable for its length.
-        unsafe { (env_cb().seq_read)(self.0.obj.0, buf.as_mut_ptr(), buf.len(), &mut n).into_result()? };
+        unsafe {
+            (env_cb().seq_read)(self.0.obj.0, buf.as_mut_ptr(), buf.len(), &mut n).into_result()?
+        };
         Ok(n.min(buf.len()))
     }
     fn skip(&mut self, n: u64) -> Result<()> {
@@ -596,7 +603,11 @@ pub unsafe extern "C" fn strata_cpp_env_now(env: *const NativeEnv) -> u64 {
 pub unsafe extern "C" fn strata_cpp_env_sleep(env: *const NativeEnv, micros: c_int) {
     guard!("strata_cpp_env_sleep", {
         // SAFETY: a live env.
-        unsafe { (*env).0.sleep_for_micros(u64::try_from(micros).unwrap_or(0)) }
+        unsafe {
+            (*env)
+                .0
+                .sleep_for_micros(u64::try_from(micros).unwrap_or(0))
+        }
     })
 }
 
