@@ -132,3 +132,49 @@ fn unmodified_cpp_binary_runs_on_either_library_and_shares_data() {
         );
     }
 }
+
+/// `cpp/tests/plugins.cc` (a counting `EnvWrapper`, `NewMemEnv`, a
+/// `Logger`, `RegisterCleanup`, a batch `Handler`, `Status` texts,
+/// `TableBuilder`/`Table`, `DestroyDB`/`RepairDB`), built once against
+/// Debian's LevelDB, prints the same transcript on either library; built
+/// against our headers and library it prints it too.
+#[test]
+fn plugged_in_objects_behave_as_in_leveldb() {
+    require_reference();
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let exe = bin.path().join("plugins");
+    check(
+        Command::new(cxx())
+            .current_dir(root())
+            .args(CXX_FLAGS)
+            .args(["cpp/tests/plugins.cc", "-o"])
+            .arg(&exe)
+            .arg("-lleveldb"),
+    );
+    let ours_exe = bin.path().join("plugins_ours");
+    check(
+        Command::new(cxx())
+            .current_dir(root())
+            .args(CXX_FLAGS)
+            .args(["-Iinclude", "cpp/tests/plugins.cc", "-o"])
+            .arg(&ours_exe)
+            .arg("-L")
+            .arg(libs.path())
+            .arg("-lleveldb"),
+    );
+    let transcript = |exe: &Path, library: Library| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = check(command_for(exe, library, &libs).arg(dir.path()));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let reference = transcript(&exe, Library::Reference);
+    assert!(reference.ends_with("done\n"), "{reference}");
+    assert!(
+        reference.contains("cleanup 1 a\ncleanup 3 c\ncleanup 2 b\n"),
+        "{reference}"
+    );
+    assert!(reference.contains("mem on disk: 0 in env: 1\n"), "{reference}");
+    assert_eq!(transcript(&exe, Library::Ours), reference);
+    assert_eq!(transcript(&ours_exe, Library::Ours), reference);
+}

@@ -531,10 +531,11 @@ pub(crate) unsafe fn engine_options(o: &CppOptions) -> Options {
     } else {
         options.comparator = bytewise();
     }
-    // SAFETY (the next three): live objects by the caller's contract.
+    // SAFETY: NULL or a live policy, by the caller's contract.
     if let Some(native) = unsafe { o.native_filter_policy.as_ref() } {
         options.filter_policy = Some(Arc::clone(&native.0));
     } else if !o.filter_policy.is_null() {
+        // SAFETY: a live C++ policy.
         let name = name_of(unsafe { (callbacks().fp_name)(o.filter_policy) });
         options.filter_policy = Some(Arc::new(CppFilterPolicy {
             obj: CppPtr(o.filter_policy),
@@ -543,7 +544,10 @@ pub(crate) unsafe fn engine_options(o: &CppOptions) -> Options {
     }
     if !o.env.is_null() {
         options.env = super::cpp_env::cpp_env(o.env);
-    } else if let Some(native) = unsafe { o.native_env.as_ref() } {
+    } else if let Some(native) =
+        // SAFETY: NULL or a live env, by the caller's contract.
+        unsafe { o.native_env.as_ref() }
+    {
         options.env = Arc::clone(&native.0);
     }
     if !o.info_log.is_null() {
@@ -801,8 +805,8 @@ unsafe fn iter_move(
 /// `Iterator::SeekToFirst`.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_iter_seek_to_first(iter: *mut CppIter, entry: *mut CppEntry) {
-    // SAFETY: forwarded caller contract.
     guard!("strata_cpp_iter_seek_to_first", {
+        // SAFETY: forwarded caller contract.
         unsafe { iter_move(iter, entry, |it| it.seek_to_first()) }
     })
 }
@@ -810,8 +814,8 @@ pub unsafe extern "C" fn strata_cpp_iter_seek_to_first(iter: *mut CppIter, entry
 /// `Iterator::SeekToLast`.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_iter_seek_to_last(iter: *mut CppIter, entry: *mut CppEntry) {
-    // SAFETY: forwarded caller contract.
     guard!("strata_cpp_iter_seek_to_last", {
+        // SAFETY: forwarded caller contract.
         unsafe { iter_move(iter, entry, |it| it.seek_to_last()) }
     })
 }
@@ -836,8 +840,8 @@ pub unsafe extern "C" fn strata_cpp_iter_seek(
 /// `Iterator::Next` (no-op when not valid).
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_iter_next(iter: *mut CppIter, entry: *mut CppEntry) {
-    // SAFETY: forwarded caller contract.
     guard!("strata_cpp_iter_next", {
+        // SAFETY: forwarded caller contract.
         unsafe {
             iter_move(iter, entry, |it| {
                 if it.valid() {
@@ -851,8 +855,8 @@ pub unsafe extern "C" fn strata_cpp_iter_next(iter: *mut CppIter, entry: *mut Cp
 /// `Iterator::Prev` (no-op when not valid).
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_iter_prev(iter: *mut CppIter, entry: *mut CppEntry) {
-    // SAFETY: forwarded caller contract.
     guard!("strata_cpp_iter_prev", {
+        // SAFETY: forwarded caller contract.
         unsafe {
             iter_move(iter, entry, |it| {
                 if it.valid() {
@@ -866,8 +870,8 @@ pub unsafe extern "C" fn strata_cpp_iter_prev(iter: *mut CppIter, entry: *mut Cp
 /// `Iterator::status()`: a new status owned by the caller.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_iter_status(iter: *const CppIter) -> CppStatus {
-    // SAFETY: a live iterator.
     guard!("strata_cpp_iter_status", {
+        // SAFETY: a live iterator.
         CppStatus::from_result(unsafe { (**iter).status() })
     })
 }
@@ -887,8 +891,8 @@ pub unsafe extern "C" fn strata_cpp_iter_free(iter: *mut CppIter) {
 /// `strata_cpp_snapshot_free`.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_db_snapshot(db: *const DB) -> *mut Snapshot {
-    // SAFETY: a live database.
     guard!("strata_cpp_db_snapshot", {
+        // SAFETY: a live database.
         Box::into_raw(Box::new(unsafe { (*db).snapshot() }))
     })
 }
@@ -1017,8 +1021,8 @@ pub extern "C" fn strata_cpp_cache_new(capacity: usize) -> *mut NativeCache {
 /// Bytes of blocks held by the cache.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_cache_charge(cache: *const NativeCache) -> usize {
-    // SAFETY: a live cache.
     guard!("strata_cpp_cache_charge", {
+        // SAFETY: a live cache.
         unsafe { (*cache).0.total_charge() }
     })
 }
