@@ -260,6 +260,10 @@ STRATA_HIDDEN uint64_t strata_cpp_builder_count(const StrataBuilder* builder,
                                                 uint8_t what);
 STRATA_HIDDEN void strata_cpp_builder_free(StrataBuilder* builder);
 
+STRATA_HIDDEN StrataStatus strata_cpp_dump_file(const StrataEnv* native_env,
+                                                void* env, const char* name,
+                                                size_t len, void* dst);
+
 }  // extern "C"
 
 namespace strata_cpp {

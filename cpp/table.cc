@@ -1,5 +1,5 @@
 // leveldb::Table and leveldb::TableBuilder over the engine's table reader
-// and builder, and leveldb::DumpFile.
+// and builder, and leveldb::DumpFile (src/ffi/cpp_dump.rs).
 //
 // Invariants: Table::Rep / TableBuilder::Rep own their engine object; the
 // caller's file is borrowed (LevelDB's contract: it outlives the table or
@@ -111,9 +111,11 @@ uint64_t TableBuilder::FileSize() const {
 }
 
 Status DumpFile(Env* env, const std::string& fname, WritableFile* dst) {
-  (void)env;
-  (void)dst;
-  return Status::NotSupported("DumpFile", fname);
+  strata_cpp::EnsureInit();
+  const StrataEnv* native = strata_cpp::NativeEnvOf(env);
+  return strata_cpp::TakeStatus(strata_cpp_dump_file(
+      native, native == nullptr ? env : nullptr, fname.data(), fname.size(),
+      dst));
 }
 
 }  // namespace leveldb

@@ -174,7 +174,66 @@ fn plugged_in_objects_behave_as_in_leveldb() {
         reference.contains("cleanup 1 a\ncleanup 3 c\ncleanup 2 b\n"),
         "{reference}"
     );
-    assert!(reference.contains("mem on disk: 0 in env: 1\n"), "{reference}");
+    assert!(
+        reference.contains("mem on disk: 0 in env: 1\n"),
+        "{reference}"
+    );
     assert_eq!(transcript(&exe, Library::Ours), reference);
     assert_eq!(transcript(&ours_exe, Library::Ours), reference);
+}
+
+/// `leveldb::DumpFile`, called by an unmodified binary (the reference dump
+/// tool `c_tests/dumpfile_ref.cc`, linked to Debian's LevelDB), prints the
+/// same bytes and errors on our library as on LevelDB 1.23 for the log,
+/// MANIFEST and table files of a database, and for a file it cannot dump.
+#[test]
+fn dump_file_matches_leveldb_1_23() {
+    require_reference();
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let dropin = bin.path().join("cpp_dropin");
+    let dump = bin.path().join("dumpfile_ref");
+    for (source, exe) in [
+        ("cpp/tests/dropin.cc", &dropin),
+        ("c_tests/dumpfile_ref.cc", &dump),
+    ] {
+        check(
+            Command::new(cxx())
+                .current_dir(root())
+                .args(CXX_FLAGS)
+                .arg(source)
+                .arg("-o")
+                .arg(exe)
+                .arg("-lleveldb"),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dbs = dir.path().join("dbs");
+    run(&dropin, Library::Reference, &libs, &["write", dbs.to_str().unwrap(), "x"]);
+    let db = dbs.join("bytewise");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&db)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.ends_with(".ldb") || name.ends_with(".log") || name.starts_with("MANIFEST-")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    files.push(db.join("LOG"));
+    let output = |library: Library| {
+        let out = command_for(&dump, library, &libs)
+            .args(&files)
+            .output()
+            .unwrap();
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    let reference = output(Library::Reference);
+    assert!(
+        String::from_utf8_lossy(&reference.2).contains("not a dump-able file type"),
+        "{reference:?}"
+    );
+    assert!(reference.1.len() > 10_000);
+    assert_eq!(output(Library::Ours), reference);
 }

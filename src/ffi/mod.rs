@@ -51,6 +51,8 @@ pub mod comparator;
 /// cbindgen:ignore
 pub mod cpp_bridge;
 /// cbindgen:ignore
+pub mod cpp_dump;
+/// cbindgen:ignore
 pub mod cpp_env;
 /// cbindgen:ignore
 pub mod cpp_table;
