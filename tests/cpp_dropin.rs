@@ -209,7 +209,12 @@ fn dump_file_matches_leveldb_1_23() {
     }
     let dir = tempfile::tempdir().unwrap();
     let dbs = dir.path().join("dbs");
-    run(&dropin, Library::Reference, &libs, &["write", dbs.to_str().unwrap(), "x"]);
+    run(
+        &dropin,
+        Library::Reference,
+        &libs,
+        &["write", dbs.to_str().unwrap(), "x"],
+    );
     let db = dbs.join("bytewise");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&db)
         .unwrap()
@@ -236,4 +241,88 @@ fn dump_file_matches_leveldb_1_23() {
     );
     assert!(reference.1.len() > 10_000);
     assert_eq!(output(Library::Ours), reference);
+}
+
+/// The C++ programs run clean under valgrind on our library: no invalid
+/// access, no use of uninitialised memory, no definite leak (process-wide
+/// objects such as the background thread are "still reachable" by design).
+#[test]
+fn cpp_programs_are_valgrind_clean_on_ours() {
+    require_reference();
+    let valgrind = Command::new("valgrind").arg("--version").output();
+    assert!(
+        valgrind.is_ok_and(|o| o.status.success()),
+        "valgrind is not installed: apt-get install -y valgrind"
+    );
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    // Each program takes a directory first (dropin: after its mode); a
+    // trailing extra argument is ignored by the others.
+    for (source, args) in [
+        ("cpp/tests/plugins.cc", &[][..]),
+        ("cpp/tests/dropin.cc", &["write"][..]),
+        ("examples/hello.cpp", &[][..]),
+    ] {
+        let exe = bin.path().join(source.replace(['/', '.'], "_"));
+        check(
+            Command::new(cxx())
+                .current_dir(root())
+                .args(CXX_FLAGS)
+                .args(["-Iinclude", source, "-o"])
+                .arg(&exe)
+                .arg("-L")
+                .arg(libs.path())
+                .arg("-lleveldb"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let mut valgrind = Command::new("valgrind");
+        valgrind
+            .args([
+                "--error-exitcode=9",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "-q",
+            ])
+            .arg(&exe)
+            .args(args)
+            .arg(&db)
+            .arg("writer")
+            .env("LD_LIBRARY_PATH", libs.path())
+            .env_remove("STRATA_TEST_PANIC");
+        check(&mut valgrind);
+    }
+}
+
+/// A C++ program links statically with libleveldb.a: the C++ layer is in
+/// the archive, and the runtime libraries are rustc's list plus -lstdc++.
+#[test]
+fn hello_cpp_links_statically() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("hello_static");
+    check(
+        Command::new(cxx())
+            .current_dir(root())
+            .args(["-std=c++11", "-Iinclude", "examples/hello.cpp"])
+            .arg(our_a())
+            .args([
+                "-lstdc++",
+                "-lgcc_s",
+                "-lutil",
+                "-lrt",
+                "-lpthread",
+                "-lm",
+                "-ldl",
+                "-lc",
+                "-o",
+            ])
+            .arg(&exe),
+    );
+    let ldd = check(Command::new("ldd").arg(&exe));
+    assert!(!String::from_utf8_lossy(&ldd.stdout).contains("libleveldb"));
+    let out = check(Command::new(&exe).arg(dir.path().join("db")));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "aaa => 000\nget aaa = 000\n"
+    );
 }
