@@ -6,7 +6,9 @@
 //! into Rust, never the reverse), so every C++ symbol reaches both
 //! libraries. rustc's own version script exports only `#[no_mangle]` Rust
 //! functions; a second one, generated from `cpp/exported-symbols.txt`,
-//! exports the C++ symbols of LevelDB 1.23 and nothing else.
+//! exports the C++ symbols of LevelDB 1.23 and nothing else. This needs a
+//! linker that merges two anonymous version scripts: LLD does (rustc links
+//! with its rust-lld on x86_64 Linux); `tests/abi.rs` checks the result.
 //!
 //! The header is always written to `$OUT_DIR/c.h`; `tests/abi.rs` fails when
 //! the checked-in copy differs. `STRATA_BLESS_HEADER=1 cargo build` refreshes

@@ -268,7 +268,9 @@ pub(crate) fn callbacks() -> &'static CppCallbacks {
 /// calls back (later calls replace the pointer with an identical table).
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_init(table: *const CppCallbacks) {
-    CALLBACKS.store(table.cast_mut(), Ordering::Release);
+    guard!("strata_cpp_init", {
+        CALLBACKS.store(table.cast_mut(), Ordering::Release)
+    })
 }
 
 /// Sink writing into a `Vec<u8>` (replacing its contents).
@@ -330,33 +332,39 @@ pub unsafe extern "C" fn strata_cpp_error_new(
 /// The code of a non-NULL error (1..=5, `leveldb::Status::Code`).
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_error_code(err: *const Error) -> c_int {
-    // SAFETY: a live error.
-    match unsafe { &*err }.code() {
-        Code::NotFound => 1,
-        Code::Corruption => 2,
-        Code::NotSupported => 3,
-        Code::InvalidArgument => 4,
-        _ => 5,
-    }
+    guard!("strata_cpp_error_code", {
+        // SAFETY: a live error.
+        match unsafe { &*err }.code() {
+            Code::NotFound => 1,
+            Code::Corruption => 2,
+            Code::NotSupported => 3,
+            Code::InvalidArgument => 4,
+            _ => 5,
+        }
+    })
 }
 
 /// The message of a non-NULL error (without the code prefix): a pointer
 /// into the error, valid until it is freed; its length in `*len`.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_error_message(err: *const Error, len: *mut usize) -> *const u8 {
-    // SAFETY: a live error; len writable.
-    unsafe {
-        let msg = (*err).message();
-        *len = msg.len();
-        msg.as_ptr()
-    }
+    guard!("strata_cpp_error_message", {
+        // SAFETY: a live error; len writable.
+        unsafe {
+            let msg = (*err).message();
+            *len = msg.len();
+            msg.as_ptr()
+        }
+    })
 }
 
 /// Frees an error; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_error_free(err: *mut Error) {
-    // SAFETY: NULL or a live boxed error owned by the caller.
-    drop(unsafe { CppStatus(err).into_result() });
+    guard!("strata_cpp_error_free", {
+        // SAFETY: NULL or a live boxed error owned by the caller.
+        drop(unsafe { CppStatus(err).into_result() });
+    })
 }
 
 // ---------------------------------------------------------------------------
