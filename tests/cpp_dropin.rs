@@ -135,7 +135,8 @@ fn unmodified_cpp_binary_runs_on_either_library_and_shares_data() {
 
 /// `cpp/tests/plugins.cc` (a counting `EnvWrapper`, `NewMemEnv`, a
 /// `Logger`, `RegisterCleanup`, a batch `Handler`, `Status` texts,
-/// `TableBuilder`/`Table`, `DestroyDB`/`RepairDB`), built once against
+/// `TableBuilder`/`Table` with a caller's comparator and filter policy,
+/// `DestroyDB`/`RepairDB`), built once against
 /// Debian's LevelDB, prints the same transcript on either library; built
 /// against our headers and library it prints it too.
 #[test]

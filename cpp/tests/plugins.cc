@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "leveldb/comparator.h"
 #include "leveldb/db.h"
 #include "leveldb/env.h"
 #include "leveldb/filter_policy.h"
@@ -70,6 +71,53 @@ class Printer : public leveldb::WriteBatch::Handler {
     std::printf("  delete %s\n", k.ToString().c_str());
   }
 };
+
+// Reversed bytewise order that shortens index keys (see dropin.cc).
+class ReverseComparator : public leveldb::Comparator {
+ public:
+  const char* Name() const override { return "plugins.Reverse"; }
+  int Compare(const leveldb::Slice& a, const leveldb::Slice& b) const override {
+    return -a.compare(b);
+  }
+  void FindShortestSeparator(std::string* start,
+                             const leveldb::Slice& limit) const override {
+    size_t n = start->size() < limit.size() ? start->size() : limit.size();
+    size_t d = 0;
+    while (d < n && (*start)[d] == limit[d]) d++;
+    if (d < n) start->resize(d + 1);
+  }
+  void FindShortSuccessor(std::string* key) const override {
+    if (key->size() > 1) key->resize(1);
+  }
+};
+
+// A filter policy of the caller: the first byte of every key.
+class FirstBytes : public leveldb::FilterPolicy {
+ public:
+  const char* Name() const override { return "plugins.FirstBytes"; }
+  void CreateFilter(const leveldb::Slice* keys, int n,
+                    std::string* dst) const override {
+    for (int i = 0; i < n; i++) dst->push_back(keys[i].empty() ? '\0' : keys[i][0]);
+  }
+  bool KeyMayMatch(const leveldb::Slice& key,
+                   const leveldb::Slice& filter) const override {
+    char c = key.empty() ? '\0' : key[0];
+    return filter.ToString().find(c) != std::string::npos;
+  }
+};
+
+// FNV-1a of a file's bytes: equal hashes on both libraries mean the
+// same table bytes.
+unsigned long long FileHash(leveldb::Env* env, const std::string& fname) {
+  std::string data;
+  leveldb::ReadFileToString(env, fname, &data);
+  unsigned long long h = 1469598103934665603ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
 
 void Cleanup(void* a, void* b) {
   std::printf("cleanup %s %s\n", static_cast<const char*>(a),
@@ -199,6 +247,7 @@ int main(int argc, char** argv) {
     wf->Sync();
     wf->Close();
     delete wf;
+    std::printf("table hash %016llx\n", FileHash(env, fname));
     uint64_t size;
     env->GetFileSize(fname, &size);
     leveldb::RandomAccessFile* rf;
@@ -217,6 +266,54 @@ int main(int argc, char** argv) {
     delete table;
     delete rf;
     env->RemoveFile(fname);
+  }
+
+  // A table in a caller's order, with a caller's and the built-in filter:
+  // the index keys come from the comparator's shortening methods.
+  for (int bloom = 0; bloom < 2; bloom++) {
+    std::string fname = dir + "/reverse.ldb";
+    ReverseComparator cmp;
+    FirstBytes first;
+    const leveldb::FilterPolicy* policy =
+        bloom ? leveldb::NewBloomFilterPolicy(10) : &first;
+    leveldb::Options o;
+    o.comparator = &cmp;
+    o.filter_policy = policy;
+    o.block_size = 128;
+    o.compression = leveldb::kNoCompression;
+    leveldb::WritableFile* wf;
+    env->NewWritableFile(fname, &wf);
+    leveldb::TableBuilder builder(o, wf);
+    char k[16];
+    for (int i = 999; i >= 0; i -= 3) {
+      std::snprintf(k, sizeof(k), "r%05d", i);
+      builder.Add(k, std::string(i % 40, 'y'));
+    }
+    leveldb::Options other = o;
+    other.comparator = leveldb::BytewiseComparator();
+    std::printf("change comparator: %s\n", builder.ChangeOptions(other).ToString().c_str());
+    s = builder.Finish();
+    wf->Close();
+    delete wf;
+    std::printf("reverse table (%s): %s hash %016llx\n", policy->Name(),
+                s.ToString().c_str(), FileHash(env, fname));
+    uint64_t size;
+    env->GetFileSize(fname, &size);
+    leveldb::RandomAccessFile* rf;
+    env->NewRandomAccessFile(fname, &rf);
+    leveldb::Table* table;
+    s = leveldb::Table::Open(o, rf, size, &table);
+    leveldb::Iterator* it = table->NewIterator(leveldb::ReadOptions());
+    it->Seek("r00500");
+    std::printf("reverse seek: %s %s\n", s.ToString().c_str(),
+                it->Valid() ? it->key().ToString().c_str() : "-");
+    it->SeekToLast();
+    std::printf("reverse last: %s\n", it->Valid() ? it->key().ToString().c_str() : "-");
+    delete it;
+    delete table;
+    delete rf;
+    env->RemoveFile(fname);
+    if (bloom) delete policy;
   }
   std::printf("done\n");
   return 0;
