@@ -327,3 +327,38 @@ fn hello_cpp_links_statically() {
         "aaa => 000\nget aaa = 000\n"
     );
 }
+
+/// A panic inside the engine never unwinds into C++: a bridge function made
+/// to panic (STRATA_TEST_PANIC) turns into an `IO error` status that the
+/// C++ caller sees, and the program goes on to exit normally.
+#[test]
+fn a_panic_becomes_a_status_in_cpp() {
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let exe = bin.path().join("hello_cpp");
+    check(
+        Command::new(cxx())
+            .current_dir(root())
+            .args(CXX_FLAGS)
+            .args(["-Iinclude", "examples/hello.cpp", "-o"])
+            .arg(&exe)
+            .arg("-L")
+            .arg(libs.path())
+            .arg("-lleveldb"),
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let out = command_for(&exe, Library::Ours, &libs)
+        .env("STRATA_TEST_PANIC", "strata_cpp_db_put")
+        .arg(scratch.path().join("db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "put: IO error: internal panic in strata_cpp_db_put: \
+             STRATA_TEST_PANIC requested a panic in strata_cpp_db_put"
+        ),
+        "{stderr}"
+    );
+}

@@ -164,10 +164,15 @@ impl<T> CppFallback for *const T {
     }
 }
 
-/// Runs a bridge body with panics caught (see the module invariants).
+/// Runs a bridge body with panics caught (see the module invariants). As
+/// the C API's `boundary!`, it honours `STRATA_TEST_PANIC` so tests can
+/// make a named bridge function panic on purpose.
 macro_rules! guard {
     ($name:literal, $body:block) => {
-        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
+            $crate::ffi::test_panic_hook($name);
+            $body
+        })) {
             Ok(value) => value,
             Err(payload) => $crate::ffi::cpp_bridge::CppFallback::from_panic(
                 $crate::ffi::panic_error($name, payload),
