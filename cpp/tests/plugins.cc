@@ -187,11 +187,15 @@ int main(int argc, char** argv) {
     Fill(db, 100);
     db->CompactRange(nullptr, nullptr);
     delete db;
-    std::printf("counted: logger %d lock %d unlock %d writable %s random %s\n",
-                counting.calls["NewLogger"], counting.calls["LockFile"],
-                counting.calls["UnlockFile"],
-                counting.calls["NewWritableFile"] > 2 ? "yes" : "no",
-                counting.calls["NewRandomAccessFile"] > 0 ? "yes" : "no");
+    std::printf(
+        "counted: logger %d lock %d unlock %d writable %s random %s "
+        "sequential %s schedule %s\n",
+        counting.calls["NewLogger"], counting.calls["LockFile"],
+        counting.calls["UnlockFile"],
+        counting.calls["NewWritableFile"] > 2 ? "yes" : "no",
+        counting.calls["NewRandomAccessFile"] > 0 ? "yes" : "no",
+        counting.calls["NewSequentialFile"] > 0 ? "yes" : "no",
+        counting.calls["Schedule"] > 0 ? "yes" : "no");
     o.info_log = &lines;
     s = leveldb::DB::Open(o, name, &db);
     delete db;
