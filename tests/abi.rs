@@ -98,8 +98,22 @@ fn is_function(kind: char) -> bool {
     matches!(kind, 'T' | 'W' | 'i')
 }
 
+/// The C++ symbols we export: `cpp/exported-symbols.txt`, mangled.
+fn cpp_export_list() -> BTreeSet<String> {
+    std::fs::read_to_string(root().join("cpp/exported-symbols.txt"))
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Our shared library exports LevelDB 1.23's 68 C functions and the C++
+/// symbols of `cpp/exported-symbols.txt`, and nothing else: no Rust symbol,
+/// no internal `strata_cpp_*` bridge function, no C++ helper class.
 #[test]
-fn exports_exactly_the_68_functions_of_leveldb_1_23() {
+fn exports_exactly_the_c_functions_and_the_cpp_list() {
     require_reference();
     let reference: BTreeSet<String> = dynamic_symbols(Path::new(REFERENCE_SO))
         .into_iter()
@@ -107,27 +121,117 @@ fn exports_exactly_the_68_functions_of_leveldb_1_23() {
         .map(|(_, name)| name)
         .collect();
     assert_eq!(reference.len(), 68, "the reference exports 68 C functions");
+    let cpp = cpp_export_list();
+    assert_eq!(cpp.len(), 164, "cpp/exported-symbols.txt lists 164 symbols");
 
     let ours = dynamic_symbols(&our_so());
-    let our_functions: BTreeSet<String> = ours
+    let c_functions: BTreeSet<String> = ours
         .iter()
-        .filter(|(kind, _)| is_function(*kind))
+        .filter(|(kind, name)| is_function(*kind) && name.starts_with("leveldb_"))
         .map(|(_, name)| name.clone())
         .collect();
-    let missing: Vec<_> = reference.difference(&our_functions).collect();
-    let extra: Vec<_> = our_functions.difference(&reference).collect();
+    let missing: Vec<_> = reference.difference(&c_functions).collect();
+    let extra: Vec<_> = c_functions.difference(&reference).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "exported functions differ from LevelDB 1.23: missing {missing:?}, extra {extra:?}"
+        "exported C functions differ from LevelDB 1.23: missing {missing:?}, extra {extra:?}"
     );
-    // No global data either: only the 68 functions are ours to export.
-    let other: Vec<_> = ours
+    let others: BTreeSet<String> = ours
         .iter()
-        .filter(|(kind, _)| !is_function(*kind))
+        .filter(|(_, name)| !name.starts_with("leveldb_"))
+        .map(|(_, name)| name.clone())
         .collect();
+    let missing: Vec<_> = cpp.difference(&others).collect();
+    let extra: Vec<_> = others.difference(&cpp).collect();
     assert!(
-        other.is_empty(),
-        "unexpected exported non-function symbols: {other:?}"
+        missing.is_empty() && extra.is_empty(),
+        "exported C++ symbols differ from cpp/exported-symbols.txt: missing {missing:?}, extra {extra:?}"
+    );
+    // C functions are functions; nothing else of ours is data except the
+    // C++ vtables and typeinfo objects.
+    for (kind, name) in &ours {
+        if name.starts_with("leveldb_") {
+            assert!(is_function(*kind), "{name} is exported as {kind}");
+        } else if !is_function(*kind) {
+            assert!(
+                name.starts_with("_ZTV") || name.starts_with("_ZTI") || name.starts_with("_ZTS"),
+                "unexpected exported data symbol {name} ({kind})"
+            );
+        }
+    }
+}
+
+/// The `leveldb::` symbols of a library, as (demangled, mangled) pairs:
+/// `nm -D --defined-only` run plain and with `-C` (same order), keeping the
+/// symbols whose demangled name mentions `leveldb::`. The mangled half
+/// keeps constructor/destructor variants (C1/C2, D0/D1/D2) apart.
+fn leveldb_cpp_symbols(lib: &Path) -> BTreeSet<(String, String)> {
+    let names = |demangle: bool| -> Vec<String> {
+        let mut cmd = Command::new("nm");
+        cmd.args(["-D", "--defined-only", "--format=posix"]);
+        if demangle {
+            cmd.arg("-C");
+        }
+        let out = check(cmd.arg(lib));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                // posix format: "<name> <type> <value> [<size>]"; a
+                // demangled name has spaces, so cut fields off the right.
+                let fields: Vec<&str> = line.split(' ').collect();
+                let keep = if fields.len() >= 4 && fields[fields.len() - 3].len() == 1 {
+                    fields.len() - 3
+                } else {
+                    fields.len() - 2
+                };
+                fields[..keep].join(" ")
+            })
+            .collect()
+    };
+    let (mangled, demangled) = (names(false), names(true));
+    assert_eq!(mangled.len(), demangled.len());
+    demangled
+        .into_iter()
+        .zip(mangled)
+        .filter(|(d, _)| d.contains("leveldb::"))
+        .collect()
+}
+
+/// The six private members of `Table` / `TableBuilder` that Debian exports
+/// but no caller can name (their parameters are internal types); a
+/// compatible library need not export them, and ours does not.
+const PRIVATE_TABLE_MEMBERS: [&str; 6] = [
+    "leveldb::Table::ReadMeta(",
+    "leveldb::Table::ReadFilter(",
+    "leveldb::Table::BlockReader(",
+    "leveldb::Table::InternalGet(",
+    "leveldb::TableBuilder::WriteBlock(",
+    "leveldb::TableBuilder::WriteRawBlock(",
+];
+
+/// Demangled, our `leveldb::` exports are Debian's LevelDB 1.23's: the same
+/// functions, vtables and typeinfo, minus the six private table members.
+#[test]
+fn cpp_exports_match_leveldb_1_23_demangled() {
+    require_reference();
+    let all = leveldb_cpp_symbols(Path::new(REFERENCE_SO));
+    assert_eq!(
+        all.len(),
+        170,
+        "Debian's 1.23 exports 170 leveldb:: symbols"
+    );
+    let reference: BTreeSet<(String, String)> = all
+        .into_iter()
+        .filter(|(name, _)| !PRIVATE_TABLE_MEMBERS.iter().any(|p| name.starts_with(p)))
+        .collect();
+    assert_eq!(reference.len(), 164, "{reference:#?}");
+    let ours = leveldb_cpp_symbols(&our_so());
+    let missing: Vec<_> = reference.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&reference).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "leveldb:: exports differ from LevelDB 1.23: missing {missing:#?}, extra {extra:#?}"
     );
 }
 

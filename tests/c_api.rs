@@ -216,7 +216,7 @@ fn examples_build_and_run() {
     let bin = tempfile::tempdir().unwrap();
     for (source, compiler, std) in [
         ("examples/hello.c", cc(), "-std=c11"),
-        ("examples/hello.cpp", "c++".to_string(), "-std=c++17"),
+        ("examples/hello_c_api.cpp", "c++".to_string(), "-std=c++17"),
     ] {
         let exe = bin.path().join(source.replace(['/', '.'], "_"));
         let mut cmd = Command::new(compiler);

@@ -49,6 +49,16 @@ pub(crate) use panic_boundary::*;
 
 pub mod cache;
 pub mod comparator;
+// The C++ layer's internal ABI: hidden from the shared library's exports
+// (see cpp_bridge's invariants) and kept out of c.h.
+/// cbindgen:ignore
+pub mod cpp_bridge;
+/// cbindgen:ignore
+pub mod cpp_dump;
+/// cbindgen:ignore
+pub mod cpp_env;
+/// cbindgen:ignore
+pub mod cpp_table;
 pub mod db;
 pub mod env;
 pub mod filter_policy;

@@ -1,0 +1,782 @@
+//! Environments across the C++ boundary, both ways.
+//!
+//! - [`CppEnv`] makes a C++ `leveldb::Env` subclass of the caller (an
+//!   `EnvWrapper`, a counting env...) an engine [`Env`]: every file
+//!   operation, lock, logger and schedule call of a database opened with it
+//!   goes to the C++ object's virtual functions, and the files it returns are
+//!   wrapped the same way (and deleted by us, their owner, as LevelDB does).
+//! - [`NativeEnv`] is an engine env (the POSIX one behind `Env::Default()`,
+//!   or a `NewMemEnv` one) that the C++ layer exposes as a `leveldb::Env`;
+//!   the `strata_cpp_env_*` functions below are its methods. A database
+//!   opened with such an env uses the engine env directly.
+//!
+//! Ownership: objects a `strata_cpp_env_*` function hands out are boxed and
+//! owned by the C++ caller (`strata_cpp_object_free`). C++ objects the
+//! engine receives from a C++ env are owned by the wrapper and deleted
+//! through `delete_object` when it drops. The C++ env itself is borrowed: the
+//! caller keeps it alive while databases use it.
+
+use std::os::raw::{c_int, c_void};
+use std::sync::{Arc, OnceLock};
+
+use super::cpp_bridge::{bytes, callbacks, guard, path, CppLogger, CppPtr, CppStatus, RustSink};
+use crate::env::{Env, FileLock, Logger, RandomAccessFile, SequentialFile, WritableFile};
+use crate::status::{Error, Result};
+
+/// Kinds of C++ objects for `delete_object` and of engine objects for
+/// `strata_cpp_object_free`.
+pub const KIND_SEQUENTIAL: c_int = 0;
+pub const KIND_RANDOM: c_int = 1;
+pub const KIND_WRITABLE: c_int = 2;
+pub const KIND_APPENDABLE: c_int = 3;
+pub const KIND_LOGGER: c_int = 4;
+pub const KIND_LOCK: c_int = 5;
+/// A C++ object the engine borrows: `delete_object` is never called for it.
+const KIND_BORROWED: c_int = -1;
+
+/// Trampolines to a C++ `Env` and its files (`cpp/callbacks.cc`). `env` and
+/// `file` arguments are C++ objects; paths are borrowed bytes.
+#[repr(C)]
+pub struct CppEnvCallbacks {
+    /// `NewSequentialFile` / `NewRandomAccessFile` / `NewWritableFile` /
+    /// `NewAppendableFile` / `NewLogger` by `kind`; the new object (owned by
+    /// the caller) in `*out`.
+    pub open: unsafe extern "C" fn(
+        env: *mut c_void,
+        kind: c_int,
+        path: *const u8,
+        len: usize,
+        out: *mut *mut c_void,
+    ) -> CppStatus,
+    pub file_exists: unsafe extern "C" fn(env: *mut c_void, path: *const u8, len: usize) -> u8,
+    /// `GetChildren`: each name goes to `sink(ctx, ..)`.
+    pub get_children: unsafe extern "C" fn(
+        env: *mut c_void,
+        path: *const u8,
+        len: usize,
+        ctx: *mut c_void,
+        sink: RustSink,
+    ) -> CppStatus,
+    /// `RemoveFile` (0), `CreateDir` (1), `RemoveDir` (2).
+    pub path_op:
+        unsafe extern "C" fn(env: *mut c_void, op: c_int, path: *const u8, len: usize) -> CppStatus,
+    pub file_size: unsafe extern "C" fn(
+        env: *mut c_void,
+        path: *const u8,
+        len: usize,
+        size: *mut u64,
+    ) -> CppStatus,
+    pub rename: unsafe extern "C" fn(
+        env: *mut c_void,
+        from: *const u8,
+        from_len: usize,
+        to: *const u8,
+        to_len: usize,
+    ) -> CppStatus,
+    pub lock: unsafe extern "C" fn(
+        env: *mut c_void,
+        path: *const u8,
+        len: usize,
+        out: *mut *mut c_void,
+    ) -> CppStatus,
+    /// `UnlockFile(lock)`, which also frees it (LevelDB's contract).
+    pub unlock: unsafe extern "C" fn(env: *mut c_void, lock: *mut c_void) -> CppStatus,
+    pub now_micros: unsafe extern "C" fn(env: *mut c_void) -> u64,
+    pub sleep: unsafe extern "C" fn(env: *mut c_void, micros: c_int),
+    pub schedule: unsafe extern "C" fn(
+        env: *mut c_void,
+        function: unsafe extern "C" fn(*mut c_void),
+        arg: *mut c_void,
+    ),
+    /// `SequentialFile::Read` into `buf` (copied there if the file answered
+    /// elsewhere); bytes read in `*n`.
+    pub seq_read: unsafe extern "C" fn(
+        file: *mut c_void,
+        buf: *mut u8,
+        len: usize,
+        n: *mut usize,
+    ) -> CppStatus,
+    pub seq_skip: unsafe extern "C" fn(file: *mut c_void, n: u64) -> CppStatus,
+    pub rand_read: unsafe extern "C" fn(
+        file: *mut c_void,
+        offset: u64,
+        buf: *mut u8,
+        len: usize,
+        n: *mut usize,
+    ) -> CppStatus,
+    pub wf_append:
+        unsafe extern "C" fn(file: *mut c_void, data: *const u8, len: usize) -> CppStatus,
+    /// `Flush` (0), `Sync` (1), `Close` (2).
+    pub wf_op: unsafe extern "C" fn(file: *mut c_void, op: c_int) -> CppStatus,
+    /// `delete` through the virtual destructor of the object's class
+    /// (`KIND_*`).
+    pub delete_object: unsafe extern "C" fn(obj: *mut c_void, kind: c_int),
+}
+
+fn env_cb() -> &'static CppEnvCallbacks {
+    &callbacks().env
+}
+
+/// A C++ `Env` as an engine env.
+pub(crate) fn cpp_env(obj: *mut c_void) -> Arc<dyn Env> {
+    Arc::new(CppEnv { obj: CppPtr(obj) })
+}
+
+struct CppEnv {
+    obj: CppPtr,
+}
+
+/// A C++ object owned by an engine wrapper, deleted on drop.
+struct Owned {
+    obj: CppPtr,
+    kind: c_int,
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if self.kind != KIND_BORROWED {
+            // SAFETY: we own the object; deleted once, as its class.
+            unsafe { (env_cb().delete_object)(self.obj.0, self.kind) }
+        }
+    }
+}
+
+/// A C++ `RandomAccessFile` the caller keeps alive and deletes (given to
+/// `Table::Open`).
+pub(crate) fn borrowed_random_file(obj: *mut c_void) -> Arc<dyn RandomAccessFile> {
+    Arc::new(CppRandomFile(Owned {
+        obj: CppPtr(obj),
+        kind: KIND_BORROWED,
+    }))
+}
+
+/// A C++ `WritableFile` the caller keeps alive, closes and deletes (given
+/// to `TableBuilder`).
+pub(crate) fn borrowed_writable_file(obj: *mut c_void) -> Box<dyn WritableFile> {
+    Box::new(CppWritableFile(Owned {
+        obj: CppPtr(obj),
+        kind: KIND_BORROWED,
+    }))
+}
+
+impl CppEnv {
+    fn open(&self, kind: c_int, path: &str) -> Result<CppPtr> {
+        let mut out = std::ptr::null_mut();
+        // SAFETY: a live env; the path is valid for the call, out writable.
+        unsafe {
+            (env_cb().open)(self.obj.0, kind, path.as_ptr(), path.len(), &mut out).into_result()?
+        };
+        if out.is_null() {
+            return Err(Error::io_error(format!(
+                "{path}: the Env returned no object"
+            )));
+        }
+        Ok(CppPtr(out))
+    }
+}
+
+struct CppSequentialFile(Owned);
+struct CppRandomFile(Owned);
+struct CppWritableFile(Owned);
+struct CppFileLock {
+    env: CppPtr,
+    lock: CppPtr,
+}
+
+impl SequentialFile for CppSequentialFile {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let mut n = 0;
+        // SAFETY: a live file; buf writable for its length.
+        unsafe {
+            (env_cb().seq_read)(self.0.obj.0, buf.as_mut_ptr(), buf.len(), &mut n).into_result()?
+        };
+        Ok(n.min(buf.len()))
+    }
+    fn skip(&mut self, n: u64) -> Result<()> {
+        // SAFETY: a live file.
+        unsafe { (env_cb().seq_skip)(self.0.obj.0, n).into_result() }
+    }
+}
+
+impl RandomAccessFile for CppRandomFile {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let mut n = 0;
+        // SAFETY: a live file (LevelDB's RandomAccessFile::Read is
+        // thread-safe); buf writable.
+        unsafe {
+            (env_cb().rand_read)(self.0.obj.0, offset, buf.as_mut_ptr(), buf.len(), &mut n)
+                .into_result()?
+        };
+        Ok(n.min(buf.len()))
+    }
+}
+
+impl WritableFile for CppWritableFile {
+    fn append(&mut self, data: &[u8]) -> Result<()> {
+        // SAFETY: a live file; data valid for the call.
+        unsafe { (env_cb().wf_append)(self.0.obj.0, data.as_ptr(), data.len()).into_result() }
+    }
+    fn flush(&mut self) -> Result<()> {
+        // SAFETY: a live file.
+        unsafe { (env_cb().wf_op)(self.0.obj.0, 0).into_result() }
+    }
+    fn sync(&mut self) -> Result<()> {
+        // SAFETY: a live file.
+        unsafe { (env_cb().wf_op)(self.0.obj.0, 1).into_result() }
+    }
+    fn close(&mut self) -> Result<()> {
+        // SAFETY: a live file.
+        unsafe { (env_cb().wf_op)(self.0.obj.0, 2).into_result() }
+    }
+}
+
+impl FileLock for CppFileLock {}
+
+impl Drop for CppFileLock {
+    fn drop(&mut self) {
+        // SAFETY: a live env and the lock it gave us, unlocked once.
+        let _ = unsafe { (env_cb().unlock)(self.env.0, self.lock.0).into_result() };
+    }
+}
+
+/// Collects `GetChildren` names.
+unsafe extern "C" fn sink_push_string(ctx: *mut c_void, data: *const u8, len: usize) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: ctx is the Vec<String> passed with this sink; data readable.
+        unsafe {
+            (*ctx.cast::<Vec<String>>())
+                .push(String::from_utf8_lossy(bytes(data, len)).into_owned())
+        }
+    }));
+}
+
+/// Runs a boxed closure handed to a C++ `Schedule`/`StartThread`.
+unsafe extern "C" fn run_boxed_work(arg: *mut c_void) {
+    // SAFETY: arg came from Box::into_raw of this type, run once.
+    let work = unsafe { Box::from_raw(arg.cast::<Box<dyn FnOnce() + Send>>()) };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+}
+
+impl Env for CppEnv {
+    fn new_sequential_file(&self, path: &str) -> Result<Box<dyn SequentialFile>> {
+        let obj = self.open(KIND_SEQUENTIAL, path)?;
+        Ok(Box::new(CppSequentialFile(Owned {
+            obj,
+            kind: KIND_SEQUENTIAL,
+        })))
+    }
+    fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>> {
+        let obj = self.open(KIND_RANDOM, path)?;
+        Ok(Arc::new(CppRandomFile(Owned {
+            obj,
+            kind: KIND_RANDOM,
+        })))
+    }
+    fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        let obj = self.open(KIND_WRITABLE, path)?;
+        Ok(Box::new(CppWritableFile(Owned {
+            obj,
+            kind: KIND_WRITABLE,
+        })))
+    }
+    fn new_appendable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        let obj = self.open(KIND_APPENDABLE, path)?;
+        Ok(Box::new(CppWritableFile(Owned {
+            obj,
+            kind: KIND_WRITABLE,
+        })))
+    }
+    fn file_exists(&self, path: &str) -> bool {
+        // SAFETY: a live env; path valid for the call.
+        unsafe { (env_cb().file_exists)(self.obj.0, path.as_ptr(), path.len()) != 0 }
+    }
+    fn get_children(&self, dir: &str) -> Result<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        // SAFETY: a live env; the sink pushes into `names`.
+        unsafe {
+            (env_cb().get_children)(
+                self.obj.0,
+                dir.as_ptr(),
+                dir.len(),
+                (&mut names as *mut Vec<String>).cast(),
+                sink_push_string,
+            )
+            .into_result()?
+        };
+        Ok(names)
+    }
+    fn remove_file(&self, path: &str) -> Result<()> {
+        // SAFETY: a live env.
+        unsafe { (env_cb().path_op)(self.obj.0, 0, path.as_ptr(), path.len()).into_result() }
+    }
+    fn create_dir(&self, path: &str) -> Result<()> {
+        // SAFETY: a live env.
+        unsafe { (env_cb().path_op)(self.obj.0, 1, path.as_ptr(), path.len()).into_result() }
+    }
+    fn remove_dir(&self, path: &str) -> Result<()> {
+        // SAFETY: a live env.
+        unsafe { (env_cb().path_op)(self.obj.0, 2, path.as_ptr(), path.len()).into_result() }
+    }
+    fn get_file_size(&self, path: &str) -> Result<u64> {
+        let mut size = 0;
+        // SAFETY: a live env; size writable.
+        unsafe {
+            (env_cb().file_size)(self.obj.0, path.as_ptr(), path.len(), &mut size).into_result()?
+        };
+        Ok(size)
+    }
+    fn rename_file(&self, from: &str, to: &str) -> Result<()> {
+        // SAFETY: a live env.
+        unsafe {
+            (env_cb().rename)(self.obj.0, from.as_ptr(), from.len(), to.as_ptr(), to.len())
+                .into_result()
+        }
+    }
+    fn sync_dir(&self, _path: &str) -> Result<()> {
+        // LevelDB's Env has no such call (its POSIX files sync their
+        // directory themselves), so a C++ env has nothing to receive.
+        Ok(())
+    }
+    fn lock_file(&self, path: &str) -> Result<Box<dyn FileLock>> {
+        let mut out = std::ptr::null_mut();
+        // SAFETY: a live env; out writable.
+        unsafe { (env_cb().lock)(self.obj.0, path.as_ptr(), path.len(), &mut out).into_result()? };
+        Ok(Box::new(CppFileLock {
+            env: self.obj,
+            lock: CppPtr(out),
+        }))
+    }
+    fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>> {
+        let obj = self.open(KIND_LOGGER, path)?;
+        Ok(Arc::new(CppLogger { obj, owned: true }))
+    }
+    fn now_micros(&self) -> u64 {
+        // SAFETY: a live env.
+        unsafe { (env_cb().now_micros)(self.obj.0) }
+    }
+    fn sleep_for_micros(&self, micros: u64) {
+        let micros = c_int::try_from(micros).unwrap_or(c_int::MAX);
+        // SAFETY: a live env.
+        unsafe { (env_cb().sleep)(self.obj.0, micros) }
+    }
+    fn schedule(&self, work: Box<dyn FnOnce() + Send>) {
+        let arg = Box::into_raw(Box::new(work)).cast::<c_void>();
+        // SAFETY: a live env; run_boxed_work takes `arg` back exactly once.
+        unsafe { (env_cb().schedule)(self.obj.0, run_boxed_work, arg) }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Engine envs exposed to C++.
+// ---------------------------------------------------------------------------
+
+/// An engine env behind a C++ `leveldb::Env` of ours.
+pub struct NativeEnv(pub(crate) Arc<dyn Env>);
+
+/// The POSIX env (`Env::Default()`): a process-wide object, never freed.
+#[no_mangle]
+pub extern "C" fn strata_cpp_env_default() -> *const NativeEnv {
+    static DEFAULT: OnceLock<NativeEnv> = OnceLock::new();
+    guard!("strata_cpp_env_default", {
+        DEFAULT.get_or_init(|| NativeEnv(crate::env::default_env())) as *const NativeEnv
+    })
+}
+
+/// A new in-memory env (`NewMemEnv`), owned by the caller
+/// (`strata_cpp_object_free` is not for it: use `strata_cpp_env_free`).
+#[no_mangle]
+pub extern "C" fn strata_cpp_env_mem_new() -> *mut NativeEnv {
+    guard!("strata_cpp_env_mem_new", {
+        Box::into_raw(Box::new(NativeEnv(crate::env::mem::MemEnv::new())))
+    })
+}
+
+/// Frees an env from `strata_cpp_env_mem_new`; databases still using it
+/// keep their own reference.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_free(env: *mut NativeEnv) {
+    guard!("strata_cpp_env_free", {
+        if !env.is_null() {
+            // SAFETY: from strata_cpp_env_mem_new, freed once.
+            drop(unsafe { Box::from_raw(env) });
+        }
+    })
+}
+
+/// Opens a file or logger (`KIND_*`, lock excluded) of an engine env; the
+/// new object goes to `*out`, owned by the caller (`strata_cpp_object_free`
+/// with the same kind; appendable files are freed as writable ones).
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_open(
+    env: *const NativeEnv,
+    kind: c_int,
+    path_ptr: *const u8,
+    path_len: usize,
+    out: *mut *mut c_void,
+) -> CppStatus {
+    guard!("strata_cpp_env_open", {
+        // SAFETY: a live env, path readable, out writable.
+        unsafe {
+            *out = std::ptr::null_mut();
+            let env = &(*env).0;
+            let result = path(path_ptr, path_len).and_then(|p| -> Result<*mut c_void> {
+                Ok(match kind {
+                    KIND_SEQUENTIAL => Box::into_raw(Box::new(env.new_sequential_file(p)?)).cast(),
+                    KIND_RANDOM => Box::into_raw(Box::new(env.new_random_access_file(p)?)).cast(),
+                    KIND_WRITABLE => Box::into_raw(Box::new(env.new_writable_file(p)?)).cast(),
+                    KIND_APPENDABLE => Box::into_raw(Box::new(env.new_appendable_file(p)?)).cast(),
+                    KIND_LOGGER => Box::into_raw(Box::new(env.new_logger(p)?)).cast(),
+                    _ => return Err(Error::invalid_argument("unknown object kind")),
+                })
+            });
+            match result {
+                Ok(obj) => {
+                    *out = obj;
+                    CppStatus::ok()
+                }
+                Err(e) => CppStatus::from_result(Err(e)),
+            }
+        }
+    })
+}
+
+/// Frees an object from `strata_cpp_env_open` / `strata_cpp_env_lock`
+/// (a lock is released). NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_object_free(obj: *mut c_void, kind: c_int) {
+    guard!("strata_cpp_object_free", {
+        if obj.is_null() {
+            return;
+        }
+        // SAFETY: obj came boxed from this module with this kind; freed once.
+        unsafe {
+            match kind {
+                KIND_SEQUENTIAL => drop(Box::from_raw(obj.cast::<Box<dyn SequentialFile>>())),
+                KIND_RANDOM => drop(Box::from_raw(obj.cast::<Arc<dyn RandomAccessFile>>())),
+                KIND_WRITABLE | KIND_APPENDABLE => {
+                    drop(Box::from_raw(obj.cast::<Box<dyn WritableFile>>()))
+                }
+                KIND_LOGGER => drop(Box::from_raw(obj.cast::<Arc<dyn Logger>>())),
+                KIND_LOCK => drop(Box::from_raw(obj.cast::<Box<dyn FileLock>>())),
+                _ => {}
+            }
+        }
+    })
+}
+
+/// `FileExists`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_exists(
+    env: *const NativeEnv,
+    path_ptr: *const u8,
+    path_len: usize,
+) -> u8 {
+    guard!("strata_cpp_env_exists", {
+        // SAFETY: a live env, path readable.
+        unsafe { path(path_ptr, path_len).map_or(0, |p| u8::from((*env).0.file_exists(p))) }
+    })
+}
+
+/// `GetChildren`: each name goes to `sink(ctx, ..)`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_children(
+    env: *const NativeEnv,
+    path_ptr: *const u8,
+    path_len: usize,
+    ctx: *mut c_void,
+    sink: RustSink,
+) -> CppStatus {
+    guard!("strata_cpp_env_children", {
+        // SAFETY: a live env, path readable; the sink is the caller's.
+        unsafe {
+            let names = path(path_ptr, path_len).and_then(|p| (*env).0.get_children(p));
+            match names {
+                Ok(names) => {
+                    for n in names {
+                        sink(ctx, n.as_ptr(), n.len());
+                    }
+                    CppStatus::ok()
+                }
+                Err(e) => CppStatus::from_result(Err(e)),
+            }
+        }
+    })
+}
+
+/// `RemoveFile` (0), `CreateDir` (1), `RemoveDir` (2).
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_path_op(
+    env: *const NativeEnv,
+    op: c_int,
+    path_ptr: *const u8,
+    path_len: usize,
+) -> CppStatus {
+    guard!("strata_cpp_env_path_op", {
+        // SAFETY: a live env, path readable.
+        let result = unsafe {
+            let env = &(*env).0;
+            path(path_ptr, path_len).and_then(|p| match op {
+                0 => env.remove_file(p),
+                1 => env.create_dir(p),
+                _ => env.remove_dir(p),
+            })
+        };
+        CppStatus::from_result(result)
+    })
+}
+
+/// `GetFileSize`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_size(
+    env: *const NativeEnv,
+    path_ptr: *const u8,
+    path_len: usize,
+    size: *mut u64,
+) -> CppStatus {
+    guard!("strata_cpp_env_size", {
+        // SAFETY: a live env, path readable, size writable.
+        unsafe {
+            *size = 0;
+            match path(path_ptr, path_len).and_then(|p| (*env).0.get_file_size(p)) {
+                Ok(s) => {
+                    *size = s;
+                    CppStatus::ok()
+                }
+                Err(e) => CppStatus::from_result(Err(e)),
+            }
+        }
+    })
+}
+
+/// `RenameFile`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_rename(
+    env: *const NativeEnv,
+    from: *const u8,
+    from_len: usize,
+    to: *const u8,
+    to_len: usize,
+) -> CppStatus {
+    guard!("strata_cpp_env_rename", {
+        // SAFETY: a live env, paths readable.
+        let result = unsafe {
+            path(from, from_len)
+                .and_then(|f| path(to, to_len).and_then(|t| (*env).0.rename_file(f, t)))
+        };
+        CppStatus::from_result(result)
+    })
+}
+
+/// `LockFile`: the lock (owned by the caller, released by
+/// `strata_cpp_object_free(lock, KIND_LOCK)`) in `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_lock(
+    env: *const NativeEnv,
+    path_ptr: *const u8,
+    path_len: usize,
+    out: *mut *mut c_void,
+) -> CppStatus {
+    guard!("strata_cpp_env_lock", {
+        // SAFETY: a live env, path readable, out writable.
+        unsafe {
+            *out = std::ptr::null_mut();
+            match path(path_ptr, path_len).and_then(|p| (*env).0.lock_file(p)) {
+                Ok(lock) => {
+                    *out = Box::into_raw(Box::new(lock)).cast();
+                    CppStatus::ok()
+                }
+                Err(e) => CppStatus::from_result(Err(e)),
+            }
+        }
+    })
+}
+
+/// `NowMicros`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_now(env: *const NativeEnv) -> u64 {
+    // SAFETY: a live env.
+    guard!("strata_cpp_env_now", { unsafe { (*env).0.now_micros() } })
+}
+
+/// `SleepForMicroseconds` (negative sleeps nothing).
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_sleep(env: *const NativeEnv, micros: c_int) {
+    guard!("strata_cpp_env_sleep", {
+        // SAFETY: a live env.
+        unsafe {
+            (*env)
+                .0
+                .sleep_for_micros(u64::try_from(micros).unwrap_or(0))
+        }
+    })
+}
+
+/// A C function and its argument, run on an engine thread.
+struct CppWork {
+    function: unsafe extern "C" fn(*mut c_void),
+    arg: CppPtr,
+}
+
+impl CppWork {
+    fn run(self) {
+        // SAFETY: the caller's function with its own argument, as
+        // `Env::Schedule` promises to call it.
+        unsafe { (self.function)(self.arg.0) }
+    }
+}
+
+/// `Schedule(function, arg)`: runs on the env's background thread.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_env_schedule(
+    env: *const NativeEnv,
+    function: unsafe extern "C" fn(*mut c_void),
+    arg: *mut c_void,
+) {
+    guard!("strata_cpp_env_schedule", {
+        let work = CppWork {
+            function,
+            arg: CppPtr(arg),
+        };
+        // SAFETY: a live env.
+        unsafe { (*env).0.schedule(Box::new(move || work.run())) }
+    })
+}
+
+/// `StartThread(function, arg)`: a new detached thread.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_start_thread(
+    function: unsafe extern "C" fn(*mut c_void),
+    arg: *mut c_void,
+) {
+    guard!("strata_cpp_start_thread", {
+        let work = CppWork {
+            function,
+            arg: CppPtr(arg),
+        };
+        std::thread::spawn(move || work.run());
+    })
+}
+
+/// `SequentialFile::Read`: up to `len` bytes into `scratch`; count in `*n`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_seq_read(
+    file: *mut c_void,
+    len: usize,
+    scratch: *mut u8,
+    n: *mut usize,
+) -> CppStatus {
+    guard!("strata_cpp_seq_read", {
+        // SAFETY: a live sequential file; scratch writable for len; n writable.
+        unsafe {
+            *n = 0;
+            let file = &mut *file.cast::<Box<dyn SequentialFile>>();
+            let buf = if len == 0 {
+                &mut [][..]
+            } else {
+                std::slice::from_raw_parts_mut(scratch, len)
+            };
+            match file.read(buf) {
+                Ok(got) => {
+                    *n = got;
+                    CppStatus::ok()
+                }
+                Err(e) => CppStatus::from_result(Err(e)),
+            }
+        }
+    })
+}
+
+/// `SequentialFile::Skip`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_seq_skip(file: *mut c_void, n: u64) -> CppStatus {
+    guard!("strata_cpp_seq_skip", {
+        // SAFETY: a live sequential file.
+        CppStatus::from_result(unsafe { (*file.cast::<Box<dyn SequentialFile>>()).skip(n) })
+    })
+}
+
+/// `RandomAccessFile::Read`: the bytes in `*data` / `*n`, either in
+/// `scratch` or, for a memory-mapped file, in place (valid while the file
+/// lives).
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_rand_read(
+    file: *const c_void,
+    offset: u64,
+    len: usize,
+    scratch: *mut u8,
+    data: *mut *const u8,
+    n: *mut usize,
+) -> CppStatus {
+    guard!("strata_cpp_rand_read", {
+        // SAFETY: a live random-access file; scratch writable for len; data
+        // and n writable.
+        unsafe {
+            *n = 0;
+            *data = scratch;
+            let file = &*file.cast::<Arc<dyn RandomAccessFile>>();
+            if let Some(map) = file.mapped() {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(map.len());
+                let end = start.saturating_add(len).min(map.len());
+                if offset > map.len() as u64 {
+                    return CppStatus::from_result(Err(Error::io_error("read past end of file")));
+                }
+                *data = map[start..end].as_ptr();
+                *n = end - start;
+                return CppStatus::ok();
+            }
+            let buf = if len == 0 {
+                &mut [][..]
+            } else {
+                std::slice::from_raw_parts_mut(scratch, len)
+            };
+            match file.read_at(offset, buf) {
+                Ok(got) => {
+                    *n = got;
+                    CppStatus::ok()
+                }
+                Err(e) => CppStatus::from_result(Err(e)),
+            }
+        }
+    })
+}
+
+/// `WritableFile::Append`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_wf_append(
+    file: *mut c_void,
+    data: *const u8,
+    len: usize,
+) -> CppStatus {
+    guard!("strata_cpp_wf_append", {
+        // SAFETY: a live writable file; data readable.
+        CppStatus::from_result(unsafe {
+            (*file.cast::<Box<dyn WritableFile>>()).append(bytes(data, len))
+        })
+    })
+}
+
+/// `Flush` (0), `Sync` (1), `Close` (2) of a writable file.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_wf_op(file: *mut c_void, op: c_int) -> CppStatus {
+    guard!("strata_cpp_wf_op", {
+        // SAFETY: a live writable file.
+        let file = unsafe { &mut *file.cast::<Box<dyn WritableFile>>() };
+        CppStatus::from_result(match op {
+            0 => file.flush(),
+            1 => file.sync(),
+            _ => file.close(),
+        })
+    })
+}
+
+/// Writes one line to an engine logger (from `strata_cpp_env_open`).
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_logger_log(logger: *const c_void, line: *const u8, len: usize) {
+    guard!("strata_cpp_logger_log", {
+        // SAFETY: a live logger; line readable.
+        unsafe {
+            let logger = &*logger.cast::<Arc<dyn Logger>>();
+            logger.log(&String::from_utf8_lossy(bytes(line, len)));
+        }
+    })
+}
