@@ -1,0 +1,123 @@
+//! Runs the C++ programs in cpp_tests/ (g++ -std=c++11 -Wall -Wextra
+//! -Werror), each built twice: against our headers (include/) and library,
+//! and against the system's LevelDB 1.23 headers and `-lleveldb`. Each
+//! build runs in its own process (both libraries export the same C++
+//! symbols) with its own scratch directory; the transcripts must be
+//! identical and end in PASS.
+//!
+//! `cpp_programs_pass_on_leveldb_1_23` runs every program against the
+//! reference alone: it keeps the programs themselves honest (they pass on
+//! LevelDB 1.23) independently of our library.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+/// Every transcript-compared program in cpp_tests/.
+const PROGRAMS: &[&str] = &["api_db", "api_plugins", "api_env", "api_user_cache"];
+
+/// Builds `cpp_tests/<program>.cc` against `library` into `out_dir`.
+fn build(program: &str, library: Library, libs: &OurLibDir, out_dir: &Path) -> PathBuf {
+    let exe = out_dir.join(format!("{program}-{library:?}"));
+    let source = root().join(format!("cpp_tests/{program}.cc"));
+    compile_cpp(&[&source], &exe, library, libs);
+    exe
+}
+
+/// Runs `exe` against `library` with a fresh scratch directory (also its
+/// TEST_TMPDIR) and returns its stdout.
+fn run(exe: &Path, library: Library, libs: &OurLibDir) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut cmd = command_for(exe, library, libs);
+    cmd.arg(scratch.path())
+        .env("TEST_TMPDIR", scratch.path().join("tmp"));
+    String::from_utf8(check(&mut cmd).stdout).unwrap()
+}
+
+/// Line-by-line difference of two transcripts, for failure messages.
+fn diff(ours: &str, reference: &str) -> String {
+    let (a, b): (Vec<_>, Vec<_>) = (ours.lines().collect(), reference.lines().collect());
+    let mut out = String::new();
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (a.get(i).copied(), b.get(i).copied());
+        if x != y {
+            out += &format!("line {}:\n  ours:      {x:?}\n  reference: {y:?}\n", i + 1);
+        }
+    }
+    out
+}
+
+/// The program's transcript on LevelDB 1.23 (which must end in PASS).
+fn reference_transcript(program: &str, libs: &OurLibDir, bin: &Path) -> String {
+    let exe = build(program, Library::Reference, libs, bin);
+    let reference = run(&exe, Library::Reference, libs);
+    assert!(
+        reference.ends_with("PASS\n"),
+        "reference run of {program}:\n{reference}"
+    );
+    reference
+}
+
+/// The program's transcript against ours must equal its transcript against
+/// LevelDB 1.23.
+fn same_transcript(program: &str) {
+    require_reference_cpp();
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let reference = reference_transcript(program, &libs, bin.path());
+    let our_exe = build(program, Library::Ours, &libs, bin.path());
+    let ours = run(&our_exe, Library::Ours, &libs);
+    assert!(
+        ours == reference,
+        "{program}: transcripts differ\n{}\n--- ours\n{ours}",
+        diff(&ours, &reference)
+    );
+}
+
+/// Every program passes on LevelDB 1.23 itself, and prints a transcript of
+/// substance (a program that stopped early would print little).
+#[test]
+fn cpp_programs_pass_on_leveldb_1_23() {
+    require_reference_cpp();
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    for program in PROGRAMS {
+        let transcript = reference_transcript(program, &libs, bin.path());
+        assert!(
+            transcript.lines().count() >= 20,
+            "{program}: short transcript\n{transcript}"
+        );
+    }
+}
+
+/// Status codes and texts, Options defaults, WriteBatch and its Handler,
+/// open errors, Put/Get/Delete/Write, iterators (RegisterCleanup, empty and
+/// error iterators), snapshots, properties, approximate sizes,
+/// CompactRange, RepairDB, DestroyDB.
+#[test]
+fn cpp_db_api_matches_leveldb_1_23() {
+    same_transcript("api_db");
+}
+
+/// A custom Comparator (FindShortestSeparator/FindShortSuccessor) and
+/// FilterPolicy, NewBloomFilterPolicy, a Logger as info_log, NewLRUCache
+/// shared by two databases and its own methods.
+#[test]
+fn cpp_plugins_match_leveldb_1_23() {
+    same_transcript("api_plugins");
+}
+
+/// NewMemEnv, an EnvWrapper counting calls, Env::Default's file methods,
+/// Table/TableBuilder and DumpFile.
+#[test]
+fn cpp_env_table_dump_match_leveldb_1_23() {
+    same_transcript("api_env");
+}
+
+/// A user Cache subclass as Options::block_cache.
+#[test]
+fn cpp_user_cache_matches_leveldb_1_23() {
+    same_transcript("api_user_cache");
+}
