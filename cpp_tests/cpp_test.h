@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "leveldb/export.h"
@@ -36,6 +37,25 @@ inline std::string& Dir() {
   return dir;
 }
 
+// With STRATA_SHOW_LIBRARY set, tells on stderr which LevelDB library the
+// loader mapped into this process ("library: PATH"), from /proc/self/maps:
+// the drop-in test runs a binary linked against LevelDB 1.23 with our
+// library first on LD_LIBRARY_PATH and checks which one it got.
+inline void ShowLibrary() {
+  if (std::getenv("STRATA_SHOW_LIBRARY") == nullptr) return;
+  std::FILE* maps = std::fopen("/proc/self/maps", "r");
+  if (maps == nullptr) return;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), maps) != nullptr) {
+    const char* path = std::strchr(line, '/');
+    if (path != nullptr && std::strstr(path, "/libleveldb") != nullptr) {
+      std::fprintf(stderr, "library: %s", path);
+      break;
+    }
+  }
+  std::fclose(maps);
+}
+
 inline void Init(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
@@ -44,6 +64,7 @@ inline void Init(int argc, char** argv) {
   Dir() = argv[1];
   // Unbuffered: a crash still leaves the transcript up to the crash.
   std::setvbuf(stdout, nullptr, _IONBF, 0);
+  ShowLibrary();
 }
 
 // A path inside the scratch directory.

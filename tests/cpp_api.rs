@@ -76,6 +76,26 @@ fn same_transcript(program: &str) {
     );
 }
 
+/// Runs `exe` (built against the reference) against `library` with
+/// STRATA_SHOW_LIBRARY set; returns (the library the loader mapped, stdout).
+fn run_showing_library(exe: &Path, library: Library, libs: &OurLibDir) -> (PathBuf, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut cmd = command_for(exe, library, libs);
+    cmd.arg(scratch.path())
+        .env("TEST_TMPDIR", scratch.path().join("tmp"))
+        .env("STRATA_SHOW_LIBRARY", "1");
+    let out = check(&mut cmd);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mapped = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("library: "))
+        .unwrap_or_else(|| panic!("no library line on stderr:\n{stderr}"));
+    (
+        PathBuf::from(mapped.trim()),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
 /// Every program passes on LevelDB 1.23 itself, and prints a transcript of
 /// substance (a program that stopped early would print little).
 #[test]
@@ -120,4 +140,33 @@ fn cpp_env_table_dump_match_leveldb_1_23() {
 #[test]
 fn cpp_user_cache_matches_leveldb_1_23() {
     same_transcript("api_user_cache");
+}
+
+/// The binary drop-in: each program compiled and linked against Debian's
+/// headers and libleveldb.so.1d runs unchanged with our library first on
+/// LD_LIBRARY_PATH (as libleveldb.so.1d), maps ours (not the reference),
+/// and prints the same transcript as on LevelDB 1.23.
+#[test]
+fn cpp_reference_binaries_run_unchanged_on_ours() {
+    require_reference_cpp();
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let ours_so = our_so().canonicalize().unwrap();
+    let reference_so = Path::new(REFERENCE_SO).canonicalize().unwrap();
+    for program in PROGRAMS {
+        let exe = build(program, Library::Reference, &libs, bin.path());
+        let (mapped, reference) = run_showing_library(&exe, Library::Reference, &libs);
+        assert_eq!(mapped.canonicalize().unwrap(), reference_so, "{program}");
+        let (mapped, ours) = run_showing_library(&exe, Library::Ours, &libs);
+        assert_eq!(
+            mapped.canonicalize().unwrap(),
+            ours_so,
+            "{program}: the drop-in run mapped the wrong library"
+        );
+        assert!(
+            ours == reference,
+            "{program} (reference binary): transcripts differ\n{}\n--- ours\n{ours}",
+            diff(&ours, &reference)
+        );
+    }
 }
