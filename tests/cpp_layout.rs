@@ -163,7 +163,9 @@ void Check(const char* what, long got, long want) {
                 }
             }
             "value" => {
-                let [expr, want] = words[..] else { bad() };
+                // The expression may hold spaces; the expectation is the
+                // last word.
+                let (expr, want) = rest.trim().rsplit_once(' ').unwrap_or_else(|| bad());
                 writeln!(src, "static_assert({expr} == {want}, \"{expr}\");").unwrap();
                 writeln!(body, "  Check(\"{expr}\", {expr}, {want});").unwrap();
             }
