@@ -16,7 +16,13 @@ use std::path::{Path, PathBuf};
 use support::*;
 
 /// Every transcript-compared program in cpp_tests/.
-const PROGRAMS: &[&str] = &["api_db", "api_plugins", "api_env", "api_user_cache"];
+const PROGRAMS: &[&str] = &[
+    "api_db",
+    "api_plugins",
+    "api_env",
+    "api_user_cache",
+    "api_threads",
+];
 
 /// Builds `cpp_tests/<program>.cc` against `library` into `out_dir`.
 fn build(program: &str, library: Library, libs: &OurLibDir, out_dir: &Path) -> PathBuf {
@@ -140,6 +146,13 @@ fn cpp_env_table_dump_match_leveldb_1_23() {
 #[test]
 fn cpp_user_cache_matches_leveldb_1_23() {
     same_transcript("api_user_cache");
+}
+
+/// One database shared by several C++ threads, with a user comparator and
+/// logger called from the library's threads too.
+#[test]
+fn cpp_threads_match_leveldb_1_23() {
+    same_transcript("api_threads");
 }
 
 /// The binary drop-in: each program compiled and linked against Debian's
