@@ -81,7 +81,8 @@ void WaitFor(int want) {
 
 // The Env methods, on any Env, under `dir` (which the Env sees as a
 // directory; MemEnv keeps no directories, which the transcript shows).
-void FileMethods(leveldb::Env* env, const std::string& dir) {
+void FileMethods(leveldb::Env* env, const std::string& dir,
+                 bool reads_past_end) {
   SayStatus("CreateDir", env->CreateDir(dir));
   leveldb::WritableFile* w = nullptr;
   CHECK_OK(env->NewWritableFile(dir + "/f", &w));
@@ -117,11 +118,15 @@ void FileMethods(leveldb::Env* env, const std::string& dir) {
   CHECK_OK(raf->Read(0, 11, &got, scratch));
   line += "|" + got.ToString();
   Say("%s", line.c_str());
-  // Reads past the end: Env::Default() maps the file and refuses them,
-  // MemEnv returns what there is.
-  leveldb::Status s = raf->Read(8, 100, &got, scratch);
-  Say("read past end: %s |%s|", Clean(s.ToString()).c_str(),
-      s.ok() ? got.ToString().c_str() : "");
+  leveldb::Status s;
+  if (reads_past_end) {
+    // MemEnv returns what there is. (Env::Default() is left out: LevelDB's
+    // answer depends on whether it mapped the file, which it does for the
+    // first thousand files only.)
+    s = raf->Read(8, 100, &got, scratch);
+    Say("read past end: %s |%s|", Clean(s.ToString()).c_str(),
+        s.ok() ? got.ToString().c_str() : "");
+  }
   delete raf;
 
   leveldb::WritableFile* a = nullptr;
@@ -192,7 +197,7 @@ void DefaultEnv() {
   Say("== Env::Default");
   leveldb::Env* env = leveldb::Env::Default();
   Say("same object twice=%d", env == leveldb::Env::Default());
-  FileMethods(env, Path("envdir"));
+  FileMethods(env, Path("envdir"), false);
   SayStatus("CreateDir twice",
             (env->CreateDir(Path("twice")), env->CreateDir(Path("twice"))));
   CHECK_OK(leveldb::WriteStringToFile(env, "x", Path("twice/x")));
@@ -215,7 +220,7 @@ void DefaultEnv() {
 void MemEnv() {
   Say("== NewMemEnv");
   leveldb::Env* mem = leveldb::NewMemEnv(leveldb::Env::Default());
-  FileMethods(mem, Path("memdir"));
+  FileMethods(mem, Path("memdir"), true);
   leveldb::Options options;
   options.env = mem;
   options.create_if_missing = true;
