@@ -300,3 +300,64 @@ impl Rng {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// C++ programs (tests/cpp_*.rs): the same two-library discipline as the C
+// ones, built with g++ -std=c++11 (LevelDB 1.23's own standard).
+
+/// The directory holding the system's LevelDB 1.23 C++ headers.
+pub const REFERENCE_INCLUDE: &str = "/usr/include/leveldb";
+
+/// Fails loudly when the reference C++ headers are missing (same rule as
+/// `require_reference`: these tests must not be skipped).
+pub fn require_reference_cpp() {
+    require_reference();
+    assert!(
+        Path::new(REFERENCE_INCLUDE).join("db.h").exists(),
+        "LevelDB 1.23's C++ headers are not installed: apt-get install -y libleveldb-dev"
+    );
+}
+
+/// The C++ compiler: $CXX or `g++`.
+pub fn cxx() -> String {
+    std::env::var("CXX").unwrap_or_else(|_| "g++".to_string())
+}
+
+/// The strict flags every C++ test program is built with.
+pub const CXX_FLAGS: &[&str] = &[
+    "-std=c++11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-O1",
+    "-g",
+    "-pthread",
+];
+
+/// A g++ command with the strict flags, run from the crate root, reading
+/// our headers (`-Iinclude`, and `-DSTRATA_EXPECT_OURS`) or the system's
+/// (`-DSTRATA_EXPECT_SYSTEM`). Programs check the macro against
+/// `STRATA_LEVELDB_HEADERS`, which only our export.h defines, so a build
+/// that found the wrong headers fails to compile.
+pub fn cxx_command(library: Library) -> Command {
+    let mut cmd = Command::new(cxx());
+    cmd.args(CXX_FLAGS).current_dir(root());
+    match library {
+        Library::Ours => cmd.args(["-Iinclude", "-DSTRATA_EXPECT_OURS"]),
+        Library::Reference => cmd.arg("-DSTRATA_EXPECT_SYSTEM"),
+    };
+    cmd
+}
+
+/// Compiles and links C++ sources (paths relative to the crate root, or
+/// absolute) into `out`, against our headers and library or the reference
+/// ones.
+pub fn compile_cpp(sources: &[&Path], out: &Path, library: Library, libs: &OurLibDir) {
+    let mut cmd = cxx_command(library);
+    cmd.arg("-Icpp_tests");
+    if library == Library::Ours {
+        cmd.arg("-L").arg(libs.path());
+    }
+    cmd.args(sources).arg("-o").arg(out).arg("-lleveldb");
+    check(&mut cmd);
+}
