@@ -15,9 +15,9 @@ use crate::env::{Env, WritableFile};
 use crate::filename::{parse_file_name, FileType};
 use crate::key::{escape_bytes, parse_internal_key, ValueType};
 use crate::log::{Reader, Reporter};
-use crate::options::{Options, ReadOptions};
+
 use crate::status::{Error, Result};
-use crate::table::Table;
+use crate::table::{BlockReadOptions, Table, TableOptions};
 use crate::version::edit::VersionEdit;
 use crate::write_batch::{WriteBatch, WriteBatchHandler, HEADER_SIZE};
 
@@ -115,9 +115,11 @@ fn dump_table(env: &dyn Env, path: &str, dst: &mut dyn WritableFile) -> Result<(
     let size = env.get_file_size(path)?;
     let file = env.new_random_access_file(path)?;
     // Default options, as LevelDB's: a full scan never compares keys.
-    let table = Table::open(&Options::default(), file, size)?;
-    let mut read = ReadOptions::new();
-    read.fill_cache = false;
+    let table = Table::open(&TableOptions::default(), file, size)?;
+    let read = BlockReadOptions {
+        fill_cache: false,
+        ..BlockReadOptions::default()
+    };
     let mut iter = table.iter(&read);
     iter.seek_to_first();
     while iter.valid() {

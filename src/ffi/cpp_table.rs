@@ -15,9 +15,9 @@ use super::cpp_bridge::{
     bytes, engine_options, guard, CppIter, CppOptions, CppReadOptions, CppStatus,
 };
 use super::cpp_env::{borrowed_random_file, borrowed_writable_file};
-use crate::options::ReadOptions;
+
 use crate::table::builder::TableBuilder;
-use crate::table::Table;
+use crate::table::{BlockReadOptions, Table};
 
 /// Opens the table held in the C++ `RandomAccessFile*` `file` (`size`
 /// bytes); the table goes to `*out`.
@@ -33,7 +33,7 @@ pub unsafe extern "C" fn strata_cpp_table_open(
         unsafe {
             *out = std::ptr::null_mut();
             let options = engine_options(&*options);
-            match Table::open(&options, borrowed_random_file(file), size) {
+            match Table::open(&options.table_options(), borrowed_random_file(file), size) {
                 Ok(table) => {
                     *out = Box::into_raw(Box::new(table));
                     CppStatus::ok()
@@ -55,10 +55,9 @@ pub unsafe extern "C" fn strata_cpp_table_iter(
         // SAFETY: live table and options.
         unsafe {
             let o = &*options;
-            let read = ReadOptions {
+            let read = BlockReadOptions {
                 verify_checksums: o.verify_checksums != 0,
                 fill_cache: o.fill_cache != 0,
-                snapshot: None,
             };
             let iter: CppIter = (*table).iter(&read);
             Box::into_raw(Box::new(iter))
@@ -101,7 +100,7 @@ pub unsafe extern "C" fn strata_cpp_builder_new(
         unsafe {
             let options = engine_options(&*options);
             Box::into_raw(Box::new(TableBuilder::new(
-                &options,
+                &options.table_options(),
                 borrowed_writable_file(file),
             )))
         }
