@@ -1,6 +1,6 @@
 // The environment and file-level API through LevelDB 1.23's C++ headers:
-// every Env method of Env::Default() and of NewMemEnv() (a database held
-// entirely in memory, nothing on disk), an EnvWrapper subclass that counts
+// every Env method of Env::Default() (NewMemEnv: api_memenv.cc), an
+// EnvWrapper subclass that counts
 // the calls a database makes through it, WriteStringToFile /
 // ReadFileToString, TableBuilder and Table (built through a WritableFile,
 // reopened through Table::Open), and DumpFile on a log, a manifest and a
@@ -15,11 +15,11 @@
 #include <algorithm>
 
 #include "cpp_test.h"
+#include "env_methods.h"
 #include "leveldb/comparator.h"
 #include "leveldb/db.h"
 #include "leveldb/dumpfile.h"
 #include "leveldb/env.h"
-#include "leveldb/helpers/memenv.h"
 #include "leveldb/iterator.h"
 #include "leveldb/options.h"
 #include "leveldb/table.h"
@@ -31,43 +31,11 @@ using cpptest::Path;
 using cpptest::Say;
 using cpptest::SayStatus;
 using cpptest::Show;
+using envtest::Children;
+using envtest::FileMethods;
+using envtest::StringSink;
 
 namespace {
-
-// A WritableFile collecting what is appended (DumpFile's destination).
-class StringSink : public leveldb::WritableFile {
- public:
-  leveldb::Status Append(const leveldb::Slice& data) override {
-    text.append(data.data(), data.size());
-    return leveldb::Status::OK();
-  }
-  leveldb::Status Close() override { return leveldb::Status::OK(); }
-  leveldb::Status Flush() override { return leveldb::Status::OK(); }
-  leveldb::Status Sync() override { return leveldb::Status::OK(); }
-  std::string text;
-};
-
-std::string Children(leveldb::Env* env, const std::string& dir) {
-  std::vector<std::string> names;
-  leveldb::Status s = env->GetChildren(dir, &names);
-  if (!s.ok()) return Clean(s.ToString());
-  std::sort(names.begin(), names.end());
-  std::string out;
-  for (const std::string& n : names) {
-    if (n == "." || n == "..") continue;
-    out += (out.empty() ? "" : " ") + n;
-  }
-  return "[" + out + "]";
-}
-
-void LogTo(leveldb::Logger* logger, const char* format, ...)
-    __attribute__((format(printf, 2, 3)));
-void LogTo(leveldb::Logger* logger, const char* format, ...) {
-  std::va_list ap;
-  va_start(ap, format);
-  logger->Logv(format, ap);
-  va_end(ap);
-}
 
 std::atomic<int> background_runs{0};
 void Background(void* arg) { background_runs += *static_cast<int*>(arg); }
@@ -79,119 +47,6 @@ void WaitFor(int want) {
   }
 }
 
-// The Env methods, on any Env, under `dir` (which the Env sees as a
-// directory; MemEnv keeps no directories, which the transcript shows).
-void FileMethods(leveldb::Env* env, const std::string& dir,
-                 bool reads_past_end) {
-  SayStatus("CreateDir", env->CreateDir(dir));
-  leveldb::WritableFile* w = nullptr;
-  CHECK_OK(env->NewWritableFile(dir + "/f", &w));
-  CHECK_OK(w->Append("hello "));
-  CHECK_OK(w->Append(leveldb::Slice("world", 5)));
-  CHECK_OK(w->Flush());
-  CHECK_OK(w->Sync());
-  CHECK_OK(w->Close());
-  delete w;
-  uint64_t size = 0;
-  CHECK_OK(env->GetFileSize(dir + "/f", &size));
-  Say("exists f=%d nope=%d size=%llu", env->FileExists(dir + "/f"),
-      env->FileExists(dir + "/nope"), static_cast<unsigned long long>(size));
-
-  leveldb::SequentialFile* seq = nullptr;
-  CHECK_OK(env->NewSequentialFile(dir + "/f", &seq));
-  char scratch[100];
-  leveldb::Slice got;
-  CHECK_OK(seq->Read(5, &got, scratch));
-  std::string line = "sequential: " + got.ToString();
-  CHECK_OK(seq->Skip(1));
-  CHECK_OK(seq->Read(100, &got, scratch));
-  line += "|" + got.ToString();
-  CHECK_OK(seq->Read(100, &got, scratch));
-  line += "|" + got.ToString() + "|";
-  Say("%s", line.c_str());
-  delete seq;
-
-  leveldb::RandomAccessFile* raf = nullptr;
-  CHECK_OK(env->NewRandomAccessFile(dir + "/f", &raf));
-  CHECK_OK(raf->Read(6, 5, &got, scratch));
-  line = "random: " + got.ToString();
-  CHECK_OK(raf->Read(0, 11, &got, scratch));
-  line += "|" + got.ToString();
-  Say("%s", line.c_str());
-  leveldb::Status s;
-  if (reads_past_end) {
-    // MemEnv returns what there is. (Env::Default() is left out: LevelDB's
-    // answer depends on whether it mapped the file, which it does for the
-    // first thousand files only.)
-    s = raf->Read(8, 100, &got, scratch);
-    Say("read past end: %s |%s|", Clean(s.ToString()).c_str(),
-        s.ok() ? got.ToString().c_str() : "");
-  }
-  delete raf;
-
-  leveldb::WritableFile* a = nullptr;
-  s = env->NewAppendableFile(dir + "/f", &a);
-  SayStatus("NewAppendableFile", s);
-  if (s.ok()) {
-    CHECK_OK(a->Append("!"));
-    CHECK_OK(a->Close());
-    delete a;
-  }
-  std::string contents;
-  CHECK_OK(leveldb::ReadFileToString(env, dir + "/f", &contents));
-  Say("contents=%s", contents.c_str());
-  CHECK_OK(leveldb::WriteStringToFile(env, "replaced", dir + "/f"));
-  CHECK_OK(leveldb::ReadFileToString(env, dir + "/f", &contents));
-  Say("after WriteStringToFile=%s", contents.c_str());
-
-  CHECK_OK(env->RenameFile(dir + "/f", dir + "/g"));
-  CHECK_OK(leveldb::WriteStringToFile(env, "other", dir + "/h"));
-  CHECK_OK(env->RenameFile(dir + "/h", dir + "/g"));
-  CHECK_OK(leveldb::ReadFileToString(env, dir + "/g", &contents));
-  Say("renamed: f=%d g=%s children=%s", env->FileExists(dir + "/f"),
-      contents.c_str(), Children(env, dir).c_str());
-
-  SayStatus("open missing sequential", env->NewSequentialFile(dir + "/nope", &seq));
-  Say("  result null=%d", seq == nullptr);
-  SayStatus("open missing random", env->NewRandomAccessFile(dir + "/nope", &raf));
-  SayStatus("size of missing", env->GetFileSize(dir + "/nope", &size));
-  SayStatus("remove missing", env->RemoveFile(dir + "/nope"));
-  SayStatus("rename missing", env->RenameFile(dir + "/nope", dir + "/x"));
-
-  CHECK_OK(leveldb::WriteStringToFile(env, "1", dir + "/old-api"));
-  CHECK_OK(env->DeleteFile(dir + "/old-api"));
-  CHECK_OK(env->RemoveFile(dir + "/g"));
-  Say("removed: children=%s", Children(env, dir).c_str());
-
-  leveldb::FileLock* lock = nullptr;
-  CHECK_OK(env->LockFile(dir + "/LOCK", &lock));
-  leveldb::FileLock* second = nullptr;
-  s = env->LockFile(dir + "/LOCK", &second);
-  SayStatus("second lock", s);
-  if (s.ok()) CHECK_OK(env->UnlockFile(second));
-  CHECK_OK(env->UnlockFile(lock));
-  CHECK_OK(env->LockFile(dir + "/LOCK", &lock));
-  CHECK_OK(env->UnlockFile(lock));
-  Say("relocked after unlock");
-
-  leveldb::Logger* logger = nullptr;
-  CHECK_OK(env->NewLogger(dir + "/LOG", &logger));
-  LogTo(logger, "hello %s %d", "from", 7);
-  delete logger;
-  contents.clear();
-  s = leveldb::ReadFileToString(env, dir + "/LOG", &contents);
-  Say("logger file: read ok=%d ends with line=%d", s.ok(),
-      contents.size() >= 13 &&
-          contents.compare(contents.size() - 13, 13, "hello from 7\n") == 0);
-  env->RemoveFile(dir + "/LOG");
-  env->RemoveFile(dir + "/LOCK");
-  SayStatus("RemoveDir", env->RemoveDir(dir));
-  SayStatus("DeleteDir again", env->DeleteDir(dir));
-
-  std::string test_dir;
-  CHECK_OK(env->GetTestDirectory(&test_dir));
-  Say("test directory=%s", Clean(test_dir).c_str());
-}
 
 void DefaultEnv() {
   Say("== Env::Default");
@@ -217,41 +72,6 @@ void DefaultEnv() {
   Say("after StartThread=%d", background_runs.load());
 }
 
-void MemEnv() {
-  Say("== NewMemEnv");
-  leveldb::Env* mem = leveldb::NewMemEnv(leveldb::Env::Default());
-  FileMethods(mem, Path("memdir"), true);
-  leveldb::Options options;
-  options.env = mem;
-  options.create_if_missing = true;
-  leveldb::DB* db = nullptr;
-  CHECK_OK(leveldb::DB::Open(options, Path("memdb"), &db));
-  for (int i = 0; i < 1000; i++) {
-    char key[16];
-    std::snprintf(key, sizeof(key), "m%05d", i);
-    CHECK_OK(db->Put(leveldb::WriteOptions(), key, std::string(100, 'm')));
-  }
-  db->CompactRange(nullptr, nullptr);
-  delete db;
-  db = nullptr;
-  options.create_if_missing = false;
-  CHECK_OK(leveldb::DB::Open(options, Path("memdb"), &db));
-  std::string v;
-  CHECK_OK(db->Get(leveldb::ReadOptions(), "m00500", &v));
-  Say("reopened in memory: value size=%zu", v.size());
-  delete db;
-  Say("memory files=%s", Children(mem, Path("memdb")).c_str());
-  leveldb::Env* disk = leveldb::Env::Default();
-  Say("on disk: memdb=%d memdir=%d", disk->FileExists(Path("memdb")),
-      disk->FileExists(Path("memdir")));
-  CHECK_OK(leveldb::DestroyDB(Path("memdb"), options));
-  Say("destroyed: memory files=%s", Children(mem, Path("memdb")).c_str());
-  leveldb::Env* other = leveldb::NewMemEnv(leveldb::Env::Default());
-  Say("a second memenv shares nothing: %d",
-      !other->FileExists(Path("memdb/CURRENT")));
-  delete other;
-  delete mem;
-}
 
 // Counts every call a database makes through its Env.
 class CountingEnv : public leveldb::EnvWrapper {
@@ -440,13 +260,13 @@ uint64_t BuildTable(const leveldb::Options& options, const std::string& path,
   leveldb::WritableFile* file = nullptr;
   CHECK_OK(env->NewWritableFile(path, &file));
   leveldb::TableBuilder builder(options, file);
-  leveldb::Options other = options;
-  other.comparator = leveldb::BytewiseComparator();
-  other.block_size = options.block_size * 2;
-  CHECK_OK(builder.ChangeOptions(other));
+  // The same comparator (another pointer to it) is no change. (Flush() and
+  // ChangeOptions' effect on later blocks: api_table_options.cc.)
+  leveldb::Options same = options;
+  same.comparator = leveldb::BytewiseComparator();
+  CHECK_OK(builder.ChangeOptions(same));
   for (int i = 0; i < n; i++) {
     builder.Add(Key(i), "value-" + Key(i) + std::string(static_cast<size_t>(i % 50), 'v'));
-    if (i == n / 2) builder.Flush();
   }
   if (say) {
     Say("before finish: entries=%llu status=%s",
@@ -631,7 +451,6 @@ void Dumps() {
 int main(int argc, char** argv) {
   cpptest::Init(argc, argv);
   DefaultEnv();
-  MemEnv();
   WrappedEnv();
   Tables();
   Dumps();
