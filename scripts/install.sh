@@ -35,15 +35,17 @@ for f in libleveldb.so libleveldb.a; do
   fi
 done
 
-mkdir -p "$DESTDIR$LIBDIR/pkgconfig" "$DESTDIR$INCLUDEDIR/leveldb"
+mkdir -p "$DESTDIR$LIBDIR/pkgconfig" "$DESTDIR$INCLUDEDIR/leveldb/helpers"
 cp "$BUILT/libleveldb.so" "$DESTDIR$LIBDIR/libleveldb.so.1.23.0"
 chmod 755 "$DESTDIR$LIBDIR/libleveldb.so.1.23.0"
 ln -sf libleveldb.so.1.23.0 "$DESTDIR$LIBDIR/libleveldb.so.1"
 ln -sf libleveldb.so.1 "$DESTDIR$LIBDIR/libleveldb.so"
 cp "$BUILT/libleveldb.a" "$DESTDIR$LIBDIR/libleveldb.a"
 chmod 644 "$DESTDIR$LIBDIR/libleveldb.a"
-for h in c.h export.h; do
-  cp "$ROOT/include/leveldb/$h" "$DESTDIR$INCLUDEDIR/leveldb/$h"
+# Every public header: c.h, LevelDB's C++ headers and helpers/memenv.h.
+for src in "$ROOT"/include/leveldb/*.h "$ROOT"/include/leveldb/helpers/*.h; do
+  h=${src#"$ROOT/include/leveldb/"}
+  cp "$src" "$DESTDIR$INCLUDEDIR/leveldb/$h"
   chmod 644 "$DESTDIR$INCLUDEDIR/leveldb/$h"
 done
 sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@LIBDIR@|$LIBDIR|g" -e "s|@INCLUDEDIR@|$INCLUDEDIR|g" \

@@ -30,7 +30,7 @@ use crate::table::TableCache;
 use crate::table::{BlockCache, InternalFilterPolicy, TableOptions};
 use crate::util::comparator::Comparator;
 use crate::version::edit::VersionEdit;
-use crate::version::set::{info_log, VersionSet};
+use crate::version::set::VersionSet;
 use crate::write_batch::insert_into;
 use crate::write_batch::{WriteBatch, HEADER_SIZE};
 
@@ -303,53 +303,26 @@ impl DbInner {
             Ok(f) => f,
             Err(e) => return maybe_ignore(Err(e)),
         };
-        let first_error: Arc<Mutex<Option<Error>>> = Arc::new(Mutex::new(None));
-        let mut reporter = RecoveryReporter {
-            logger: self.logger.clone(),
-            fname: fname.clone(),
-            paranoid,
-            first_error: Arc::clone(&first_error),
-        };
-        let reporter_for_reader = RecoveryReporter {
-            logger: self.logger.clone(),
-            fname: fname.clone(),
-            paranoid,
-            first_error: Arc::clone(&first_error),
-        };
         self.log(&format!("Recovering log #{number}"));
-        let mut reader = log::Reader::new(file, Some(Box::new(reporter_for_reader)), true, 0);
-        let mut record = Vec::new();
         let mut batch = WriteBatch::new();
         let mut mem: Option<Arc<MemTable>> = None;
         let mut compactions = 0;
-        let mut status: Result<()> = Ok(());
-        // End of the last whole record: what a crashed writer left after it
-        // may be a torn record, not damage (see `log::is_torn_tail`).
-        let mut good_end = 0u64;
-        loop {
-            if !reader.read_record(&mut record) {
-                break;
+        // Damage is logged; with paranoid checks it also ends the replay.
+        let mut on_corruption = |bytes: usize, reason: &Error| -> Result<()> {
+            let prefix = if paranoid { "" } else { "(ignoring error) " };
+            self.log(&format!(
+                "{prefix}{fname}: dropping {bytes} bytes; {reason}"
+            ));
+            if paranoid {
+                Err(reason.clone())
+            } else {
+                Ok(())
             }
-            if let Some(e) = first_error.lock().take() {
-                status = Err(e);
-                break;
-            }
-            good_end = reader.end_of_last_record();
-            if record.len() < HEADER_SIZE {
-                use crate::log::Reporter;
-                reporter.corruption(record.len(), &Error::corruption("log record too small"));
-                if let Some(e) = first_error.lock().take() {
-                    status = Err(e);
-                    break;
-                }
-                continue;
-            }
-            batch.set_contents(&record);
+        };
+        let mut on_record = |record: &[u8]| -> Result<()> {
+            batch.set_contents(record);
             let m = mem.get_or_insert_with(|| self.new_memtable());
-            if let Err(e) = maybe_ignore(insert_into(&batch, m)) {
-                status = Err(e);
-                break;
-            }
+            maybe_ignore(insert_into(&batch, m))?;
             let last_seq = batch.sequence() + u64::from(batch.count()).saturating_sub(1);
             if last_seq > *max_sequence {
                 *max_sequence = last_seq;
@@ -357,32 +330,32 @@ impl DbInner {
             if m.approximate_memory_usage() > self.options.write_buffer_size {
                 compactions += 1;
                 *save_manifest = true;
-                let full = mem.take().expect("memtable present");
-                if let Err(e) = self.write_level0_table(guard, &full, edit, None) {
-                    status = Err(e);
-                    break;
+                if let Some(full) = mem.take() {
+                    self.write_level0_table(guard, &full, edit, None)?;
                 }
             }
-        }
-        drop(reader);
-        if status.is_ok() {
-            if let Some(e) = first_error.lock().take() {
-                // Damage after the last whole record: a writer killed while
-                // copying a record into the log leaves exactly that, and the
-                // record was never acknowledged. Not corruption, if nothing
-                // but that record and zeros follow.
-                let torn = crate::env::read_file_to_vec(self.env.as_ref(), &fname)
+            Ok(())
+        };
+        let replayed = log::replay(file, true, HEADER_SIZE, &mut on_corruption, &mut on_record);
+        // End of the last whole record: what a crashed writer left after it
+        // may be a torn record, not damage (see `log::is_torn_tail`).
+        let good_end = replayed.end_of_last_record;
+        if let Err(e) = replayed.status {
+            // Damage after the last whole record: a writer killed while
+            // copying a record into the log leaves exactly that, and the
+            // record was never acknowledged. Not corruption, if nothing but
+            // that record and zeros follow.
+            let torn = replayed.stopped_at_end
+                && e.code() == Code::Corruption
+                && crate::env::read_file_to_vec(self.env.as_ref(), &fname)
                     .is_ok_and(|bytes| log::is_torn_tail(&bytes, good_end as usize));
-                if torn {
-                    self.log(&format!(
-                        "{fname}: ignoring a torn final record after offset {good_end} ({e})"
-                    ));
-                } else {
-                    status = Err(e);
-                }
+            if !torn {
+                return Err(e);
             }
+            self.log(&format!(
+                "{fname}: ignoring a torn final record after offset {good_end} ({e})"
+            ));
         }
-        status?;
 
         // With reuse_logs, keep appending to the last log if it was not
         // flushed from and it ends with its last whole record (a crashed
@@ -408,37 +381,5 @@ impl DbInner {
             self.write_level0_table(guard, &m, edit, None)?;
         }
         Ok(())
-    }
-}
-
-/// Logs (and, with paranoid checks, records) corruption found while
-/// replaying a log.
-struct RecoveryReporter {
-    logger: Option<Arc<dyn Logger>>,
-    fname: String,
-    paranoid: bool,
-    first_error: Arc<Mutex<Option<Error>>>,
-}
-
-impl log::Reporter for RecoveryReporter {
-    fn corruption(&mut self, bytes: usize, reason: &Error) {
-        let prefix = if self.paranoid {
-            ""
-        } else {
-            "(ignoring error) "
-        };
-        info_log(
-            &self.logger,
-            &format!(
-                "{}{}: dropping {} bytes; {}",
-                prefix, self.fname, bytes, reason
-            ),
-        );
-        if self.paranoid {
-            let mut first = self.first_error.lock();
-            if first.is_none() {
-                *first = Some(reason.clone());
-            }
-        }
     }
 }

@@ -55,22 +55,6 @@ struct Repairer {
     next_file_number: u64,
 }
 
-/// Logs log-reader drops while converting a log.
-struct RepairReporter {
-    logger: Option<Arc<dyn Logger>>,
-    lognum: u64,
-}
-
-impl log::Reporter for RepairReporter {
-    fn corruption(&mut self, bytes: usize, reason: &Error) {
-        // The reported corruption is only logged: repair keeps going.
-        info_log(
-            &self.logger,
-            &format!("Log #{}: dropping {} bytes; {}", self.lognum, bytes, reason),
-        );
-    }
-}
-
 fn status_text(r: &Result<()>) -> String {
     match r {
         Ok(()) => "OK".to_string(),
@@ -170,36 +154,28 @@ impl Repairer {
     fn convert_log_to_table(&mut self, number: u64) -> Result<()> {
         let logname = log_file_name(&self.dbname, number);
         let file = self.env.new_sequential_file(&logname)?;
-        let reporter = RepairReporter {
-            logger: self.logger.clone(),
-            lognum: number,
-        };
-        // No checksum checks: keep every record that still parses.
-        let mut reader = log::Reader::new(file, Some(Box::new(reporter)), false, 0);
-        let mut own_reporter = RepairReporter {
-            logger: self.logger.clone(),
-            lognum: number,
-        };
         let mem = Arc::new(MemTable::new(self.icmp.clone()));
-        let mut record = Vec::new();
         let mut batch = WriteBatch::new();
         let mut counter: u64 = 0;
-        while reader.read_record(&mut record) {
-            if record.len() < HEADER_SIZE {
-                log::Reporter::corruption(
-                    &mut own_reporter,
-                    record.len(),
-                    &Error::corruption("log record too small"),
-                );
-                continue;
-            }
-            batch.set_contents(&record);
+        let logger = self.logger.clone();
+        // Damage is only logged: repair keeps every record that still parses.
+        let mut on_corruption = |bytes: usize, reason: &Error| -> Result<()> {
+            info_log(
+                &logger,
+                &format!("Log #{number}: dropping {bytes} bytes; {reason}"),
+            );
+            Ok(())
+        };
+        let mut on_record = |record: &[u8]| -> Result<()> {
+            batch.set_contents(record);
             match insert_into(&batch, &mem) {
                 Ok(()) => counter += u64::from(batch.count()),
-                Err(e) => self.log(&format!("Log #{number}: ignoring {e}")),
+                Err(e) => info_log(&logger, &format!("Log #{number}: ignoring {e}")),
             }
-        }
-        drop(reader);
+            Ok(())
+        };
+        // No checksum checks, as LevelDB's repair.
+        log::replay(file, false, HEADER_SIZE, &mut on_corruption, &mut on_record);
 
         // No version edit here: scanning the tables makes them.
         let table_number = self.next_file_number;

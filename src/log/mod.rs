@@ -10,9 +10,11 @@
 //! as the end of a log written by a crashed process.
 
 pub mod reader;
+pub mod replay;
 pub mod writer;
 
 pub use reader::{Reader, Reporter};
+pub use replay::{replay, Replayed};
 pub use writer::Writer;
 
 /// The unit the file is divided into.

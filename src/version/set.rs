@@ -15,8 +15,6 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 
-use parking_lot::Mutex;
-
 use crate::env::{Env, Logger};
 use crate::filename::{
     current_file_name, descriptor_file_name, parse_file_name, set_current_file, FileType,
@@ -71,19 +69,6 @@ impl PendingApply {
             result = set_current_file(env, dbname, self.manifest_number);
         }
         result
-    }
-}
-
-struct ManifestErrorReporter {
-    first: Arc<Mutex<Option<Error>>>,
-}
-
-impl log::Reporter for ManifestErrorReporter {
-    fn corruption(&mut self, _bytes: usize, reason: &Error) {
-        let mut first = self.first.lock();
-        if first.is_none() {
-            *first = Some(reason.clone());
-        }
     }
 }
 
@@ -381,69 +366,46 @@ impl VersionSet {
         let mut prev_log_number = None;
         let mut next_file = None;
         let mut last_sequence = None;
-        let mut read_records = 0;
-        let first_error = Arc::new(Mutex::new(None));
-        let reporter = ManifestErrorReporter {
-            first: Arc::clone(&first_error),
-        };
         let base = Arc::clone(&self.current);
         let mut builder = VersionBuilder::new(&base);
-        let mut status: Result<()> = Ok(());
-        {
-            let mut reader = log::Reader::new(file, Some(Box::new(reporter)), true, 0);
-            let mut record = Vec::new();
-            loop {
-                if !reader.read_record(&mut record) {
-                    break;
-                }
-                if let Some(e) = first_error.lock().take() {
-                    status = Err(e);
-                    break;
-                }
-                read_records += 1;
-                let edit = match VersionEdit::decode(&record) {
-                    Ok(edit) => edit,
-                    Err(e) => {
-                        status = Err(e);
-                        break;
-                    }
-                };
-                if let Some(name) = &edit.comparator {
-                    let ours = self.icmp.user_comparator().name();
-                    if name != ours {
-                        status = Err(Error::with_detail(
-                            crate::status::Code::InvalidArgument,
-                            format!("{name} does not match existing comparator "),
-                            ours,
-                        ));
-                        break;
-                    }
-                }
-                for (level, key) in &edit.compact_pointers {
-                    if *level < NUM_LEVELS {
-                        self.compact_pointer[*level] = key.clone();
-                    }
-                }
-                builder.apply(&edit);
-                if edit.log_number.is_some() {
-                    log_number = edit.log_number;
-                }
-                if edit.prev_log_number.is_some() {
-                    prev_log_number = edit.prev_log_number;
-                }
-                if edit.next_file_number.is_some() {
-                    next_file = edit.next_file_number;
-                }
-                if edit.last_sequence.is_some() {
-                    last_sequence = edit.last_sequence;
+        // Any damage in the MANIFEST fails the recovery.
+        let mut on_corruption =
+            |_bytes: usize, reason: &Error| -> Result<()> { Err(reason.clone()) };
+        let mut on_record = |record: &[u8]| -> Result<()> {
+            let edit = VersionEdit::decode(record)?;
+            if let Some(name) = &edit.comparator {
+                let ours = self.icmp.user_comparator().name();
+                if name != ours {
+                    return Err(Error::with_detail(
+                        crate::status::Code::InvalidArgument,
+                        format!("{name} does not match existing comparator "),
+                        ours,
+                    ));
                 }
             }
-            if status.is_ok() {
-                if let Some(e) = first_error.lock().take() {
-                    status = Err(e);
+            for (level, key) in &edit.compact_pointers {
+                if *level < NUM_LEVELS {
+                    self.compact_pointer[*level] = key.clone();
                 }
             }
-        }
+            builder.apply(&edit);
+            if edit.log_number.is_some() {
+                log_number = edit.log_number;
+            }
+            if edit.prev_log_number.is_some() {
+                prev_log_number = edit.prev_log_number;
+            }
+            if edit.next_file_number.is_some() {
+                next_file = edit.next_file_number;
+            }
+            if edit.last_sequence.is_some() {
+                last_sequence = edit.last_sequence;
+            }
+            Ok(())
+        };
+        let replayed = log::replay(file, true, 0, &mut on_corruption, &mut on_record);
+        let read_records = replayed.records;
+        let status = replayed.status;
         let result = status.and_then(|_| {
             let next_file = next_file
                 .ok_or_else(|| Error::corruption("no meta-nextfile entry in descriptor"))?;
