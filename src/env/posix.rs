@@ -13,7 +13,10 @@
 //!   chunk by chunk (`PosixMmapLogFile`), so every append is the kernel's at
 //!   once with no system call. While open (or after a crash) such a file
 //!   extends with zeros to a multiple of the 32 KiB log block; `close`
-//!   truncates it to the bytes appended.
+//!   truncates it to the bytes appended. They also write in place ahead of
+//!   the appended end (`reserve_ahead`, `write_ahead`, `store_ahead`), so
+//!   the log writer can store a record's header after its payload and a
+//!   process killed mid-record leaves zeros, not a bad checksum.
 //! - `lock_file` takes an `fcntl(F_SETLK)` write lock (the kind LevelDB takes,
 //!   so our process and a reference LevelDB process exclude each other) and
 //!   records the path in a process-wide set, because `fcntl` locks do not
@@ -380,9 +383,10 @@ impl Drop for PosixWritableFile {
 }
 
 /// First and largest chunk of a log file mapped at a time. Chunks double
-/// from the first to the largest; all are multiples of the log's 32 KiB
-/// block, so every chunk (and so every zero-filled tail a crash can leave)
-/// starts on a log block boundary.
+/// from the first to the largest (a record that does not fit in what is
+/// left of one is given a new one starting at its page) and always end on a
+/// log block boundary, so a crashed log's size is a multiple of the 32 KiB
+/// block.
 const LOG_FIRST_CHUNK: usize = 64 << 10;
 const LOG_MAX_CHUNK: usize = 256 << 10;
 /// Appends at least this long are written with `pwrite` rather than
@@ -456,8 +460,9 @@ impl PosixMmapLogFile {
     }
 
     /// Reserves and maps a chunk starting at file offset `offset` (a
-    /// multiple of the log block, so of the page size), at least `min_len`
-    /// bytes long, and makes the append position `used` bytes into it.
+    /// multiple of the page size) and ending on a log block boundary, with
+    /// at least `min_len` bytes, and makes the append position `used`
+    /// bytes into it.
     fn map_from(&mut self, offset: u64, used: usize, min_len: usize) -> Result<()> {
         let fd = match &self.file {
             Some(f) => f.as_raw_fd(),
@@ -468,11 +473,11 @@ impl PosixMmapLogFile {
         } else {
             (self.map_len * 2).min(LOG_MAX_CHUNK)
         };
-        // A record bigger than a chunk gets a chunk of its own size,
-        // rounded up to whole log blocks.
-        let block = crate::log::BLOCK_SIZE;
-        let len = grown.max(min_len.div_ceil(block) * block);
-        let end = offset + len as u64;
+        // A record bigger than a chunk gets a chunk of its own size; the
+        // end stays on a block so a crash's zero tail fills whole blocks.
+        let block = crate::log::BLOCK_SIZE as u64;
+        let end = (offset + grown.max(min_len) as u64).div_ceil(block) * block;
+        let len = (end - offset) as usize;
         // SAFETY: plain system calls on a descriptor we own.
         let rc = unsafe { libc::posix_fallocate(fd, offset as libc::off_t, len as libc::off_t) };
         if rc != 0 {
@@ -532,6 +537,16 @@ impl PosixMmapLogFile {
     }
 }
 
+/// The system's page size (mapping offsets must be multiples of it).
+fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(4096)
+    })
+}
+
 /// A new log's writer: mapped, or — where the file cannot be mapped (file
 /// systems without shared writable mappings) — LevelDB's buffered writer.
 fn log_file(path: &str, file: File) -> Box<dyn WritableFile> {
@@ -583,12 +598,11 @@ impl WritableFile for PosixMmapLogFile {
         if self.used + len <= self.map_len {
             return Ok(true);
         }
-        // Remap from the block holding the append position, so the whole
-        // region is one mapping (a chunk always starts on a block, which is
-        // a multiple of the page size).
-        let block = crate::log::BLOCK_SIZE as u64;
+        // Remap from the page holding the append position, so the whole
+        // region is one mapping (and only that page is faulted in again).
+        let page = page_size() as u64;
         let position = self.map_offset + self.used as u64;
-        let start = position - position % block;
+        let start = position - position % page;
         let used = (position - start) as usize;
         self.map_from(start, used, used + len)?;
         Ok(true)

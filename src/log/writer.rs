@@ -67,6 +67,21 @@ impl Writer {
     /// Appends one logical record, fragmenting it over blocks as needed. An
     /// empty record still writes one zero-length FULL record.
     pub fn add_record(&mut self, data: &[u8]) -> Result<()> {
+        if BLOCK_SIZE - self.block_offset >= HEADER_SIZE + data.len() {
+            // The common case, one FULL record in the current block, kept
+            // short: it is most of the cost of a small write.
+            let span = HEADER_SIZE + data.len();
+            if self.file.reserve_ahead(span)? {
+                let header = self.header(RecordType::Full, data);
+                self.block_offset += span;
+                self.file.write_ahead(HEADER_SIZE, data)?;
+                self.file.write_ahead(0, &header[..4])?;
+                self.file
+                    .store_ahead(3, [header[3], header[4], header[5], header[6]])?;
+                self.file.advance(span)?;
+                return self.file.flush();
+            }
+        }
         let span = self.record_span(data.len());
         if self.file.reserve_ahead(span)? {
             return self.add_record_in_place(data, span);
