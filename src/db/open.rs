@@ -148,7 +148,7 @@ impl DB {
                 let number = guard.versions.new_file_number();
                 let file = inner
                     .env
-                    .new_writable_file(&log_file_name(&inner.dbname, number))?;
+                    .new_log_file(&log_file_name(&inner.dbname, number))?;
                 edit.log_number = Some(number);
                 guard.logfile_number = number;
                 inner.log.lock().writer = Some(log::Writer::new(file));

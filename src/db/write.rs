@@ -194,10 +194,7 @@ impl DbInner {
                 self.bg_cv.wait(guard);
             } else {
                 let number = guard.versions.new_file_number();
-                let file = match self
-                    .env
-                    .new_writable_file(&log_file_name(&self.dbname, number))
-                {
+                let file = match self.env.new_log_file(&log_file_name(&self.dbname, number)) {
                     Ok(f) => f,
                     Err(e) => {
                         guard.versions.reuse_file_number(number);

@@ -103,6 +103,14 @@ pub trait Env: Send + Sync {
     fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>>;
     /// Creates (or truncates) a file for writing.
     fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>>;
+    /// Creates (or truncates) a write-ahead log file: the database asks for
+    /// its logs through this call, so that an environment can give them a
+    /// layout of its own (the POSIX env maps them, see `posix::mmap_log`).
+    /// By default a log is an ordinary writable file, as LevelDB's
+    /// `NewWritableFile` makes it.
+    fn new_log_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        self.new_writable_file(path)
+    }
     /// Opens a file for appending, creating it if missing.
     fn new_appendable_file(&self, path: &str) -> Result<Box<dyn WritableFile>>;
     fn file_exists(&self, path: &str) -> bool;

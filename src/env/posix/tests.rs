@@ -1,0 +1,431 @@
+//! Tests of the POSIX env: files, the mapped log, locks, the logger and
+//! the background queue.
+
+use super::*;
+use crate::env::{read_file_to_vec, write_string_to_file};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn temp_dir() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap().to_string();
+    (dir, path)
+}
+
+/// Logs go through the mapped writer: contents are exact across chunk
+/// boundaries, the file is preallocated while open, and close trims it.
+#[test]
+fn mapped_log_files_hold_exactly_what_was_appended() {
+    let (_d, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/000007.log");
+    let mut f = env.new_log_file(&path).unwrap();
+    let mut want = Vec::new();
+    let mut state = 1u32;
+    // Appends of many sizes, crossing the 64 KiB, 128 KiB ... chunks.
+    while want.len() < 3 * LOG_MAX_CHUNK {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let n = (state >> 16) as usize % 70_000;
+        let piece: Vec<u8> = (0..n).map(|i| (i as u32 ^ state) as u8).collect();
+        f.append(&piece).unwrap();
+        f.flush().unwrap();
+        want.extend_from_slice(&piece);
+    }
+    f.sync().unwrap();
+    // While open the file reaches past the data to a chunk boundary,
+    // and what is there is the data, then zeros.
+    let open_size = std::fs::metadata(&path).unwrap().len() as usize;
+    assert!(open_size > want.len() && open_size % 32_768 == 0);
+    let raw = std::fs::read(&path).unwrap();
+    assert!(raw[..want.len()] == want[..]);
+    assert!(raw[want.len()..].iter().all(|&b| b == 0));
+    f.close().unwrap();
+    assert!(read_file_to_vec(&*env, &path).unwrap() == want);
+    // Closed: no more writes, and closing again is harmless.
+    assert!(f.append(b"x").is_err());
+    assert!(f.flush().is_err());
+    assert!(f.sync().is_err());
+    f.close().unwrap();
+    // An empty log closes to an empty file.
+    let empty = format!("{dir}/000008.log");
+    env.new_log_file(&empty).unwrap().close().unwrap();
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+}
+
+/// The log writer's in-place (crash-order) path through the mapped
+/// file: records of every size, some bigger than a chunk, some crossing
+/// chunk ends (which remaps from the record's block), read back whole
+/// while the file is open (zero tail) and after close.
+#[test]
+fn log_records_written_in_place_cross_chunks_intact() {
+    use crate::log;
+    let env = PosixEnv::shared();
+    let (_d, dir) = temp_dir();
+    let path = format!("{dir}/000010.log");
+    let mut writer = log::Writer::new(env.new_log_file(&path).unwrap());
+    let mut want = Vec::new();
+    let mut state = 7u32;
+    let mut total = 0;
+    while total < 3 * LOG_MAX_CHUNK {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let n = match want.len() % 7 {
+            0 => (state >> 8) as usize % 300_000,
+            _ => (state >> 16) as usize % 5_000,
+        };
+        let rec: Vec<u8> = (0..n).map(|i| (i as u32 ^ state) as u8).collect();
+        writer.add_record(&rec).unwrap();
+        total += n;
+        want.push(rec);
+    }
+    let read_back = |path: &str| {
+        let file = env.new_sequential_file(path).unwrap();
+        let mut reader = log::Reader::new(file, None, true, 0);
+        let mut got = Vec::new();
+        let mut rec = Vec::new();
+        while reader.read_record(&mut rec) {
+            got.push(rec.clone());
+        }
+        got
+    };
+    assert!(read_back(&path) == want);
+    writer.file_mut().close().unwrap();
+    assert!(read_back(&path) == want);
+}
+
+/// A log whose file cannot be mapped (here: opened write-only, so a
+/// read-write mapping is refused) is written the buffered way instead.
+#[test]
+fn unmappable_log_falls_back_to_buffered_writes() {
+    let (_d, dir) = temp_dir();
+    let path = format!("{dir}/000009.log");
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    let mut log = log_file(&path, file);
+    log.append(b"record").unwrap();
+    log.flush().unwrap();
+    // Buffered-and-flushed, not preallocated: exactly the bytes.
+    assert_eq!(std::fs::read(&path).unwrap(), b"record");
+    log.sync().unwrap();
+    log.close().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"record");
+}
+
+#[test]
+fn write_then_read_back_sequential_and_random() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/f");
+    let mut data = Vec::new();
+    let mut w = env.new_writable_file(&path).unwrap();
+    // Sizes straddling the 64 KiB buffer in every way.
+    for (i, len) in [0usize, 1, 100, 65535, 2, 65536, 200_000, 7]
+        .into_iter()
+        .enumerate()
+    {
+        let chunk: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
+        w.append(&chunk).unwrap();
+        data.extend_from_slice(&chunk);
+    }
+    w.close().unwrap();
+    assert_eq!(env.get_file_size(&path).unwrap(), data.len() as u64);
+    assert_eq!(read_file_to_vec(&*env, &path).unwrap(), data);
+
+    let r = env.new_random_access_file(&path).unwrap();
+    if let Some(map) = r.mapped() {
+        assert_eq!(map, &data[..]);
+    }
+    let mut buf = vec![0u8; 1000];
+    assert_eq!(r.read_at(70_000, &mut buf).unwrap(), 1000);
+    assert_eq!(&buf[..], &data[70_000..71_000]);
+    let tail = data.len() as u64 - 10;
+    assert_eq!(r.read_at(tail, &mut buf).unwrap(), 10);
+    assert_eq!(&buf[..10], &data[data.len() - 10..]);
+    assert_eq!(r.read_at(data.len() as u64 + 5, &mut buf).unwrap(), 0);
+
+    let mut s = env.new_sequential_file(&path).unwrap();
+    s.skip(100).unwrap();
+    let mut buf = [0u8; 5];
+    assert_eq!(s.read(&mut buf).unwrap(), 5);
+    assert_eq!(&buf, &data[100..105]);
+}
+
+#[test]
+fn flush_makes_data_visible_and_append_mode_appends() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    // An ordinary writable file: logs (`new_log_file`) are mapped, not
+    // buffered.
+    let path = format!("{dir}/000001.ldb");
+    let mut w = env.new_writable_file(&path).unwrap();
+    w.append(b"hello").unwrap();
+    // Buffered: not yet in the file.
+    assert_eq!(env.get_file_size(&path).unwrap(), 0);
+    w.flush().unwrap();
+    assert_eq!(env.get_file_size(&path).unwrap(), 5);
+    w.sync().unwrap();
+    drop(w); // dropping flushes and closes
+    let mut a = env.new_appendable_file(&path).unwrap();
+    a.append(b" world").unwrap();
+    drop(a);
+    assert_eq!(read_file_to_vec(&*env, &path).unwrap(), b"hello world");
+    // A new writable file truncates.
+    write_string_to_file(&*env, b"x", &path, true).unwrap();
+    assert_eq!(read_file_to_vec(&*env, &path).unwrap(), b"x");
+}
+
+#[test]
+fn manifest_sync_and_dir_sync_work() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let mut w = env
+        .new_writable_file(&format!("{dir}/MANIFEST-000001"))
+        .unwrap();
+    w.append(b"abc").unwrap();
+    w.sync().unwrap();
+    w.close().unwrap();
+    // Operations on a closed file fail instead of writing elsewhere.
+    assert!(w.append(b"x").is_err());
+    env.sync_dir(&dir).unwrap();
+    let err = env.sync_dir(&format!("{dir}/missing")).unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}
+
+#[test]
+fn errors_name_the_file_like_posix_error() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let missing = format!("{dir}/nope");
+    let err = env.new_sequential_file(&missing).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!("NotFound: {missing}: No such file or directory")
+    );
+    assert!(env.new_random_access_file(&missing).is_err());
+    assert!(env.get_file_size(&missing).unwrap_err().is_not_found());
+    assert!(env.remove_file(&missing).unwrap_err().is_not_found());
+    assert!(env
+        .rename_file(&missing, &format!("{dir}/x"))
+        .unwrap_err()
+        .is_not_found());
+    assert!(env.get_children(&missing).unwrap_err().is_not_found());
+    let err = env
+        .new_writable_file(&format!("{dir}/no/such/dir/f"))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("/no/such/dir/f: "), "{err}");
+    assert!(!env.file_exists(&missing));
+}
+
+#[test]
+fn directories_and_children() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let sub = format!("{dir}/db");
+    env.create_dir(&sub).unwrap();
+    env.create_dir(&sub).unwrap(); // existing is fine
+    write_string_to_file(&*env, b"1", &format!("{sub}/a"), false).unwrap();
+    write_string_to_file(&*env, b"22", &format!("{sub}/b"), false).unwrap();
+    let mut children = env.get_children(&sub).unwrap();
+    children.sort();
+    assert_eq!(children, vec!["a", "b"]);
+    env.rename_file(&format!("{sub}/a"), &format!("{sub}/b"))
+        .unwrap();
+    assert_eq!(env.get_children(&sub).unwrap(), vec!["b"]);
+    assert_eq!(env.get_file_size(&format!("{sub}/b")).unwrap(), 1);
+    assert!(env.remove_dir(&sub).is_err()); // not empty
+    env.remove_file(&format!("{sub}/b")).unwrap();
+    env.remove_dir(&sub).unwrap();
+    assert!(!env.file_exists(&sub));
+    // A file in the way of a directory is an error.
+    write_string_to_file(&*env, b"", &sub, false).unwrap();
+    assert!(env.create_dir(&sub).is_err());
+}
+
+#[test]
+fn lock_is_exclusive_within_the_process_and_released_on_drop() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/LOCK");
+    let lock = env.lock_file(&path).unwrap();
+    assert!(env.file_exists(&path));
+    let err = env.lock_file(&path).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!("IO error: lock {path}: already held by process")
+    );
+    drop(lock);
+    let again = env.lock_file(&path).unwrap();
+    drop(again);
+    let err = env.lock_file(&format!("{dir}/no/LOCK")).err().unwrap();
+    assert!(err.is_not_found(), "{err}");
+}
+
+#[test]
+fn lock_excludes_another_process() {
+    // A forked child sees our fcntl lock as held by another process.
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/LOCK");
+    let _lock = env.lock_file(&path).unwrap();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    // SAFETY: the child only calls async-signal-safe functions (fcntl,
+    // _exit) before exiting.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = match fcntl_lock(&file, true) {
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => 0,
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => 0,
+            _ => 1,
+        };
+        // SAFETY: _exit ends the forked child without running the
+        // parent's destructors or test harness.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: pid is our child; status is a valid out pointer.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+}
+
+#[test]
+fn logger_writes_leveldb_style_lines() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/LOG");
+    let logger = env.new_logger(&path).unwrap();
+    logger.log("hello 1");
+    logger.log("second\n");
+    drop(logger);
+    let text = String::from_utf8(read_file_to_vec(&*env, &path).unwrap()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    for (line, message) in lines.iter().zip(["hello 1", "second"]) {
+        // YYYY/MM/DD-HH:MM:SS.uuuuuu
+        let (stamp, rest) = line.split_at(26);
+        let b = stamp.as_bytes();
+        assert_eq!(
+            (b[4], b[7], b[10], b[13], b[16], b[19]),
+            (b'/', b'/', b'-', b':', b':', b'.')
+        );
+        assert!(stamp
+            .chars()
+            .enumerate()
+            .all(|(i, c)| [4, 7, 10, 13, 16, 19].contains(&i) || c.is_ascii_digit()));
+        let mut parts = rest[1..].splitn(2, ' ');
+        let thread = parts.next().unwrap();
+        assert!(!thread.is_empty() && thread.chars().all(|c| c.is_ascii_digit()));
+        assert_eq!(parts.next().unwrap(), message);
+    }
+    assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
+    // The logger appends (the DB renames LOG away before opening it).
+    let logger = env.new_logger(&path).unwrap();
+    logger.log("third");
+    drop(logger);
+    let text = String::from_utf8(read_file_to_vec(&*env, &path).unwrap()).unwrap();
+    assert_eq!(text.lines().count(), 3);
+}
+
+#[test]
+fn schedule_runs_jobs_in_order_on_one_thread() {
+    let env = PosixEnv::shared();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    for i in 0..20 {
+        let order = order.clone();
+        let tx = tx.clone();
+        env.schedule(Box::new(move || {
+            order.lock().push((i, std::thread::current().id()));
+            if i == 19 {
+                tx.send(()).unwrap();
+            }
+        }));
+    }
+    rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let order = order.lock();
+    assert_eq!(
+        order.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        (0..20).collect::<Vec<_>>()
+    );
+    assert!(order.iter().all(|(_, t)| *t == order[0].1));
+    assert_ne!(order[0].1, std::thread::current().id());
+}
+
+#[test]
+fn a_panicking_job_does_not_stop_the_queue() {
+    let queue = BackgroundQueue::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel();
+    queue.schedule(Box::new(|| panic!("deliberate panic in a background job")));
+    let ran2 = ran.clone();
+    queue.schedule(Box::new(move || {
+        ran2.fetch_add(1, Ordering::SeqCst);
+        tx.send(()).unwrap();
+    }));
+    rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn clock_moves_forward_and_sleep_sleeps() {
+    let env = PosixEnv::shared();
+    let start = env.now_micros();
+    env.sleep_for_micros(2000);
+    assert!(env.now_micros() >= start + 2000);
+}
+
+#[test]
+fn default_env_is_the_shared_posix_env() {
+    assert!(Arc::ptr_eq(&crate::env::default_env(), &PosixEnv::shared()));
+}
+
+#[test]
+fn dirname_and_basename() {
+    assert_eq!(dirname("/a/b/MANIFEST-1"), "/a/b");
+    assert_eq!(dirname("x"), ".");
+    assert_eq!(basename("/a/b/MANIFEST-1"), "MANIFEST-1");
+    assert_eq!(basename("x"), "x");
+}
+
+#[test]
+fn mapped_files_are_limited_and_fall_back_to_pread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = format!("{}/t", dir.path().display());
+    std::fs::write(&path, b"0123456789").unwrap();
+    let empty = format!("{}/empty", dir.path().display());
+    std::fs::write(&empty, b"").unwrap();
+    let env = PosixEnv::shared();
+
+    let e = env.new_random_access_file(&empty).unwrap();
+    assert!(e.mapped().is_none());
+    assert_eq!(e.read_at(0, &mut [0u8; 4]).unwrap(), 0);
+
+    // Other tests map files concurrently, so only check what holding
+    // more files than the limit guarantees: some are mapped, some are
+    // not, and every one reads the same bytes.
+    let files: Vec<_> = (0..MAX_MAPPED_FILES + 5)
+        .map(|_| env.new_random_access_file(&path).unwrap())
+        .collect();
+    assert!(files.iter().any(|f| f.mapped().is_none()));
+    assert!(MAPPED_FILES.load(Ordering::Relaxed) <= MAX_MAPPED_FILES);
+    for f in &files {
+        let mut buf = [0u8; 4];
+        assert_eq!(f.read_at(8, &mut buf).unwrap(), 2);
+        assert_eq!(&buf[..2], b"89");
+        if let Some(m) = f.mapped() {
+            assert_eq!(m, b"0123456789");
+        }
+    }
+    drop(files);
+    // Slots come back when mapped files are dropped.
+    let again = env.new_random_access_file(&path).unwrap();
+    let mut buf = [0u8; 10];
+    assert_eq!(again.read_at(0, &mut buf).unwrap(), 10);
+}
