@@ -25,6 +25,8 @@
 //! ```
 
 pub(crate) mod db;
+#[doc(hidden)]
+pub mod dump;
 pub mod env;
 #[doc(hidden)]
 pub mod filename;

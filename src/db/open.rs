@@ -319,7 +319,7 @@ impl DbInner {
                 Ok(())
             }
         };
-        let mut on_record = |record: &[u8]| -> Result<()> {
+        let mut on_record = |_offset: u64, record: &[u8]| -> Result<()> {
             batch.set_contents(record);
             let m = mem.get_or_insert_with(|| self.new_memtable());
             maybe_ignore(insert_into(&batch, m))?;

@@ -166,7 +166,7 @@ impl Repairer {
             );
             Ok(())
         };
-        let mut on_record = |record: &[u8]| -> Result<()> {
+        let mut on_record = |_offset: u64, record: &[u8]| -> Result<()> {
             batch.set_contents(record);
             match insert_into(&batch, &mem) {
                 Ok(()) => counter += u64::from(batch.count()),

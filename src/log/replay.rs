@@ -33,14 +33,15 @@ pub struct Replayed {
 }
 
 /// Reads every record of `file` (verifying checksums if `checksum`), passing
-/// each corruption to `on_corruption` and each record to `on_record`. An
+/// each corruption to `on_corruption` and each record, with the file offset
+/// where it starts, to `on_record`. An
 /// error from either callback stops the replay and becomes its status.
 pub fn replay(
     file: Box<dyn SequentialFile>,
     checksum: bool,
     min_record_len: usize,
     on_corruption: &mut dyn FnMut(usize, &Error) -> Result<()>,
-    on_record: &mut dyn FnMut(&[u8]) -> Result<()>,
+    on_record: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
 ) -> Replayed {
     // The reader owns its reporter; the reporter only queues what it is
     // told, and this loop hands the queue to `on_corruption` between reads.
@@ -71,7 +72,7 @@ pub fn replay(
         let result = if record.len() < min_record_len {
             on_corruption(record.len(), &Error::corruption("log record too small"))
         } else {
-            on_record(&record)
+            on_record(reader.last_record_offset(), &record)
         };
         if let Err(e) = result {
             replayed.status = Err(e);

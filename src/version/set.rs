@@ -371,7 +371,7 @@ impl VersionSet {
         // Any damage in the MANIFEST fails the recovery.
         let mut on_corruption =
             |_bytes: usize, reason: &Error| -> Result<()> { Err(reason.clone()) };
-        let mut on_record = |record: &[u8]| -> Result<()> {
+        let mut on_record = |_offset: u64, record: &[u8]| -> Result<()> {
             let edit = VersionEdit::decode(record)?;
             if let Some(name) = &edit.comparator {
                 let ours = self.icmp.user_comparator().name();
