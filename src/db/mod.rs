@@ -61,6 +61,7 @@ use crate::version::NUM_LEVELS;
 use crate::write_batch::WriteBatch;
 
 use crate::table::TableCache;
+use write::WriterBatch;
 pub use iter::DbIterator;
 
 /// Tables kept out of the table cache's budget for other open files.
@@ -208,19 +209,26 @@ impl DB {
     pub fn put(&self, options: &WriteOptions, key: &[u8], value: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.put(key, value);
-        self.write(options, &batch)
+        self.inner.write(options, Some(WriterBatch::Own(&mut batch)))
     }
 
     /// Removes `key` (not an error if absent).
     pub fn delete(&self, options: &WriteOptions, key: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.delete(key);
-        self.write(options, &batch)
+        self.inner.write(options, Some(WriterBatch::Own(&mut batch)))
     }
 
     /// Applies `batch` atomically.
     pub fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
-        self.inner.write(options, Some(batch))
+        self.inner.write(options, Some(WriterBatch::Caller(batch)))
+    }
+
+    /// As [`DB::write`], but the batch's sequence number may be set in
+    /// place, as LevelDB's `Write` does: a batch that is written alone then
+    /// goes to the log without being copied. Its operations are unchanged.
+    pub fn write_in_place(&self, options: &WriteOptions, batch: &mut WriteBatch) -> Result<()> {
+        self.inner.write(options, Some(WriterBatch::Own(batch)))
     }
 
     /// The value of `key`, `None` if absent.

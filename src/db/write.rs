@@ -41,18 +41,36 @@ pub(super) struct Writer {
     cv: Condvar,
 }
 
+/// The batch a writer brings. A batch the database made for the call
+/// (`DB::put`, `DB::delete`) is its to change: when its writer writes
+/// alone, it gets its sequence number in place and goes to the log as it
+/// is, instead of being copied into the group buffer first.
+pub(super) enum WriterBatch<'a> {
+    Caller(&'a WriteBatch),
+    Own(&'a mut WriteBatch),
+}
+
+impl WriterBatch<'_> {
+    fn get(&self) -> &WriteBatch {
+        match self {
+            WriterBatch::Caller(b) => b,
+            WriterBatch::Own(b) => b,
+        }
+    }
+}
+
 impl DbInner {
     pub(super) fn write(
         self: &Arc<Self>,
         options: &WriteOptions,
-        batch: Option<&WriteBatch>,
+        batch: Option<WriterBatch<'_>>,
     ) -> Result<()> {
         let mut guard = self.state.lock();
         let me = if guard.writers.is_empty() {
             None
         } else {
             Some(Arc::new(Writer {
-                batch: batch.cloned(),
+                batch: batch.as_ref().map(|b| b.get().clone()),
                 sync: options.sync,
                 outcome: Mutex::new(None),
                 cv: Condvar::new(),
@@ -82,10 +100,8 @@ impl DbInner {
             let mem = Arc::clone(&guard.mem);
             let mut log_guard = self.log.lock();
             let log_state = &mut *log_guard;
-            // Build the group (LevelDB's BuildBatchGroup).
-            let group = &mut log_state.group;
-            group.set_contents(first.contents());
-            let mut size = first.approximate_size();
+            // Which writers join the group (LevelDB's BuildBatchGroup).
+            let mut size = first.get().approximate_size();
             let max_size = if size <= SMALL_WRITE {
                 size + SMALL_WRITE
             } else {
@@ -103,18 +119,35 @@ impl DbInner {
                     if size > max_size {
                         break;
                     }
-                    group.append(b);
                 }
                 group_len += 1;
             }
-            group.set_sequence(last_sequence + 1);
-            last_sequence += u64::from(group.count());
+            // What goes to the log: this writer's own batch when it writes
+            // alone and may change it, else the batches copied together.
+            let record: &WriteBatch = match first {
+                WriterBatch::Own(own) if group_len == 1 => {
+                    own.set_sequence(last_sequence + 1);
+                    own
+                }
+                first => {
+                    let group = &mut log_state.group;
+                    group.set_contents(first.get().contents());
+                    for w in guard.writers.iter().skip(1).take(group_len - 1) {
+                        if let Some(Some(b)) = w.as_ref().map(|w| &w.batch) {
+                            group.append(b);
+                        }
+                    }
+                    group.set_sequence(last_sequence + 1);
+                    &log_state.group
+                }
+            };
+            last_sequence += u64::from(record.count());
 
             // Log and memtable are written without the DB mutex: only the
             // head writer touches them.
             let sync = my_sync;
             let writer = log_state.writer.as_mut();
-            let group = &log_state.group;
+            let group = record;
             let (log_result, sync_error) = MutexGuard::unlocked(&mut guard, || {
                 let Some(writer) = writer else {
                     return (Err(Error::io_error("log file is closed")), false);

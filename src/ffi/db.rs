@@ -166,14 +166,16 @@ pub unsafe extern "C" fn leveldb_write(
             "options"
         );
         let batch = require!(
-            // SAFETY: `batch` is NULL or a live handle (the caller's contract).
-            unsafe { Handle::as_ref(batch) },
+            // SAFETY: `batch` is NULL or a live handle, used by this thread
+            // only (the caller's contract: LevelDB's Write changes the batch
+            // too).
+            unsafe { BoxHandle::as_mut(batch) },
             errptr,
             "leveldb_write",
             "batch"
         );
         // SAFETY: errptr is the caller's errptr.
-        unsafe { report(errptr, db.write(options, batch)) };
+        unsafe { report(errptr, db.write_in_place(options, batch)) };
     })
 }
 
