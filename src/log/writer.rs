@@ -221,11 +221,6 @@ impl Writer {
         &mut *self.file
     }
 
-    /// Gives the underlying file back.
-    pub fn into_file(self) -> Box<dyn WritableFile> {
-        self.file
-    }
-
     fn emit_physical_record(&mut self, record_type: RecordType, payload: &[u8]) -> Result<()> {
         debug_assert!(payload.len() <= 0xffff);
         debug_assert!(self.block_offset + HEADER_SIZE + payload.len() <= BLOCK_SIZE);
