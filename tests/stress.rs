@@ -106,7 +106,7 @@ fn phase(
     for w in 0..WRITERS {
         let (db, stop, histories) = (Arc::clone(db), Arc::clone(&stop), Arc::clone(histories));
         threads.push(std::thread::spawn(move || {
-            let mut rng = Rng::new(seed ^ (w as u64 + 1) * 7919);
+            let mut rng = Rng::new(seed ^ ((w as u64 + 1) * 7919));
             while !stop.load(Ordering::Relaxed) {
                 let mut history = histories[w].lock().unwrap();
                 let op = history.len();
