@@ -61,8 +61,8 @@ use crate::version::NUM_LEVELS;
 use crate::write_batch::WriteBatch;
 
 use crate::table::TableCache;
-use write::WriterBatch;
 pub use iter::DbIterator;
+use write::WriterBatch;
 
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
@@ -209,14 +209,16 @@ impl DB {
     pub fn put(&self, options: &WriteOptions, key: &[u8], value: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.put(key, value);
-        self.inner.write(options, Some(WriterBatch::Own(&mut batch)))
+        self.inner
+            .write(options, Some(WriterBatch::Own(&mut batch)))
     }
 
     /// Removes `key` (not an error if absent).
     pub fn delete(&self, options: &WriteOptions, key: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.delete(key);
-        self.inner.write(options, Some(WriterBatch::Own(&mut batch)))
+        self.inner
+            .write(options, Some(WriterBatch::Own(&mut batch)))
     }
 
     /// Applies `batch` atomically.
