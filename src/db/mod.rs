@@ -169,6 +169,13 @@ impl State {
 /// replaced only by it).
 struct LogState {
     writer: Option<log::Writer>,
+    /// The log before `writer`, kept open while its memtable may still be
+    /// unflushed: a later sync write must make its unsynced tail durable
+    /// too (see `DbInner::write`). Closed at the next log switch, when its
+    /// memtable is surely in a table.
+    previous: Option<log::Writer>,
+    /// Whether `writer`'s directory entry is known durable.
+    dir_synced: bool,
     /// Reused buffer the head writer assembles its group into.
     group: WriteBatch,
 }
@@ -304,8 +311,14 @@ impl Drop for DB {
         while guard.bg_scheduled {
             inner.bg_cv.wait(&mut guard);
         }
-        if let Some(mut w) = inner.log.lock().writer.take() {
-            let _ = w.file_mut().close();
+        {
+            let mut log_state = inner.log.lock();
+            for mut w in [log_state.writer.take(), log_state.previous.take()]
+                .into_iter()
+                .flatten()
+            {
+                let _ = w.file_mut().close();
+            }
         }
         guard.lock = None;
         drop(guard);

@@ -114,6 +114,8 @@ impl DbInner {
             // head writer touches them.
             let sync = my_sync;
             let writer = log_state.writer.as_mut();
+            let previous = &mut log_state.previous;
+            let dir_synced = &mut log_state.dir_synced;
             let group = &log_state.group;
             let (log_result, sync_error) = MutexGuard::unlocked(&mut guard, || {
                 let Some(writer) = writer else {
@@ -122,7 +124,24 @@ impl DbInner {
                 let mut r = writer.add_record(group.contents());
                 let mut sync_error = false;
                 if r.is_ok() && sync {
-                    r = writer.sync();
+                    // Not in LevelDB 1.23: a synced write must survive a
+                    // power cut with every write before it, so the previous
+                    // log (whose memtable may not be in a table yet) and
+                    // the current log's directory entry (new since the
+                    // last MANIFEST sync) are made durable first.
+                    if let Some(prev) = previous.as_mut() {
+                        r = prev.sync();
+                        if r.is_ok() {
+                            *previous = None;
+                        }
+                    }
+                    if r.is_ok() && !*dir_synced {
+                        r = self.env.sync_dir(&self.dbname);
+                        *dir_synced = r.is_ok();
+                    }
+                    if r.is_ok() {
+                        r = writer.sync();
+                    }
                     sync_error = r.is_err();
                 }
                 if r.is_ok() {
@@ -204,9 +223,17 @@ impl DbInner {
                         return Err(e);
                     }
                 };
-                let old = self.log.lock().writer.replace(log::Writer::new(file));
-                if let Some(mut old) = old {
-                    if let Err(e) = old.file_mut().close() {
+                // The old log stays open as `previous` (a later sync write
+                // syncs it); the one before it is closed: no memtable is
+                // waiting (`imm` is empty), so its writes are in a table.
+                let older = {
+                    let mut log_state = self.log.lock();
+                    let old = log_state.writer.replace(log::Writer::new(file));
+                    log_state.dir_synced = false;
+                    std::mem::replace(&mut log_state.previous, old)
+                };
+                if let Some(mut older) = older {
+                    if let Err(e) = older.file_mut().close() {
                         self.record_background_error(guard, e);
                     }
                 }

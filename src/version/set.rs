@@ -60,7 +60,16 @@ impl PendingApply {
         dbname: &str,
         logger: &Option<Arc<dyn Logger>>,
     ) -> Result<()> {
-        let mut result = self.writer.add_record(&self.record);
+        // The files the edit names (new tables, the new log) must have
+        // durable directory entries before any byte of the edit can reach
+        // the disk: writeback may persist an appended record before its
+        // sync, and a MANIFEST naming a table whose entry a power cut
+        // rolled back does not open ("missing files"). Syncing the
+        // directory only with the MANIFEST's sync comes too late for that.
+        let mut result = env.sync_dir(dbname);
+        if result.is_ok() {
+            result = self.writer.add_record(&self.record);
+        }
         if result.is_ok() {
             result = self.writer.sync();
         }
