@@ -4,8 +4,10 @@
 //! Invariants: only the writer at the head of the queue writes the log and
 //! the memtable, for itself and the writers it groups; a sync write never
 //! joins a non-sync group; a group's sequence numbers become visible only
-//! after the whole group is in the log and the memtable; a failed log sync
-//! is a sticky background error (the log's state is unknown).
+//! after the whole group is in the log and the memtable; a failed log write
+//! or sync is a sticky background error (the log's state is unknown); a
+//! sync write makes the previous log and the current log's directory entry
+//! durable before its own sync.
 
 use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
@@ -122,7 +124,11 @@ impl DbInner {
                     return (Err(Error::io_error("log file is closed")), false);
                 };
                 let mut r = writer.add_record(group.contents());
-                let mut sync_error = false;
+                // Any failed log write, not only a failed sync (LevelDB):
+                // a record cut short leaves the log misaligned, and later
+                // records written after it would be unreadable or dropped
+                // on recovery, losing writes we acknowledged.
+                let mut sync_error = r.is_err();
                 if r.is_ok() && sync {
                     // Not in LevelDB 1.23: a synced write must survive a
                     // power cut with every write before it, so the previous
@@ -152,8 +158,8 @@ impl DbInner {
             result = log_result;
             if let Err(e) = &result {
                 if sync_error {
-                    // The log may or may not hold this write: the state on
-                    // disk is unknown, so fail every later write too.
+                    // The log may or may not hold this write (in part): the
+                    // state on disk is unknown, so fail every later write.
                     self.record_background_error(&mut guard, e.clone());
                 }
             }

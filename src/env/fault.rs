@@ -233,6 +233,8 @@ struct Faults {
     injections: Vec<Injection>,
     /// Kinds failing with an errno until `clear_faults`.
     stuck: [Option<i32>; KINDS],
+    /// Injected failures returned so far.
+    fired: u64,
     /// The call number at which the power goes off.
     cut_at: Option<u64>,
     power_off: bool,
@@ -272,6 +274,7 @@ impl Faults {
         let i = kind as usize;
         self.counts[i] += 1;
         if let Some(errno) = self.stuck[i] {
+            self.fired += 1;
             return Err(os_error(path, errno));
         }
         let due = self
@@ -283,6 +286,7 @@ impl Faults {
             if j.persistent {
                 self.stuck[i] = Some(j.errno);
             }
+            self.fired += 1;
             return Err(os_error(path, j.errno));
         }
         Ok(())
@@ -505,6 +509,11 @@ impl FaultEnv {
     /// Calls of `kind` counted so far (of files the filter accepts).
     pub fn count(&self, kind: OpKind) -> u64 {
         self.shared.faults.lock().counts[kind as usize]
+    }
+
+    /// How many calls have failed by [`inject`](FaultEnv::inject) so far.
+    pub fn faults_fired(&self) -> u64 {
+        self.shared.faults.lock().fired
     }
 
     /// Every fallible call counted so far.

@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 
 use crate::env::{Env, Logger};
 use crate::filename::{
-    current_file_name, descriptor_file_name, parse_file_name, set_current_file, FileType,
+    current_file_name, descriptor_file_name, install_current_file, parse_file_name, FileType,
 };
 use crate::key::{InternalKeyComparator, SequenceNumber};
 use crate::log;
@@ -49,6 +49,9 @@ pub struct PendingApply {
     manifest_number: u64,
     log_number: u64,
     prev_log_number: u64,
+    /// Whether CURRENT was renamed to name `new_manifest` (which must then
+    /// be kept even if the change failed afterwards).
+    current_installed: bool,
 }
 
 impl PendingApply {
@@ -77,7 +80,11 @@ impl PendingApply {
             info_log(logger, &format!("MANIFEST write: {e}\n"));
         }
         if result.is_ok() && self.new_manifest.is_some() {
-            result = set_current_file(env, dbname, self.manifest_number);
+            result = install_current_file(env, dbname, self.manifest_number);
+            if result.is_ok() {
+                self.current_installed = true;
+                result = env.sync_dir(dbname);
+            }
         }
         result
     }
@@ -308,6 +315,7 @@ impl VersionSet {
             manifest_number: self.manifest_file_number,
             log_number: edit.log_number.unwrap_or(0),
             prev_log_number: edit.prev_log_number.unwrap_or(0),
+            current_installed: false,
         })
     }
 
@@ -324,7 +332,11 @@ impl VersionSet {
             Err(e) => {
                 if let Some(name) = pending.new_manifest {
                     drop(pending.writer);
-                    let _ = self.env.remove_file(&name);
+                    // Once CURRENT names it (only its directory sync
+                    // failed), removing it would leave CURRENT dangling.
+                    if !pending.current_installed {
+                        let _ = self.env.remove_file(&name);
+                    }
                 } else {
                     // Keep appending to the old MANIFEST; a later edit may
                     // succeed (LevelDB keeps its writer too).

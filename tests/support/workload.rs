@@ -174,11 +174,23 @@ pub fn run(
     calls: &dyn Fn() -> u64,
     on_error: OnError,
 ) -> Run {
+    run_with(w, env, name, calls, on_error, false)
+}
+
+/// [`run`], opening with `paranoid_checks` set to `paranoid`.
+pub fn run_with(
+    w: &Workload,
+    env: &Arc<dyn Env>,
+    name: &str,
+    calls: &dyn Fn() -> u64,
+    on_error: OnError,
+    paranoid: bool,
+) -> Run {
     let mut r = Run {
         outcomes: vec![Outcome::default(); w.writes.len()],
         ..Run::default()
     };
-    let mut db = match DB::open(options(env, false), name) {
+    let mut db = match DB::open(options(env, paranoid), name) {
         Ok(db) => {
             r.opens.push((calls(), 0));
             Some(db)
@@ -229,7 +241,7 @@ pub fn run(
             }
             Step::Reopen => {
                 drop(db.take());
-                match DB::open(options(env, false), name) {
+                match DB::open(options(env, paranoid), name) {
                     Ok(d) => {
                         r.opens.push((calls(), done));
                         db = Some(d);
