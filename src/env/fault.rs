@@ -1100,4 +1100,162 @@ mod tests {
         env.drop_unsynced_data().unwrap();
         assert_eq!(read(&*env, &path), vec![7u8; 100_000]);
     }
+
+    #[test]
+    fn injected_errors_by_kind_once_or_for_good() {
+        let env = FaultEnv::new(MemEnv::new());
+        let mut w = env.new_writable_file("/d/f").unwrap();
+        env.inject(OpKind::Rename, 1, libc::EIO, false);
+        let e = env.rename_file("/d/f", "/d/g").unwrap_err();
+        assert_eq!(e.to_string(), "IO error: /d/f: Input/output error");
+        assert!(env.file_exists("/d/f"), "a failed rename changes nothing");
+        env.rename_file("/d/f", "/d/g").unwrap();
+        env.inject(OpKind::Append, 2, libc::ENOSPC, true);
+        w.append(b"1").unwrap();
+        for _ in 0..3 {
+            let e = w.append(b"2").unwrap_err();
+            // A writer names the file by the path it was opened with.
+            assert_eq!(e.to_string(), "IO error: /d/f: No space left on device");
+        }
+        w.sync().unwrap();
+        assert_eq!(env.faults_fired(), 4);
+        assert_eq!(env.count(OpKind::Append), 4);
+        env.clear_faults();
+        w.append(b"3").unwrap();
+        assert_eq!(read(&*env, "/d/g"), b"13");
+        env.inject(OpKind::Lock, 1, libc::EIO, false);
+        assert!(env.lock_file("/d/LOCK").is_err());
+        env.inject(OpKind::Read, 1, libc::EIO, false);
+        assert!(read_file_to_vec(&*env, "/d/g").is_err());
+        env.inject(OpKind::Open, 1, libc::EIO, false);
+        assert!(env.new_random_access_file("/d/g").is_err());
+        env.inject(OpKind::Metadata, 1, libc::EIO, false);
+        assert!(env.get_children("/d").is_err());
+    }
+
+    #[test]
+    fn power_cut_fails_the_call_and_every_later_one() {
+        let env = FaultEnv::new(MemEnv::new());
+        let mut w = env.new_writable_file("/d/f").unwrap();
+        env.cut_power_at_call(2);
+        w.append(b"x").unwrap();
+        assert!(!env.power_is_off());
+        let e = w.sync().unwrap_err();
+        assert_eq!(e.to_string(), "IO error: /d/f: power lost");
+        assert!(env.power_is_off());
+        assert!(env.new_writable_file("/d/g").is_err());
+        assert!(env.remove_file("/d/f").is_err());
+        // Nothing after the cut changed the file system.
+        assert!(!env.inner().file_exists("/d/g"));
+        assert!(env.inner().file_exists("/d/f"));
+    }
+
+    #[test]
+    fn crash_image_rolls_back_unsynced_data_and_directory_entries() {
+        let env = FaultEnv::new(MemEnv::new());
+        let mut a = env.new_writable_file("/d/a").unwrap();
+        a.append(b"A1").unwrap();
+        a.sync().unwrap();
+        write_string_to_file(&*env, b"old", "/d/old", true).unwrap();
+        env.sync_dir("/d").unwrap();
+        a.append(b"A2").unwrap();
+        env.rename_file("/d/a", "/d/c").unwrap();
+        write_string_to_file(&*env, b"new", "/d/b", true).unwrap();
+        env.remove_file("/d/old").unwrap();
+        let image = env.crash_image(CrashOptions::default()).unwrap();
+        let names: Vec<&str> = image.keys().map(String::as_str).collect();
+        assert_eq!(names, ["/d/a", "/d/old"]);
+        assert_eq!(image["/d/a"], b"A1");
+        assert_eq!(
+            image["/d/old"], b"old",
+            "a removal not yet durable is undone"
+        );
+        let all = env
+            .crash_image(CrashOptions {
+                zero_fill_logs: false,
+                writeback: Writeback::All,
+            })
+            .unwrap();
+        assert_eq!(all["/d/a"], b"A1A2");
+        env.sync_dir("/d").unwrap();
+        let image = env.crash_image(CrashOptions::default()).unwrap();
+        let names: Vec<&str> = image.keys().map(String::as_str).collect();
+        assert_eq!(names, ["/d/b", "/d/c"]);
+        assert_eq!(image["/d/c"], b"A1");
+        // Loaded into a fresh env, the image is the file system.
+        let fresh = MemEnv::new();
+        load_image(&*fresh, &image).unwrap();
+        assert_eq!(read(&*fresh, "/d/b"), b"new");
+    }
+
+    #[test]
+    fn writeback_modes_and_zero_filled_logs() {
+        let env = FaultEnv::new(MemEnv::new());
+        let mut x = env.new_writable_file("/d/x.log").unwrap();
+        let mut y = env.new_writable_file("/d/y").unwrap();
+        env.sync_dir("/d").unwrap();
+        for (i, piece) in [b"x1", b"y1", b"x2", b"y2"].iter().enumerate() {
+            if i % 2 == 0 {
+                x.append(*piece).unwrap();
+            } else {
+                y.append(*piece).unwrap();
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for seed in 0..200 {
+            let writeback = Writeback::InOrder(seed);
+            let image = env
+                .crash_image(CrashOptions {
+                    zero_fill_logs: false,
+                    writeback,
+                })
+                .unwrap();
+            let (xs, ys) = (image["/d/x.log"].clone(), image["/d/y"].clone());
+            // Issue order x1 y1 x2 y2: a later piece survives only if all
+            // earlier ones did (the first lost one may be torn).
+            let total = xs.len() + ys.len();
+            let expect: &[u8] = b"x1y1x2y2";
+            let mut merged = Vec::new();
+            for i in 0..4 {
+                let (f, o) = if i % 2 == 0 { (&xs, i) } else { (&ys, i - 1) };
+                merged.extend_from_slice(&f[(o).min(f.len())..(o + 2).min(f.len())]);
+            }
+            assert_eq!(merged, &expect[..total], "seed {seed}");
+            seen.insert(total);
+        }
+        assert!(seen.len() > 4, "cut points vary: {seen:?}");
+        let padded = env
+            .crash_image(CrashOptions {
+                zero_fill_logs: true,
+                writeback: Writeback::None,
+            })
+            .unwrap();
+        assert_eq!(padded["/d/x.log"], vec![0u8; 0]);
+        x.sync().unwrap();
+        let padded = env
+            .crash_image(CrashOptions {
+                zero_fill_logs: true,
+                writeback: Writeback::None,
+            })
+            .unwrap();
+        assert_eq!(padded["/d/x.log"].len(), LOG_ZERO_FILL);
+        assert_eq!(&padded["/d/x.log"][..4], b"x1x2");
+        assert!(padded["/d/x.log"][4..].iter().all(|&b| b == 0));
+        assert_eq!(padded["/d/y"], b"");
+    }
+
+    #[test]
+    fn recorded_images_follow_each_durable_change() {
+        let env = FaultEnv::new(MemEnv::new());
+        env.record_images(true);
+        let mut f = env.new_writable_file("/d/f").unwrap();
+        f.append(b"1").unwrap();
+        f.sync().unwrap(); // call 3
+        env.sync_dir("/d").unwrap(); // call 4
+        let images = env.take_recorded_images();
+        let at: Vec<u64> = images.iter().map(|i| i.0).collect();
+        assert_eq!(at, [0, 3, 4]);
+        assert!(images[1].1.is_empty(), "synced data, entry not yet durable");
+        assert_eq!(images[2].1["/d/f"], b"1");
+    }
 }
