@@ -381,6 +381,14 @@ impl DbInner {
         guard: &mut MutexGuard<'_, State>,
         edit: &mut VersionEdit,
     ) -> Result<()> {
+        // Every failed MANIFEST write becomes the sticky background error,
+        // and may leave the MANIFEST ending in a cut-short record: an edit
+        // appended after it would make the MANIFEST unreadable. A
+        // compaction that flushed the memtable midway (and failed there)
+        // would otherwise go on to do just that, as LevelDB 1.23 does.
+        if let Some(e) = &guard.bg_error {
+            return Err(e.clone());
+        }
         let mut pending = guard.versions.prepare_apply(edit)?;
         let result = MutexGuard::unlocked(guard, || {
             pending.write(self.env.as_ref(), &self.dbname, &self.logger)
