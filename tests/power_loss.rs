@@ -206,6 +206,29 @@ fn every_call_is_a_crash_point() {
 
 #[test]
 fn cut_power_and_keep_some_unsynced_bytes() {
+    cut_power_and_check(|k| CrashOptions {
+        zero_fill_logs: false,
+        writeback: Writeback::InOrder(k),
+    });
+}
+
+/// Known to fail at this commit: a torn last record of a mapped log
+/// followed by the zeros of its preallocated chunk (some unsynced pages
+/// written back, the rest never) is reported as corruption, so the open
+/// fails with `paranoid_checks` (issue 16 part 1, being fixed on another
+/// branch in `src/log/` and `src/db/open.rs`).
+#[test]
+#[ignore = "torn mapped-log tails: fixed on another branch"]
+fn cut_power_with_torn_zero_filled_logs() {
+    cut_power_and_check(|k| CrashOptions {
+        zero_fill_logs: true,
+        writeback: Writeback::InOrder(k),
+    });
+}
+
+/// Reruns workloads with the power cut at sampled calls (every call in
+/// long mode) and checks each crash image `crash(k)` describes.
+fn cut_power_and_check(crash: impl Fn(u64) -> CrashOptions) {
     let (seeds, writes, samples) = if long() {
         (8, 800, u64::MAX)
     } else {
@@ -236,11 +259,7 @@ fn cut_power_and_keep_some_unsynced_bytes() {
                     failures.push(format!("seed {seed}, cut at {k}: {what}: unexpected {e}"));
                 }
             }
-            let options = CrashOptions {
-                zero_fill_logs: false,
-                writeback: Writeback::InOrder(k),
-            };
-            let image = fault.crash_image(options).expect("crash image");
+            let image = fault.crash_image(crash(k)).expect("crash image");
             let bounds = Bounds::new(&w, &r);
             if let Err(e) = check_image(&w, &bounds, &image, k..=k, k % 2 == 0, k % 16 == 1) {
                 failures.push(format!("seed {seed}, cut at call {k}: {e}"));
@@ -250,7 +269,8 @@ fn cut_power_and_keep_some_unsynced_bytes() {
         println!("seed {seed}: {total} env calls");
     }
     println!(
-        "power cuts with partial writeback: {cuts} reruns; {} failures",
+        "power cuts with partial writeback ({:?}): {cuts} reruns; {} failures",
+        crash(0),
         failures.len()
     );
     assert!(
