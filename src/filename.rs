@@ -125,6 +125,16 @@ pub fn parse_file_name(name: &str) -> Option<(u64, FileType)> {
 /// the directory so the switch itself is durable. On failure the temp file
 /// is removed.
 pub fn set_current_file(env: &dyn Env, dbname: &str, descriptor_number: u64) -> Result<()> {
+    install_current_file(env, dbname, descriptor_number)?;
+    // Not in LevelDB 1.23 (it relies on the next MANIFEST sync); without it
+    // a crash could bring back the old CURRENT after we reported success.
+    env.sync_dir(dbname)
+}
+
+/// [`set_current_file`] without the final directory sync: once this
+/// succeeds, CURRENT names the new MANIFEST (durably or not), so the caller
+/// must keep that MANIFEST even if the directory sync then fails.
+pub fn install_current_file(env: &dyn Env, dbname: &str, descriptor_number: u64) -> Result<()> {
     let manifest = descriptor_file_name(dbname, descriptor_number);
     let base = &manifest[dbname.len() + 1..];
     let contents = format!("{base}\n");
@@ -133,11 +143,8 @@ pub fn set_current_file(env: &dyn Env, dbname: &str, descriptor_number: u64) -> 
         .and_then(|()| env.rename_file(&tmp, &current_file_name(dbname)));
     if result.is_err() {
         let _ = env.remove_file(&tmp);
-        return result;
     }
-    // Not in LevelDB 1.23 (it relies on the next MANIFEST sync); without it
-    // a crash could bring back the old CURRENT after we reported success.
-    env.sync_dir(dbname)
+    result
 }
 
 #[cfg(test)]

@@ -170,6 +170,13 @@ impl State {
 /// replaced only by it).
 struct LogState {
     writer: Option<log::Writer>,
+    /// The log before `writer`, kept open while its memtable may still be
+    /// unflushed: a later sync write must make its unsynced tail durable
+    /// too (see `DbInner::write`). Closed at the next log switch, when its
+    /// memtable is surely in a table.
+    previous: Option<log::Writer>,
+    /// Whether `writer`'s directory entry is known durable.
+    dir_synced: bool,
     /// Reused buffer the head writer assembles its group into.
     group: WriteBatch,
 }
@@ -314,8 +321,14 @@ impl Drop for DB {
         while guard.bg_scheduled {
             inner.bg_cv.wait(&mut guard);
         }
-        if let Some(mut w) = inner.log.lock().writer.take() {
-            let _ = w.file_mut().close();
+        {
+            let mut log_state = inner.log.lock();
+            for mut w in [log_state.writer.take(), log_state.previous.take()]
+                .into_iter()
+                .flatten()
+            {
+                let _ = w.file_mut().close();
+            }
         }
         guard.lock = None;
         drop(guard);
@@ -378,6 +391,14 @@ impl DbInner {
         guard: &mut MutexGuard<'_, State>,
         edit: &mut VersionEdit,
     ) -> Result<()> {
+        // Every failed MANIFEST write becomes the sticky background error,
+        // and may leave the MANIFEST ending in a cut-short record: an edit
+        // appended after it would make the MANIFEST unreadable. A
+        // compaction that flushed the memtable midway (and failed there)
+        // would otherwise go on to do just that, as LevelDB 1.23 does.
+        if let Some(e) = &guard.bg_error {
+            return Err(e.clone());
+        }
         let mut pending = guard.versions.prepare_apply(edit)?;
         let result = MutexGuard::unlocked(guard, || {
             pending.write(self.env.as_ref(), &self.dbname, &self.logger)

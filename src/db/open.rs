@@ -134,6 +134,8 @@ impl DB {
             has_imm: AtomicBool::new(false),
             log: Mutex::new(LogState {
                 writer: None,
+                previous: None,
+                dir_synced: false,
                 group: WriteBatch::new(),
             }),
             background_jobs: Arc::default(),

@@ -417,6 +417,29 @@ fn background_errors_are_sticky() {
     assert!(db.get(&ReadOptions::new(), b"key00003").unwrap().is_some());
 }
 
+/// Regression (found by `tests/io_faults.rs`): after a failed MANIFEST
+/// write, a compaction that had flushed the memtable midway appended its
+/// own edit after the cut-short record, and the database no longer opened
+/// ("checksum mismatch"). No edit is written once a background error is set.
+#[test]
+fn no_manifest_edit_after_a_background_error() {
+    let env = FaultEnv::new(crate::env::mem::MemEnv::new());
+    let mut o = create_opts();
+    o.env = env.clone();
+    let db = DB::open(o, "/mem/db").unwrap();
+    fill(&db, 10, "v");
+    let current = crate::env::read_file_to_vec(&*env, "/mem/db/CURRENT").unwrap();
+    let manifest = format!("/mem/db/{}", String::from_utf8(current).unwrap().trim_end());
+    let size = env.get_file_size(&manifest).unwrap();
+    let mut guard = db.inner.state.lock();
+    guard.bg_error = Some(Error::io_error("an earlier MANIFEST write failed"));
+    let mut edit = crate::version::edit::VersionEdit::default();
+    let e = db.inner.log_and_apply(&mut guard, &mut edit).unwrap_err();
+    assert_eq!(e.to_string(), "IO error: an earlier MANIFEST write failed");
+    drop(guard);
+    assert_eq!(env.get_file_size(&manifest).unwrap(), size);
+}
+
 #[test]
 fn destroy_removes_db_files_only() {
     let (_d, name) = temp_db();

@@ -4,8 +4,10 @@
 //! Invariants: only the writer at the head of the queue writes the log and
 //! the memtable, for itself and the writers it groups; a sync write never
 //! joins a non-sync group; a group's sequence numbers become visible only
-//! after the whole group is in the log and the memtable; a failed log sync
-//! is a sticky background error (the log's state is unknown).
+//! after the whole group is in the log and the memtable; a failed log write
+//! or sync is a sticky background error (the log's state is unknown); a
+//! sync write makes the previous log and the current log's directory entry
+//! durable before its own sync.
 
 use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
@@ -147,15 +149,38 @@ impl DbInner {
             // head writer touches them.
             let sync = my_sync;
             let writer = log_state.writer.as_mut();
+            let previous = &mut log_state.previous;
+            let dir_synced = &mut log_state.dir_synced;
             let group = record;
             let (log_result, sync_error) = MutexGuard::unlocked(&mut guard, || {
                 let Some(writer) = writer else {
                     return (Err(Error::io_error("log file is closed")), false);
                 };
                 let mut r = writer.add_record(group.contents());
-                let mut sync_error = false;
+                // Any failed log write, not only a failed sync (LevelDB):
+                // a record cut short leaves the log misaligned, and later
+                // records written after it would be unreadable or dropped
+                // on recovery, losing writes we acknowledged.
+                let mut sync_error = r.is_err();
                 if r.is_ok() && sync {
-                    r = writer.sync();
+                    // Not in LevelDB 1.23: a synced write must survive a
+                    // power cut with every write before it, so the previous
+                    // log (whose memtable may not be in a table yet) and
+                    // the current log's directory entry (new since the
+                    // last MANIFEST sync) are made durable first.
+                    if let Some(prev) = previous.as_mut() {
+                        r = prev.sync();
+                        if r.is_ok() {
+                            *previous = None;
+                        }
+                    }
+                    if r.is_ok() && !*dir_synced {
+                        r = self.env.sync_dir(&self.dbname);
+                        *dir_synced = r.is_ok();
+                    }
+                    if r.is_ok() {
+                        r = writer.sync();
+                    }
                     sync_error = r.is_err();
                 }
                 if r.is_ok() {
@@ -166,8 +191,8 @@ impl DbInner {
             result = log_result;
             if let Err(e) = &result {
                 if sync_error {
-                    // The log may or may not hold this write: the state on
-                    // disk is unknown, so fail every later write too.
+                    // The log may or may not hold this write (in part): the
+                    // state on disk is unknown, so fail every later write.
                     self.record_background_error(&mut guard, e.clone());
                 }
             }
@@ -234,9 +259,17 @@ impl DbInner {
                         return Err(e);
                     }
                 };
-                let old = self.log.lock().writer.replace(log::Writer::new(file));
-                if let Some(mut old) = old {
-                    if let Err(e) = old.file_mut().close() {
+                // The old log stays open as `previous` (a later sync write
+                // syncs it); the one before it is closed: no memtable is
+                // waiting (`imm` is empty), so its writes are in a table.
+                let older = {
+                    let mut log_state = self.log.lock();
+                    let old = log_state.writer.replace(log::Writer::new(file));
+                    log_state.dir_synced = false;
+                    std::mem::replace(&mut log_state.previous, old)
+                };
+                if let Some(mut older) = older {
+                    if let Err(e) = older.file_mut().close() {
                         self.record_background_error(guard, e);
                     }
                 }

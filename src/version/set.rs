@@ -17,7 +17,7 @@ use std::sync::{Arc, Weak};
 
 use crate::env::{Env, Logger};
 use crate::filename::{
-    current_file_name, descriptor_file_name, parse_file_name, set_current_file, FileType,
+    current_file_name, descriptor_file_name, install_current_file, parse_file_name, FileType,
 };
 use crate::key::{InternalKeyComparator, SequenceNumber};
 use crate::log;
@@ -47,6 +47,9 @@ pub struct PendingApply {
     manifest_number: u64,
     log_number: u64,
     prev_log_number: u64,
+    /// Whether CURRENT was renamed to name `new_manifest` (which must then
+    /// be kept even if the change failed afterwards).
+    current_installed: bool,
 }
 
 impl PendingApply {
@@ -58,7 +61,16 @@ impl PendingApply {
         dbname: &str,
         logger: &Option<Arc<dyn Logger>>,
     ) -> Result<()> {
-        let mut result = self.writer.add_record(&self.record);
+        // The files the edit names (new tables, the new log) must have
+        // durable directory entries before any byte of the edit can reach
+        // the disk: writeback may persist an appended record before its
+        // sync, and a MANIFEST naming a table whose entry a power cut
+        // rolled back does not open ("missing files"). Syncing the
+        // directory only with the MANIFEST's sync comes too late for that.
+        let mut result = env.sync_dir(dbname);
+        if result.is_ok() {
+            result = self.writer.add_record(&self.record);
+        }
         if result.is_ok() {
             result = self.writer.sync();
         }
@@ -66,7 +78,11 @@ impl PendingApply {
             info_log(logger, &format!("MANIFEST write: {e}\n"));
         }
         if result.is_ok() && self.new_manifest.is_some() {
-            result = set_current_file(env, dbname, self.manifest_number);
+            result = install_current_file(env, dbname, self.manifest_number);
+            if result.is_ok() {
+                self.current_installed = true;
+                result = env.sync_dir(dbname);
+            }
         }
         result
     }
@@ -284,6 +300,7 @@ impl VersionSet {
             manifest_number: self.manifest_file_number,
             log_number: edit.log_number.unwrap_or(0),
             prev_log_number: edit.prev_log_number.unwrap_or(0),
+            current_installed: false,
         })
     }
 
@@ -300,7 +317,11 @@ impl VersionSet {
             Err(e) => {
                 if let Some(name) = pending.new_manifest {
                     drop(pending.writer);
-                    let _ = self.env.remove_file(&name);
+                    // Once CURRENT names it (only its directory sync
+                    // failed), removing it would leave CURRENT dangling.
+                    if !pending.current_installed {
+                        let _ = self.env.remove_file(&name);
+                    }
                 } else {
                     // Keep appending to the old MANIFEST; a later edit may
                     // succeed (LevelDB keeps its writer too).
