@@ -218,7 +218,6 @@ fn cut_power_and_keep_some_unsynced_bytes() {
 /// fails with `paranoid_checks` (issue 16 part 1, being fixed on another
 /// branch in `src/log/` and `src/db/open.rs`).
 #[test]
-#[ignore = "torn mapped-log tails: fixed on another branch"]
 fn cut_power_with_torn_zero_filled_logs() {
     cut_power_and_check(|k| CrashOptions {
         zero_fill_logs: true,

@@ -291,9 +291,13 @@ impl DbInner {
         max_sequence: &mut SequenceNumber,
     ) -> Result<()> {
         let paranoid = self.options.paranoid_checks;
+        // Without paranoid checks damage is skipped, as in LevelDB; an I/O
+        // error never is (LevelDB skips that too, silently dropping the
+        // acknowledged writes of a log it could not read, then deleting the
+        // log): the open fails and can be retried.
         let maybe_ignore = |r: Result<()>| -> Result<()> {
             match r {
-                Err(e) if !paranoid => {
+                Err(e) if !paranoid && e.code() == Code::Corruption => {
                     self.log(&format!("Ignoring error {e}"));
                     Ok(())
                 }
@@ -315,7 +319,7 @@ impl DbInner {
             self.log(&format!(
                 "{prefix}{fname}: dropping {bytes} bytes; {reason}"
             ));
-            if paranoid {
+            if paranoid || reason.code() != Code::Corruption {
                 Err(reason.clone())
             } else {
                 Ok(())
