@@ -323,10 +323,13 @@ impl DbInner {
         let mut mem: Option<Arc<MemTable>> = None;
         let mut compactions = 0;
         let mut status: Result<()> = Ok(());
+        // Where the last record read ends: bytes after it are a torn record.
+        let mut clean_end = 0;
         loop {
             if !reader.read_record(&mut record) {
                 break;
             }
+            clean_end = reader.end_of_consumed();
             if let Some(e) = first_error.lock().take() {
                 status = Err(e);
                 break;
@@ -369,9 +372,16 @@ impl DbInner {
         status?;
 
         // With reuse_logs, keep appending to the last log if it was not
-        // flushed from.
+        // flushed from and ends in a whole record: writes appended after a
+        // torn record would be read back as corruption (and dropped with
+        // it) at the next open.
         if self.options.reuse_logs && last_log && compactions == 0 {
-            if let Ok(size) = self.env.get_file_size(&fname) {
+            if let Some(size) = self
+                .env
+                .get_file_size(&fname)
+                .ok()
+                .filter(|&size| size == clean_end)
+            {
                 if let Ok(file) = self.env.new_appendable_file(&fname) {
                     self.log(&format!("Reusing old log {fname} \n"));
                     self.log.lock().writer = Some(log::Writer::with_offset(file, size));

@@ -208,6 +208,15 @@ impl Reader {
         self.last_record_offset
     }
 
+    /// File offset just past the last physical record consumed. Right after
+    /// [`read_record`](Reader::read_record) returns a record, this is where
+    /// that record ends: a writer reusing the file may append there only if
+    /// it is also the file's size (bytes past it are a torn record, and
+    /// records appended after them would be read as corruption).
+    pub fn end_of_consumed(&self) -> u64 {
+        self.end_of_buffer_offset - self.buffer_len() as u64
+    }
+
     #[inline]
     fn buffer_len(&self) -> usize {
         self.buffer_end - self.buffer_start

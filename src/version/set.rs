@@ -382,6 +382,8 @@ impl VersionSet {
         let mut next_file = None;
         let mut last_sequence = None;
         let mut read_records = 0;
+        // Where the last record read ends (a torn record may follow).
+        let mut clean_end = 0;
         let first_error = Arc::new(Mutex::new(None));
         let reporter = ManifestErrorReporter {
             first: Arc::clone(&first_error),
@@ -401,6 +403,7 @@ impl VersionSet {
                     break;
                 }
                 read_records += 1;
+                clean_end = reader.end_of_consumed();
                 let edit = match VersionEdit::decode(&record) {
                     Ok(edit) => edit,
                     Err(e) => {
@@ -477,11 +480,14 @@ impl VersionSet {
         self.log_number = log_number;
         self.prev_log_number = prev_log_number;
 
-        Ok(!self.reuse_manifest(&dscname, &current))
+        Ok(!self.reuse_manifest(&dscname, &current, clean_end))
     }
 
     /// With `reuse_logs`, keeps appending to a small existing MANIFEST.
-    fn reuse_manifest(&mut self, dscname: &str, dscbase: &str) -> bool {
+    /// `clean_end` is where its last whole record ends: appending after a
+    /// torn record would make the MANIFEST unreadable at the next open, so
+    /// a MANIFEST with one is not reused.
+    fn reuse_manifest(&mut self, dscname: &str, dscbase: &str, clean_end: u64) -> bool {
         if !self.options.reuse_logs {
             return false;
         }
@@ -491,6 +497,13 @@ impl VersionSet {
         let Ok(size) = self.env.get_file_size(dscname) else {
             return false;
         };
+        if size != clean_end {
+            info_log(
+                &self.logger,
+                &format!("Not reusing MANIFEST {dscname}: it ends in a torn record\n"),
+            );
+            return false;
+        }
         if size >= self.options.max_file_size as u64 {
             // Too big: start a fresh, compact one.
             return false;
