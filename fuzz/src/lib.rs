@@ -21,9 +21,12 @@ pub mod table;
 pub mod version_edit;
 pub mod write_batch;
 
+/// A target's body.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the binary's and the corpus directory's) and
 /// its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("block", block::run),
     ("table", table::run),
     ("version_edit", version_edit::run),

@@ -20,7 +20,7 @@ use crate::filename::{
     current_file_name, descriptor_file_name, info_log_file_name, lock_file_name, log_file_name,
     old_info_log_file_name, parse_file_name, set_current_file, table_file_name, FileType,
 };
-use crate::key::{InternalKeyComparator, SequenceNumber};
+use crate::key::{InternalKeyComparator, SequenceNumber, MAX_SEQUENCE};
 use crate::log;
 use crate::memtable::MemTable;
 use crate::options::Options;
@@ -344,6 +344,19 @@ impl DbInner {
                 continue;
             }
             batch.set_contents(&record);
+            // Sequence numbers past MAX_SEQUENCE do not fit an internal
+            // key's tag: only a damaged log holds them.
+            let end = batch.sequence().checked_add(u64::from(batch.count()));
+            if end.map_or(true, |end| end > MAX_SEQUENCE + 1) {
+                use crate::log::Reporter;
+                let e = Error::corruption("sequence number out of range");
+                reporter.corruption(record.len(), &e);
+                if let Some(e) = first_error.lock().take() {
+                    status = Err(e);
+                    break;
+                }
+                continue;
+            }
             let m = mem.get_or_insert_with(|| self.new_memtable());
             if let Err(e) = maybe_ignore(insert_into(&batch, m)) {
                 status = Err(e);

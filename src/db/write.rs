@@ -15,6 +15,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use super::{DbInner, State};
 
 use crate::filename::log_file_name;
+use crate::key::MAX_SEQUENCE;
 use crate::log;
 use crate::options::WriteOptions;
 use crate::status::{Error, Result};
@@ -77,6 +78,14 @@ impl DbInner {
         // This writer is at the head of the queue: it writes for the group.
         let mut result = self.make_room_for_write(&mut guard, batch.is_none());
         let mut last_sequence = guard.versions.last_sequence();
+        // Sequence numbers must fit an internal key's tag; only a database
+        // whose files claimed a last sequence near 2^56 gets this far.
+        let fits = |count: u64| last_sequence.saturating_add(count) <= MAX_SEQUENCE;
+        if let (Ok(()), Some(first)) = (&result, batch) {
+            if !fits(u64::from(first.count())) {
+                result = Err(Error::corruption("sequence number overflow"));
+            }
+        }
         let mut group_len = 1;
         if let (Ok(()), Some(first)) = (&result, batch) {
             let mem = Arc::clone(&guard.mem);
@@ -100,7 +109,7 @@ impl DbInner {
                 }
                 if let Some(b) = &w.batch {
                     size += b.approximate_size();
-                    if size > max_size {
+                    if size > max_size || !fits(u64::from(group.count()) + u64::from(b.count())) {
                         break;
                     }
                     group.append(b);

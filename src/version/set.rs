@@ -269,7 +269,7 @@ impl VersionSet {
                 }
             }
             builder.apply(edit);
-            builder.save_to(&mut v);
+            builder.save_to(&mut v)?;
         }
         self.finalize(&mut v);
 
@@ -454,6 +454,10 @@ impl VersionSet {
                 .ok_or_else(|| Error::corruption("no meta-lognumber entry in descriptor"))?;
             let last_sequence = last_sequence
                 .ok_or_else(|| Error::corruption("no last-sequence-number entry in descriptor"))?;
+            // Only a damaged MANIFEST goes past what an internal key holds.
+            if last_sequence > crate::key::MAX_SEQUENCE {
+                return Err(Error::corruption("last sequence number out of range"));
+            }
             Ok((next_file, log_number, last_sequence))
         });
         let (next_file, log_number, last_sequence) = match result {
@@ -471,7 +475,10 @@ impl VersionSet {
         self.mark_file_number_used(log_number);
 
         let mut v = Version::new(self.icmp.clone(), Arc::clone(&self.table_cache));
-        builder.save_to(&mut v);
+        if let Err(e) = builder.save_to(&mut v) {
+            info_log(&self.logger, &format!("Error recovering version set: {e}"));
+            return Err(e);
+        }
         self.finalize(&mut v);
         self.append_version(v);
         self.manifest_file_number = next_file;
