@@ -1,7 +1,8 @@
 //! Builds the seed corpora of `fuzz/seeds/<target>/` from the golden
-//! databases of LevelDB 1.23 and writes the regression inputs of
-//! `fuzz/regressions/<target>/`. Run by hand (an ignored test); the files
-//! are committed, so nothing here runs in CI.
+//! databases of LevelDB 1.23 and (re)writes the LevelDB-history inputs of
+//! `fuzz/regressions/<target>/` (other regressions there are kept). Run
+//! by hand (an ignored test); the files are committed, so nothing here
+//! runs in CI.
 //!
 //! Invariant: the output is small (each target's corpus stays under about
 //! 300 KB and 50 files) and deterministic: real blocks, tables, records and
@@ -184,9 +185,8 @@ impl Out<'_> {
 }
 
 pub fn generate(golden: &Path, fuzz: &Path) {
-    for kind in ["seeds", "regressions"] {
-        let _ = std::fs::remove_dir_all(fuzz.join(kind));
-    }
+    // Regressions found by fuzzing are kept; only the seeds are rebuilt.
+    let _ = std::fs::remove_dir_all(fuzz.join("seeds"));
     let mut out = Out {
         root: fuzz,
         total: 0,
