@@ -369,11 +369,7 @@ fn get_level(input: &mut &[u8]) -> Option<usize> {
 /// A length-prefixed internal key, which must not be empty.
 fn get_internal_key(input: &mut &[u8]) -> Option<Vec<u8>> {
     let key = get_length_prefixed_slice(input)?;
-    // An internal key ends in an 8-byte tag. LevelDB 1.23 accepts any
-    // non-empty key here and crashes comparing a shorter one during
-    // recovery (google/leveldb#1311); refusing it keeps such a key out of
-    // every version.
-    (key.len() >= 8).then(|| key.to_vec())
+    (!key.is_empty()).then(|| key.to_vec())
 }
 
 #[cfg(test)]

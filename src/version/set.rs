@@ -404,7 +404,7 @@ impl VersionSet {
                 }
                 read_records += 1;
                 clean_end = reader.end_of_consumed();
-                let edit = match VersionEdit::decode(&record) {
+                let edit = match VersionEdit::decode(&record).and_then(check_internal_keys) {
                     Ok(edit) => edit,
                     Err(e) => {
                         status = Err(e);
@@ -533,4 +533,29 @@ impl VersionSet {
     pub fn approximate_offset_of(&self, key: &[u8]) -> u64 {
         self.current.approximate_offset_of(key)
     }
+}
+
+/// Refuses an edit read from a MANIFEST whose keys are too short to be
+/// internal keys (they end in an 8-byte tag). `VersionEdit::decode` accepts
+/// any non-empty key, as LevelDB 1.23 does (its dump shows such keys), but
+/// LevelDB then crashes comparing them during recovery (google/leveldb#1311);
+/// here the MANIFEST is corrupt.
+fn check_internal_keys(edit: VersionEdit) -> Result<VersionEdit> {
+    let short = |key: &[u8]| key.len() < 8;
+    let field = if edit
+        .new_files
+        .iter()
+        .any(|(_, f)| short(&f.smallest) || short(&f.largest))
+    {
+        "new-file entry"
+    } else if edit.compact_pointers.iter().any(|(_, key)| short(key)) {
+        "compaction pointer"
+    } else {
+        return Ok(edit);
+    };
+    Err(Error::with_detail(
+        crate::status::Code::Corruption,
+        "VersionEdit",
+        field,
+    ))
 }
