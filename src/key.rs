@@ -87,17 +87,23 @@ pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedInternalKey<'_>> {
     })
 }
 
-/// The user-key part of an internal key (which must be at least 8 bytes).
+/// The user-key part of an internal key (at least 8 bytes long; a shorter
+/// one, only possible in a damaged file, has an empty user key: tables
+/// are compared with this on untrusted bytes, so it must not panic, not
+/// even in a debug build).
 #[inline]
 pub fn extract_user_key(ikey: &[u8]) -> &[u8] {
-    debug_assert!(ikey.len() >= 8);
     &ikey[..ikey.len().saturating_sub(8)]
 }
 
-/// The tag of an internal key (which must be at least 8 bytes).
+/// The tag of an internal key (which must be at least 8 bytes; a shorter
+/// one, only possible in a damaged file, has tag 0 rather than a panic).
 #[inline]
 pub fn extract_tag(ikey: &[u8]) -> u64 {
-    decode_fixed64(&ikey[ikey.len() - 8..])
+    match ikey.len().checked_sub(8) {
+        Some(start) => decode_fixed64(&ikey[start..]),
+        None => 0,
+    }
 }
 
 /// LevelDB's `EscapeString`: printable ASCII kept, other bytes as `\xNN`.

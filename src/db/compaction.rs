@@ -443,6 +443,12 @@ impl DbInner {
                     if builder.num_entries() == 0 {
                         output.smallest.clear();
                         output.smallest.extend_from_slice(key);
+                    } else if self.icmp.compare(key, &output.largest) != Ordering::Greater {
+                        // Only a damaged input table (keys out of order)
+                        // gets here: writing its keys out would spread the
+                        // damage into a table that claims to be sorted.
+                        result = Err(Error::corruption("compaction input keys out of order"));
+                        break;
                     }
                     output.largest.clear();
                     output.largest.extend_from_slice(key);

@@ -20,7 +20,7 @@ use crate::filename::{
     current_file_name, descriptor_file_name, info_log_file_name, lock_file_name, log_file_name,
     old_info_log_file_name, parse_file_name, set_current_file, table_file_name, FileType,
 };
-use crate::key::{InternalKeyComparator, SequenceNumber};
+use crate::key::{InternalKeyComparator, SequenceNumber, MAX_SEQUENCE};
 use crate::log;
 use crate::memtable::MemTable;
 use crate::options::Options;
@@ -327,6 +327,12 @@ impl DbInner {
         };
         let mut on_record = |_offset: u64, record: &[u8]| -> Result<()> {
             batch.set_contents(record);
+            // Sequence numbers past MAX_SEQUENCE do not fit an internal
+            // key's tag: only a damaged log holds them.
+            let end = batch.sequence().checked_add(u64::from(batch.count()));
+            if end.map_or(true, |end| end > MAX_SEQUENCE + 1) {
+                return maybe_ignore(Err(Error::corruption("sequence number out of range")));
+            }
             let m = mem.get_or_insert_with(|| self.new_memtable());
             maybe_ignore(insert_into(&batch, m))?;
             let last_seq = batch.sequence() + u64::from(batch.count()).saturating_sub(1);

@@ -17,6 +17,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use super::{DbInner, State};
 
 use crate::filename::log_file_name;
+use crate::key::MAX_SEQUENCE;
 use crate::log;
 use crate::options::WriteOptions;
 use crate::status::{Error, Result};
@@ -97,6 +98,14 @@ impl DbInner {
         // This writer is at the head of the queue: it writes for the group.
         let mut result = self.make_room_for_write(&mut guard, batch.is_none());
         let mut last_sequence = guard.versions.last_sequence();
+        // Sequence numbers must fit an internal key's tag; only a database
+        // whose files claimed a last sequence near 2^56 gets this far.
+        let fits = |count: u64| last_sequence.saturating_add(count) <= MAX_SEQUENCE;
+        if let (Ok(()), Some(first)) = (&result, batch.as_ref()) {
+            if !fits(u64::from(first.get().count())) {
+                result = Err(Error::corruption("sequence number overflow"));
+            }
+        }
         let mut group_len = 1;
         if let (Ok(()), Some(first)) = (&result, batch) {
             let mem = Arc::clone(&guard.mem);
@@ -104,6 +113,7 @@ impl DbInner {
             let log_state = &mut *log_guard;
             // Which writers join the group (LevelDB's BuildBatchGroup).
             let mut size = first.get().approximate_size();
+            let mut count = u64::from(first.get().count());
             let max_size = if size <= SMALL_WRITE {
                 size + SMALL_WRITE
             } else {
@@ -118,7 +128,8 @@ impl DbInner {
                 }
                 if let Some(b) = &w.batch {
                     size += b.approximate_size();
-                    if size > max_size {
+                    count += u64::from(b.count());
+                    if size > max_size || !fits(count) {
                         break;
                     }
                 }

@@ -3,7 +3,8 @@
 //!
 //! Invariants: a file deleted by an edit and re-added by a later one is
 //! present; one added and then deleted is absent. The result keeps every
-//! level sorted by smallest key (ties by file number). New files get their
+//! level sorted by smallest key (ties by file number), and refuses a
+//! result whose levels above 0 overlap. New files get their
 //! seek allowance from their size. Not thread-safe (used under the DB mutex).
 
 use std::cmp::Ordering;
@@ -12,6 +13,7 @@ use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
 
 use crate::key::InternalKeyComparator;
+use crate::status::{Code, Error, Result};
 use crate::util::comparator::Comparator;
 
 use super::edit::{FileMetaData, VersionEdit};
@@ -75,7 +77,10 @@ impl<'a> VersionBuilder<'a> {
     }
 
     /// Writes the accumulated state into `v` (a fresh, empty version).
-    pub fn save_to(mut self, v: &mut Version) {
+    /// Fails, leaving `v` partly filled, if files of a level above 0 would
+    /// overlap: only a damaged MANIFEST can say so, and reads and
+    /// compactions rely on those levels being disjoint.
+    pub fn save_to(mut self, v: &mut Version) -> Result<()> {
         let icmp = self.base.icmp.clone();
         for level in 0..NUM_LEVELS {
             let state = &mut self.levels[level];
@@ -97,13 +102,20 @@ impl<'a> VersionBuilder<'a> {
                 maybe_add(&mut merged, &state.deleted, &base_files[bi]);
                 bi += 1;
             }
-            if level > 0 {
-                debug_assert!(merged
+            if level > 0
+                && !merged
                     .windows(2)
-                    .all(|w| icmp.compare(&w[0].largest, &w[1].smallest) == Ordering::Less));
+                    .all(|w| icmp.compare(&w[0].largest, &w[1].smallest) == Ordering::Less)
+            {
+                return Err(Error::with_detail(
+                    Code::Corruption,
+                    "overlapping files",
+                    &format!("level {level}"),
+                ));
             }
             v.files[level] = merged;
         }
+        Ok(())
     }
 }
 

@@ -270,7 +270,7 @@ impl VersionSet {
                 }
             }
             builder.apply(edit);
-            builder.save_to(&mut v);
+            builder.save_to(&mut v)?;
         }
         self.finalize(&mut v);
 
@@ -393,7 +393,7 @@ impl VersionSet {
         let mut on_corruption =
             |_bytes: usize, reason: &Error| -> Result<()> { Err(reason.clone()) };
         let mut on_record = |_offset: u64, record: &[u8]| -> Result<()> {
-            let edit = VersionEdit::decode(record)?;
+            let edit = check_internal_keys(VersionEdit::decode(record)?)?;
             if let Some(name) = &edit.comparator {
                 let ours = self.icmp.user_comparator().name();
                 if name != ours {
@@ -426,6 +426,8 @@ impl VersionSet {
         };
         let replayed = log::replay(file, true, 0, &mut on_corruption, &mut on_record);
         let read_records = replayed.records;
+        // Where the last whole record ends (a torn record may follow).
+        let clean_end = replayed.end_of_last_record;
         let status = replayed.status;
         let result = status.and_then(|_| {
             let next_file = next_file
@@ -434,6 +436,10 @@ impl VersionSet {
                 .ok_or_else(|| Error::corruption("no meta-lognumber entry in descriptor"))?;
             let last_sequence = last_sequence
                 .ok_or_else(|| Error::corruption("no last-sequence-number entry in descriptor"))?;
+            // Only a damaged MANIFEST goes past what an internal key holds.
+            if last_sequence > crate::key::MAX_SEQUENCE {
+                return Err(Error::corruption("last sequence number out of range"));
+            }
             Ok((next_file, log_number, last_sequence))
         });
         let (next_file, log_number, last_sequence) = match result {
@@ -451,7 +457,10 @@ impl VersionSet {
         self.mark_file_number_used(log_number);
 
         let mut v = Version::new(self.icmp.clone(), Arc::clone(&self.table_cache));
-        builder.save_to(&mut v);
+        if let Err(e) = builder.save_to(&mut v) {
+            info_log(&self.logger, &format!("Error recovering version set: {e}"));
+            return Err(e);
+        }
         self.finalize(&mut v);
         self.append_version(v);
         self.manifest_file_number = next_file;
@@ -460,11 +469,14 @@ impl VersionSet {
         self.log_number = log_number;
         self.prev_log_number = prev_log_number;
 
-        Ok(!self.reuse_manifest(&dscname, &current))
+        Ok(!self.reuse_manifest(&dscname, &current, clean_end))
     }
 
     /// With `reuse_logs`, keeps appending to a small existing MANIFEST.
-    fn reuse_manifest(&mut self, dscname: &str, dscbase: &str) -> bool {
+    /// `clean_end` is where its last whole record ends: appending after a
+    /// torn record would make the MANIFEST unreadable at the next open, so
+    /// a MANIFEST with one is not reused.
+    fn reuse_manifest(&mut self, dscname: &str, dscbase: &str, clean_end: u64) -> bool {
         if !self.options.reuse_logs {
             return false;
         }
@@ -474,6 +486,13 @@ impl VersionSet {
         let Ok(size) = self.env.get_file_size(dscname) else {
             return false;
         };
+        if size != clean_end {
+            info_log(
+                &self.logger,
+                &format!("Not reusing MANIFEST {dscname}: it ends in a torn record\n"),
+            );
+            return false;
+        }
         if size >= self.options.max_file_size as u64 {
             // Too big: start a fresh, compact one.
             return false;
@@ -496,4 +515,29 @@ impl VersionSet {
     pub fn approximate_offset_of(&self, key: &[u8]) -> u64 {
         self.current.approximate_offset_of(key)
     }
+}
+
+/// Refuses an edit read from a MANIFEST whose keys are too short to be
+/// internal keys (they end in an 8-byte tag). `VersionEdit::decode` accepts
+/// any non-empty key, as LevelDB 1.23 does (its dump shows such keys), but
+/// LevelDB then crashes comparing them during recovery (google/leveldb#1311);
+/// here the MANIFEST is corrupt.
+fn check_internal_keys(edit: VersionEdit) -> Result<VersionEdit> {
+    let short = |key: &[u8]| key.len() < 8;
+    let field = if edit
+        .new_files
+        .iter()
+        .any(|(_, f)| short(&f.smallest) || short(&f.largest))
+    {
+        "new-file entry"
+    } else if edit.compact_pointers.iter().any(|(_, key)| short(key)) {
+        "compaction pointer"
+    } else {
+        return Ok(edit);
+    };
+    Err(Error::with_detail(
+        crate::status::Code::Corruption,
+        "VersionEdit",
+        field,
+    ))
 }

@@ -222,7 +222,7 @@ fn builder_drops_key_filters_below_the_filtered_levels() {
     let mut builder = VersionBuilder::new(&base);
     builder.apply(&edit);
     let mut v = Version::new(icmp(), table_cache);
-    builder.save_to(&mut v);
+    builder.save_to(&mut v).unwrap();
     for level in 0..=KEY_FILTER_MAX_LEVEL + 1 {
         let files = &v.files[level];
         assert_eq!(files.len(), 1, "level {level}");
