@@ -70,6 +70,9 @@ class STRATA_HIDDEN LRUCache : public leveldb::Cache {
 // Env::Default() and NewMemEnv: an engine env as a leveldb::Env.
 class STRATA_HIDDEN EngineEnv : public leveldb::Env {
  public:
+  // `owned` is the engine env this object frees (NewMemEnv's), NULL for
+  // Env::Default(); it also marks the in-memory env, whose test directory
+  // is memenv's fixed "/test".
   EngineEnv(const StrataEnv* native, StrataEnv* owned)
       : native_(native), owned_(owned) {}
   ~EngineEnv() override;

@@ -905,11 +905,12 @@ impl Env for PosixEnv {
     }
 
     fn create_dir(&self, path: &str) -> Result<()> {
-        match std::fs::DirBuilder::new().mode(0o755).create(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && is_dir(path) => Ok(()),
-            Err(e) => Err(Error::from_io(path, &e)),
-        }
+        // As LevelDB's POSIX env: an existing directory is an error too
+        // (`IO error: <path>: File exists`); the engine's callers ignore it.
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(path)
+            .map_err(|e| Error::from_io(path, &e))
     }
 
     fn remove_dir(&self, path: &str) -> Result<()> {
@@ -980,10 +981,6 @@ impl Env for PosixEnv {
     fn schedule(&self, work: Box<dyn FnOnce() + Send>) {
         self.background.schedule(work);
     }
-}
-
-fn is_dir(path: &str) -> bool {
-    std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -1211,7 +1208,10 @@ mod tests {
         let env = PosixEnv::shared();
         let sub = format!("{dir}/db");
         env.create_dir(&sub).unwrap();
-        env.create_dir(&sub).unwrap(); // existing is fine
+        assert_eq!(
+            env.create_dir(&sub).unwrap_err().to_string(),
+            format!("IO error: {sub}: File exists")
+        );
         write_string_to_file(&*env, b"1", &format!("{sub}/a"), false).unwrap();
         write_string_to_file(&*env, b"22", &format!("{sub}/b"), false).unwrap();
         let mut children = env.get_children(&sub).unwrap();
