@@ -212,7 +212,7 @@ STRATA_HIDDEN uint8_t strata_cpp_bloom_match(const StrataBloom* policy,
 STRATA_HIDDEN void strata_cpp_bloom_free(StrataBloom* policy);
 
 STRATA_HIDDEN const StrataEnv* strata_cpp_env_default();
-STRATA_HIDDEN StrataEnv* strata_cpp_env_mem_new();
+STRATA_HIDDEN StrataEnv* strata_cpp_env_mem_new(void* base);
 STRATA_HIDDEN void strata_cpp_env_free(StrataEnv* env);
 STRATA_HIDDEN StrataStatus strata_cpp_env_open(const StrataEnv* env, int kind,
                                                const char* path, size_t len,

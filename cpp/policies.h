@@ -72,9 +72,11 @@ class STRATA_HIDDEN EngineEnv : public leveldb::Env {
  public:
   // `owned` is the engine env this object frees (NewMemEnv's), NULL for
   // Env::Default(); it also marks the in-memory env, whose test directory
-  // is memenv's fixed "/test".
-  EngineEnv(const StrataEnv* native, StrataEnv* owned)
-      : native_(native), owned_(owned) {}
+  // is memenv's fixed "/test". `base` is the caller's Env a NewMemEnv
+  // takes its clock, sleeps and threads from (NULL: the engine's own).
+  EngineEnv(const StrataEnv* native, StrataEnv* owned,
+            leveldb::Env* base = nullptr)
+      : native_(native), owned_(owned), base_(base) {}
   ~EngineEnv() override;
   const StrataEnv* native() const { return native_; }
 
@@ -109,7 +111,8 @@ class STRATA_HIDDEN EngineEnv : public leveldb::Env {
 
  private:
   const StrataEnv* native_;
-  StrataEnv* owned_;  // NULL for the process-wide default env
+  StrataEnv* owned_;    // NULL for the process-wide default env
+  leveldb::Env* base_;  // borrowed; NULL unless a NewMemEnv over the caller's
 };
 
 }  // namespace strata_cpp
