@@ -76,6 +76,20 @@ struct StrataEnvCallbacks {
   void (*delete_object)(void* obj, int kind);
 };
 
+// A leveldb::Cache of the caller used as a database's block cache. Values
+// inserted are engine blocks (freed by strata_cpp_block_free, which the
+// deleter passed to Insert calls); handles are the cache's own.
+struct StrataCacheCallbacks {
+  void* (*insert)(void* cache, const char* key, size_t key_len, void* value,
+                  size_t charge);
+  void* (*lookup)(void* cache, const char* key, size_t key_len);
+  void* (*value)(void* cache, void* handle);
+  void (*release)(void* cache, void* handle);
+  void (*erase)(void* cache, const char* key, size_t key_len);
+  uint64_t (*new_id)(void* cache);
+  size_t (*total_charge)(void* cache);
+};
+
 struct StrataCallbacks {
   void (*string_assign)(void* s, const char* data, size_t len);
   int (*cmp_compare)(void* cmp, const char* a, size_t alen, const char* b,
@@ -93,6 +107,7 @@ struct StrataCallbacks {
                       const char* filter, size_t filter_len);
   void (*logger_log)(void* logger, const char* line, size_t len);
   StrataEnvCallbacks env;
+  StrataCacheCallbacks cache;
 };
 
 struct StrataOptions {
@@ -103,6 +118,7 @@ struct StrataOptions {
   const StrataEnv* native_env;
   void* info_log;
   const StrataCache* block_cache;
+  void* user_block_cache;
   size_t write_buffer_size;
   size_t block_size;
   size_t max_file_size;
@@ -128,6 +144,7 @@ struct StrataEntry {
 };
 
 STRATA_HIDDEN void strata_cpp_init(const StrataCallbacks* table);
+STRATA_HIDDEN void strata_cpp_block_free(void* block);
 STRATA_HIDDEN StrataStatus strata_cpp_error_new(int code, const char* msg,
                                                 size_t len);
 STRATA_HIDDEN int strata_cpp_error_code(const StrataError* err);
@@ -195,7 +212,7 @@ STRATA_HIDDEN uint8_t strata_cpp_bloom_match(const StrataBloom* policy,
 STRATA_HIDDEN void strata_cpp_bloom_free(StrataBloom* policy);
 
 STRATA_HIDDEN const StrataEnv* strata_cpp_env_default();
-STRATA_HIDDEN StrataEnv* strata_cpp_env_mem_new();
+STRATA_HIDDEN StrataEnv* strata_cpp_env_mem_new(void* base);
 STRATA_HIDDEN void strata_cpp_env_free(StrataEnv* env);
 STRATA_HIDDEN StrataStatus strata_cpp_env_open(const StrataEnv* env, int kind,
                                                const char* path, size_t len,
@@ -251,6 +268,8 @@ STRATA_HIDDEN uint64_t strata_cpp_table_offset(const StrataTable* table,
 STRATA_HIDDEN void strata_cpp_table_free(StrataTable* table);
 STRATA_HIDDEN StrataBuilder* strata_cpp_builder_new(
     const StrataOptions* options, void* file);
+STRATA_HIDDEN void strata_cpp_builder_change(StrataBuilder* builder,
+                                             const StrataOptions* options);
 STRATA_HIDDEN void strata_cpp_builder_add(StrataBuilder* builder,
                                           const char* key, size_t key_len,
                                           const char* value, size_t value_len);

@@ -1,5 +1,6 @@
 // The trampolines through which the engine calls C++ objects of the caller
-// (comparators, filter policies, loggers, environments and their files),
+// (comparators, filter policies, loggers, environments and their files,
+// block caches),
 // registered once with strata_cpp_init.
 //
 // Invariants: each trampoline only converts arguments and makes one virtual
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "bridge.h"
+#include "leveldb/cache.h"
 #include "leveldb/comparator.h"
 #include "leveldb/env.h"
 #include "leveldb/filter_policy.h"
@@ -276,6 +278,41 @@ void DeleteObject(void* obj, int kind) {
   }
 }
 
+leveldb::Cache* AsCache(void* cache) {
+  return static_cast<leveldb::Cache*>(cache);
+}
+
+// The deleter of every engine block put into a caller's cache.
+void DeleteEngineBlock(const Slice&, void* value) {
+  strata_cpp_block_free(value);
+}
+
+void* CacheInsert(void* cache, const char* key, size_t key_len, void* value,
+                  size_t charge) {
+  return AsCache(cache)->Insert(Slice(key, key_len), value, charge,
+                                DeleteEngineBlock);
+}
+
+void* CacheLookup(void* cache, const char* key, size_t key_len) {
+  return AsCache(cache)->Lookup(Slice(key, key_len));
+}
+
+void* CacheValue(void* cache, void* handle) {
+  return AsCache(cache)->Value(static_cast<leveldb::Cache::Handle*>(handle));
+}
+
+void CacheRelease(void* cache, void* handle) {
+  AsCache(cache)->Release(static_cast<leveldb::Cache::Handle*>(handle));
+}
+
+void CacheErase(void* cache, const char* key, size_t key_len) {
+  AsCache(cache)->Erase(Slice(key, key_len));
+}
+
+uint64_t CacheNewId(void* cache) { return AsCache(cache)->NewId(); }
+
+size_t CacheTotalCharge(void* cache) { return AsCache(cache)->TotalCharge(); }
+
 const StrataCallbacks kCallbacks = {
     StringAssign,
     CmpCompare,
@@ -304,6 +341,15 @@ const StrataCallbacks kCallbacks = {
         WfAppend,
         WfOp,
         DeleteObject,
+    },
+    {
+        CacheInsert,
+        CacheLookup,
+        CacheValue,
+        CacheRelease,
+        CacheErase,
+        CacheNewId,
+        CacheTotalCharge,
     },
 };
 

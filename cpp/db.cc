@@ -186,12 +186,15 @@ void TranslateOptions(const leveldb::Options& options, StrataOptions* out) {
   }
   out->info_log = options.info_log;
   out->block_cache = nullptr;
+  out->user_block_cache = nullptr;
   if (options.block_cache != nullptr) {
-    // A Cache subclass of the caller cannot hold engine blocks: the
-    // database then uses a private cache (as with no cache set).
+    // NewLRUCache's engine cache is used directly; a Cache subclass of the
+    // caller is called through its vtable, as LevelDB does.
     const LRUCache* lru = dynamic_cast<const LRUCache*>(options.block_cache);
     if (lru != nullptr) {
       out->block_cache = lru->native();
+    } else {
+      out->user_block_cache = options.block_cache;
     }
   }
   out->write_buffer_size = options.write_buffer_size;

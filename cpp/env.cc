@@ -4,8 +4,10 @@
 //
 // Invariants: Env::Default() is one process-wide EngineEnv over the
 // engine's POSIX env, never destroyed. Each EngineEnv file object owns its
-// engine object and frees it when deleted. NewMemEnv ignores its base env:
-// the engine's in-memory env has its own clock and background thread.
+// engine object and frees it when deleted. NewMemEnv over one of our envs
+// (or NULL) uses the engine's own clock and background thread, which are
+// Env::Default()'s; over an Env of the caller it takes time, sleeps,
+// Schedule and StartThread from that env, as LevelDB's memenv does.
 
 #include <unistd.h>
 
@@ -50,10 +52,12 @@ Env* Env::Default() {
 }
 
 Env* NewMemEnv(Env* base_env) {
-  (void)base_env;
   strata_cpp::EnsureInit();
-  StrataEnv* mem = strata_cpp_env_mem_new();
-  return new strata_cpp::EngineEnv(mem, mem);
+  Env* base = (base_env == nullptr || strata_cpp::NativeEnvOf(base_env) != nullptr)
+                  ? nullptr
+                  : base_env;
+  StrataEnv* mem = strata_cpp_env_mem_new(base);
+  return new strata_cpp::EngineEnv(mem, mem, base);
 }
 
 Status WriteStringToFile(Env* env, const Slice& data,
@@ -299,14 +303,27 @@ Status EngineEnv::UnlockFile(leveldb::FileLock* lock) {
 }
 
 void EngineEnv::Schedule(void (*function)(void* arg), void* arg) {
+  if (base_ != nullptr) {
+    base_->Schedule(function, arg);
+    return;
+  }
   strata_cpp_env_schedule(native_, function, arg);
 }
 
 void EngineEnv::StartThread(void (*function)(void* arg), void* arg) {
+  if (base_ != nullptr) {
+    base_->StartThread(function, arg);
+    return;
+  }
   strata_cpp_start_thread(function, arg);
 }
 
 Status EngineEnv::GetTestDirectory(std::string* path) {
+  if (owned_ != nullptr) {
+    // LevelDB's memenv names a fixed directory and creates nothing.
+    *path = "/test";
+    return Status::OK();
+  }
   const char* dir = std::getenv("TEST_TMPDIR");
   if (dir != nullptr && dir[0] != '\0') {
     *path = dir;
@@ -329,9 +346,15 @@ Status EngineEnv::NewLogger(const std::string& fname,
   return s;
 }
 
-uint64_t EngineEnv::NowMicros() { return strata_cpp_env_now(native_); }
+uint64_t EngineEnv::NowMicros() {
+  return base_ != nullptr ? base_->NowMicros() : strata_cpp_env_now(native_);
+}
 
 void EngineEnv::SleepForMicroseconds(int micros) {
+  if (base_ != nullptr) {
+    base_->SleepForMicroseconds(micros);
+    return;
+  }
   strata_cpp_env_sleep(native_, micros);
 }
 

@@ -70,8 +70,13 @@ class STRATA_HIDDEN LRUCache : public leveldb::Cache {
 // Env::Default() and NewMemEnv: an engine env as a leveldb::Env.
 class STRATA_HIDDEN EngineEnv : public leveldb::Env {
  public:
-  EngineEnv(const StrataEnv* native, StrataEnv* owned)
-      : native_(native), owned_(owned) {}
+  // `owned` is the engine env this object frees (NewMemEnv's), NULL for
+  // Env::Default(); it also marks the in-memory env, whose test directory
+  // is memenv's fixed "/test". `base` is the caller's Env a NewMemEnv
+  // takes its clock, sleeps and threads from (NULL: the engine's own).
+  EngineEnv(const StrataEnv* native, StrataEnv* owned,
+            leveldb::Env* base = nullptr)
+      : native_(native), owned_(owned), base_(base) {}
   ~EngineEnv() override;
   const StrataEnv* native() const { return native_; }
 
@@ -106,7 +111,8 @@ class STRATA_HIDDEN EngineEnv : public leveldb::Env {
 
  private:
   const StrataEnv* native_;
-  StrataEnv* owned_;  // NULL for the process-wide default env
+  StrataEnv* owned_;    // NULL for the process-wide default env
+  leveldb::Env* base_;  // borrowed; NULL unless a NewMemEnv over the caller's
 };
 
 }  // namespace strata_cpp

@@ -75,8 +75,11 @@ Status TableBuilder::ChangeOptions(const Options& options) {
   if (options.comparator != rep_->comparator) {
     return Status::InvalidArgument("changing comparator while building table");
   }
-  // The engine's builder keeps its first options; other changes are not
-  // applied (see the README's differences from LevelDB).
+  // Block size, restart interval, compression and the filter's name apply
+  // to the blocks written from now on, as in LevelDB.
+  StrataOptions translated;
+  strata_cpp::TranslateOptions(options, &translated);
+  strata_cpp_builder_change(rep_->native, &translated);
   return Status::OK();
 }
 
@@ -86,8 +89,8 @@ void TableBuilder::Add(const Slice& key, const Slice& value) {
 }
 
 void TableBuilder::Flush() {
-  // The engine's builder cuts data blocks by size only; an explicit flush
-  // is not available through it, so this is a no-op.
+  // Ends the current data block and writes it (a no-op when it is empty).
+  strata_cpp::TakeStatus(strata_cpp_builder_op(rep_->native, 3));
 }
 
 Status TableBuilder::status() const {

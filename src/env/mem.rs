@@ -1,32 +1,35 @@
-//! An in-memory environment for tests (LevelDB's `NewMemEnv`), with the
-//! POSIX env's error semantics.
+//! An in-memory environment: LevelDB 1.23's `NewMemEnv` (helpers/memenv),
+//! behaving as that one does, so a C++ program sees the same results from
+//! ours as from LevelDB's.
 //!
 //! Invariants:
 //! - Files are byte vectors keyed by their full path. Directories are not
-//!   stored: `create_dir` always succeeds, and a directory's children are the
-//!   files whose path is `dir + "/" + name` with no further `/` in `name`.
-//! - Errors read exactly as the POSIX env's would (`NotFound: <path>: No
-//!   such file or directory` for a missing file), so code under test sees the
-//!   same texts in memory as on disk.
+//!   stored: `create_dir` and `remove_dir` always succeed, and a directory's
+//!   children are the files whose path starts with `dir + "/"`, named by the
+//!   rest of their path (which may hold further `/`s).
+//! - A missing file is `IO error: <path>: File not found` (memenv's text,
+//!   not the POSIX env's NotFound/ENOENT one) for opening it to read, its
+//!   size, removing it and renaming it away.
 //! - Writes go straight into the shared file contents: what is appended is
-//!   immediately visible to readers, and `flush`/`sync` have nothing to do.
-//!   A file opened for writing replaces (truncates) the old contents; readers
-//!   opened before keep seeing the old bytes, as with an unlinked inode.
-//! - `lock_file` creates the file and refuses a second lock on the same path
-//!   with the POSIX text `IO error: lock <path>: already held by process`,
-//!   until the first lock is dropped.
+//!   immediately visible to readers, and `flush`/`sync`/`close` have nothing
+//!   to do (appending after `close` still appends). Opening an existing file
+//!   for writing truncates it in place: readers opened before see the new
+//!   contents. Reading at an offset past the end is an IO error.
+//! - Locks exclude nothing and create no file; the info logger discards what
+//!   it is given and creates no file. A database in a MemEnv therefore has
+//!   no LOCK, LOG or LOG.old file, and two opens of one path do not exclude
+//!   each other.
 //!
 //! Thread-safety: the file table is behind a mutex and each file's contents
 //! behind its own lock, so the env and its random-access files may be shared
 //! across threads.
 
-use std::collections::{HashMap, HashSet};
-use std::io;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::posix::{format_log_line, now_micros, BackgroundQueue};
+use super::posix::{now_micros, BackgroundQueue};
 use super::{Env, FileLock, Logger, RandomAccessFile, SequentialFile, WritableFile};
 use crate::status::{Code, Error, Result};
 
@@ -36,23 +39,18 @@ type Contents = Arc<RwLock<Vec<u8>>>;
 /// An [`Env`] whose files live in memory.
 pub struct MemEnv {
     files: Mutex<HashMap<String, Contents>>,
-    locks: Arc<Mutex<HashSet<String>>>,
     background: BackgroundQueue,
 }
 
-fn os_error(path: &str, errno: i32) -> Error {
-    Error::from_io(path, &io::Error::from_raw_os_error(errno))
-}
-
+/// memenv's error for a path that names no file.
 fn not_found(path: &str) -> Error {
-    os_error(path, libc::ENOENT)
+    Error::with_detail(Code::IoError, path, "File not found")
 }
 
 impl MemEnv {
     pub fn new() -> Arc<MemEnv> {
         Arc::new(MemEnv {
             files: Mutex::new(HashMap::new()),
-            locks: Arc::new(Mutex::new(HashSet::new())),
             background: BackgroundQueue::new(),
         })
     }
@@ -65,10 +63,16 @@ impl MemEnv {
             .ok_or_else(|| not_found(path))
     }
 
-    /// A fresh, empty file at `path`, replacing any old one.
+    /// The file at `path`, emptied in place (so every open handle sees it
+    /// empty), or a new empty one.
     fn create(&self, path: &str) -> Contents {
-        let contents = Contents::default();
-        self.files.lock().insert(path.to_string(), contents.clone());
+        let contents = self
+            .files
+            .lock()
+            .entry(path.to_string())
+            .or_default()
+            .clone();
+        contents.write().clear();
         contents
     }
 }
@@ -89,9 +93,11 @@ impl SequentialFile for MemSequentialFile {
     }
 
     fn skip(&mut self, n: u64) -> Result<()> {
-        // Like lseek, skipping past the end is allowed; reads there find EOF.
+        // memenv stops a skip at the end of the file (the position never
+        // passes it, even if the file grows later).
+        let len = self.contents.read().len();
         let n = usize::try_from(n).unwrap_or(usize::MAX);
-        self.position = self.position.saturating_add(n);
+        self.position = self.position.saturating_add(n).min(len);
         Ok(())
     }
 }
@@ -103,9 +109,10 @@ struct MemRandomAccessFile {
 impl RandomAccessFile for MemRandomAccessFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let data = self.contents.read();
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
+        let start = match usize::try_from(offset) {
+            Ok(start) if start <= data.len() => start,
+            _ => return Err(Error::io_error("Offset greater than file size.")),
+        };
         let n = buf.len().min(data.len() - start);
         buf[..n].copy_from_slice(&data[start..start + n]);
         Ok(n)
@@ -113,64 +120,38 @@ impl RandomAccessFile for MemRandomAccessFile {
 }
 
 struct MemWritableFile {
-    path: String,
     contents: Contents,
-    closed: bool,
-}
-
-impl MemWritableFile {
-    fn check_open(&self) -> Result<()> {
-        if self.closed {
-            Err(os_error(&self.path, libc::EBADF))
-        } else {
-            Ok(())
-        }
-    }
 }
 
 impl WritableFile for MemWritableFile {
     fn append(&mut self, data: &[u8]) -> Result<()> {
-        self.check_open()?;
         self.contents.write().extend_from_slice(data);
         Ok(())
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.check_open()
+        Ok(())
     }
 
     fn sync(&mut self) -> Result<()> {
-        self.check_open()
+        Ok(())
     }
 
     fn close(&mut self) -> Result<()> {
-        self.closed = true;
         Ok(())
     }
 }
 
-struct MemFileLock {
-    path: String,
-    locks: Arc<Mutex<HashSet<String>>>,
-}
+/// A lock that excludes nothing (memenv's).
+struct MemFileLock;
 
 impl FileLock for MemFileLock {}
 
-impl Drop for MemFileLock {
-    fn drop(&mut self) {
-        self.locks.lock().remove(&self.path);
-    }
-}
+/// An info logger that drops every line (memenv's).
+struct NoOpLogger;
 
-struct MemLogger {
-    contents: Contents,
-}
-
-impl Logger for MemLogger {
-    fn log(&self, message: &str) {
-        let line = format_log_line(message);
-        self.contents.write().extend_from_slice(line.as_bytes());
-    }
+impl Logger for NoOpLogger {
+    fn log(&self, _message: &str) {}
 }
 
 impl Env for MemEnv {
@@ -189,9 +170,7 @@ impl Env for MemEnv {
 
     fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
         Ok(Box::new(MemWritableFile {
-            path: path.to_string(),
             contents: self.create(path),
-            closed: false,
         }))
     }
 
@@ -202,11 +181,7 @@ impl Env for MemEnv {
             .entry(path.to_string())
             .or_default()
             .clone();
-        Ok(Box::new(MemWritableFile {
-            path: path.to_string(),
-            contents,
-            closed: false,
-        }))
+        Ok(Box::new(MemWritableFile { contents }))
     }
 
     fn file_exists(&self, path: &str) -> bool {
@@ -214,13 +189,12 @@ impl Env for MemEnv {
     }
 
     fn get_children(&self, dir: &str) -> Result<Vec<String>> {
-        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let prefix = format!("{dir}/");
         Ok(self
             .files
             .lock()
             .keys()
             .filter_map(|path| path.strip_prefix(&prefix))
-            .filter(|name| !name.is_empty() && !name.contains('/'))
             .map(str::to_string)
             .collect())
     }
@@ -255,29 +229,12 @@ impl Env for MemEnv {
         Ok(())
     }
 
-    fn lock_file(&self, path: &str) -> Result<Box<dyn FileLock>> {
-        self.files.lock().entry(path.to_string()).or_default();
-        if !self.locks.lock().insert(path.to_string()) {
-            return Err(Error::with_detail(
-                Code::IoError,
-                format!("lock {path}"),
-                "already held by process",
-            ));
-        }
-        Ok(Box::new(MemFileLock {
-            path: path.to_string(),
-            locks: self.locks.clone(),
-        }))
+    fn lock_file(&self, _path: &str) -> Result<Box<dyn FileLock>> {
+        Ok(Box::new(MemFileLock))
     }
 
-    fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>> {
-        let contents = self
-            .files
-            .lock()
-            .entry(path.to_string())
-            .or_default()
-            .clone();
-        Ok(Arc::new(MemLogger { contents }))
+    fn new_logger(&self, _path: &str) -> Result<Arc<dyn Logger>> {
+        Ok(Arc::new(NoOpLogger))
     }
 
     fn now_micros(&self) -> u64 {
@@ -331,23 +288,24 @@ mod tests {
     }
 
     #[test]
-    fn errors_read_like_posix() {
+    fn errors_read_like_memenv() {
         let env = MemEnv::new();
+        let missing = "IO error: /db/x: File not found";
         let err = env.new_sequential_file("/db/x").err().unwrap();
-        assert_eq!(
-            err.to_string(),
-            "NotFound: /db/x: No such file or directory"
-        );
+        assert_eq!(err.to_string(), missing);
+        let err = env.new_random_access_file("/db/x").err().unwrap();
+        assert_eq!(err.to_string(), missing);
+        assert_eq!(env.get_file_size("/db/x").unwrap_err().to_string(), missing);
+        assert_eq!(env.remove_file("/db/x").unwrap_err().to_string(), missing);
         assert_eq!(
             env.rename_file("/db/x", "/db/y").unwrap_err().to_string(),
-            "NotFound: /db/x: No such file or directory"
+            missing
         );
+        // Closing is a no-op: a closed file still takes appends.
         let mut w = env.new_writable_file("/db/w").unwrap();
         w.close().unwrap();
-        assert_eq!(
-            w.append(b"x").unwrap_err().to_string(),
-            "IO error: /db/w: Bad file descriptor"
-        );
+        w.append(b"x").unwrap();
+        assert_eq!(env.get_file_size("/db/w").unwrap(), 1);
     }
 
     #[test]
@@ -369,23 +327,34 @@ mod tests {
         assert_eq!(s.read(&mut buf).unwrap(), 0);
         s.skip(100).unwrap();
         assert_eq!(s.read(&mut buf).unwrap(), 0);
+        // The skip stopped at the end: what is appended later is read.
+        env.new_appendable_file("/dir/f")
+            .unwrap()
+            .append(b"!")
+            .unwrap();
+        assert_eq!(s.read(&mut buf).unwrap(), 1);
+        assert_eq!(buf[0], b'!');
 
         let r = env.new_random_access_file("/dir/f").unwrap();
         assert_eq!(r.read_at(6, &mut buf[..5]).unwrap(), 5);
         assert_eq!(&buf[..5], b"world");
         assert_eq!(r.read_at(0, &mut buf[..0]).unwrap(), 0);
-        assert_eq!(r.read_at(100, &mut buf[..5]).unwrap(), 0);
+        assert_eq!(r.read_at(12, &mut buf[..5]).unwrap(), 0);
+        assert_eq!(
+            r.read_at(100, &mut buf[..5]).unwrap_err().to_string(),
+            "IO error: Offset greater than file size."
+        );
     }
 
     #[test]
-    fn truncating_open_leaves_old_readers_and_appendable_appends() {
+    fn truncating_open_is_seen_by_old_readers_and_appendable_appends() {
         let env = MemEnv::new();
         write_string_to_file(&*env, b"old", "/d/f", false).unwrap();
         let r = env.new_random_access_file("/d/f").unwrap();
         write_string_to_file(&*env, b"new!", "/d/f", false).unwrap();
         let mut buf = [0u8; 10];
-        assert_eq!(r.read_at(0, &mut buf).unwrap(), 3);
-        assert_eq!(&buf[..3], b"old");
+        assert_eq!(r.read_at(0, &mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], b"new!");
         let mut a = env.new_appendable_file("/d/f").unwrap();
         a.append(b"+").unwrap();
         assert_eq!(read_file_to_vec(&*env, "/d/f").unwrap(), b"new!+");
@@ -395,31 +364,27 @@ mod tests {
     }
 
     #[test]
-    fn children_are_direct_entries_only() {
+    fn children_are_every_path_below_the_directory() {
         let env = MemEnv::new();
         for p in ["/a/x", "/a/y", "/a/b/z", "/ab/w", "/a"] {
             write_string_to_file(&*env, b"", p, false).unwrap();
         }
         let mut c = env.get_children("/a").unwrap();
         c.sort();
-        assert_eq!(c, vec!["x", "y"]);
-        assert_eq!(env.get_children("/a/").unwrap().len(), 2);
+        assert_eq!(c, vec!["b/z", "x", "y"]);
+        // The name is matched as given: "/a/" would need "/a//x".
+        assert!(env.get_children("/a/").unwrap().is_empty());
     }
 
     #[test]
-    fn locks_like_posix() {
+    fn locks_exclude_nothing_and_create_no_file() {
         let env = MemEnv::new();
         let lock = env.lock_file("/db/LOCK").unwrap();
-        assert!(env.file_exists("/db/LOCK"));
-        assert_eq!(
-            env.lock_file("/db/LOCK").err().unwrap().to_string(),
-            "IO error: lock /db/LOCK: already held by process"
-        );
-        // Another MemEnv is another "file system": no conflict.
-        let other = MemEnv::new();
-        drop(other.lock_file("/db/LOCK").unwrap());
+        let second = env.lock_file("/db/LOCK").unwrap();
+        assert!(!env.file_exists("/db/LOCK"));
         drop(lock);
-        drop(env.lock_file("/db/LOCK").unwrap());
+        drop(second);
+        assert!(env.get_children("/db").unwrap().is_empty());
     }
 
     #[test]
@@ -427,10 +392,7 @@ mod tests {
         let env = MemEnv::new();
         let logger = env.new_logger("/db/LOG").unwrap();
         logger.log("one");
-        logger.log("two");
-        let text = String::from_utf8(read_file_to_vec(&*env, "/db/LOG").unwrap()).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        assert!(text.lines().nth(1).unwrap().ends_with(" two"));
+        assert!(!env.file_exists("/db/LOG"));
 
         let (tx, rx) = std::sync::mpsc::channel();
         env.schedule(Box::new(move || tx.send(7).unwrap()));
@@ -488,7 +450,7 @@ mod tests {
                         let r = env.rename_file(&name(a), &name(b));
                         match model.remove(&name(a)) {
                             Some(v) => { r.unwrap(); model.insert(name(b), v); }
-                            None => prop_assert!(r.unwrap_err().is_not_found()),
+                            None => prop_assert!(r.unwrap_err().is_io_error()),
                         }
                     }
                     3 => {
@@ -498,7 +460,7 @@ mod tests {
                     _ => {
                         match model.get(&name(a)) {
                             Some(v) => prop_assert_eq!(&read_file_to_vec(&*env, &name(a)).unwrap(), v),
-                            None => prop_assert!(read_file_to_vec(&*env, &name(a)).unwrap_err().is_not_found()),
+                            None => prop_assert!(read_file_to_vec(&*env, &name(a)).unwrap_err().is_io_error()),
                         }
                     }
                 }

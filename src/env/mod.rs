@@ -117,7 +117,9 @@ pub trait Env: Send + Sync {
     /// The names (not paths) of the entries of `dir`, without `.` and `..`.
     fn get_children(&self, dir: &str) -> Result<Vec<String>>;
     fn remove_file(&self, path: &str) -> Result<()>;
-    /// Creates a directory; an existing one is not an error.
+    /// Creates a directory. An existing one is an error in the POSIX env
+    /// (as in LevelDB's), not in the in-memory one; callers that only need
+    /// the directory to exist ignore the result, as LevelDB does.
     fn create_dir(&self, path: &str) -> Result<()>;
     fn remove_dir(&self, path: &str) -> Result<()>;
     fn get_file_size(&self, path: &str) -> Result<u64>;

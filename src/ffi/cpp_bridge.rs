@@ -2,7 +2,8 @@
 //! C++ API) and the engine: `extern "C"` functions named `strata_cpp_*`
 //! that the C++ layer calls, and one table of C++ trampolines
 //! ([`CppCallbacks`]) through which the engine calls C++ objects
-//! (comparators, filter policies, loggers, environments and their files).
+//! (comparators, filter policies, loggers, environments and their files,
+//! block caches).
 //!
 //! Invariants:
 //! - **Not exported.** The C++ layer declares every `strata_cpp_*` function
@@ -253,6 +254,7 @@ pub struct CppCallbacks {
     /// `Logv("%s", line)` on a `Logger*`.
     pub logger_log: unsafe extern "C" fn(logger: *mut c_void, line: *const u8, len: usize),
     pub env: super::cpp_env::CppEnvCallbacks,
+    pub cache: super::cpp_cache::CppCacheCallbacks,
 }
 
 static CALLBACKS: AtomicPtr<CppCallbacks> = AtomicPtr::new(std::ptr::null_mut());
@@ -508,8 +510,11 @@ pub struct CppOptions {
     pub native_env: *const super::cpp_env::NativeEnv,
     /// A C++ `Logger*`; NULL for the default `LOG` file.
     pub info_log: *mut c_void,
-    /// The engine cache behind `NewLRUCache`; NULL for a private one.
+    /// The engine cache behind `NewLRUCache`; NULL for a private one or
+    /// the caller's own (then see `user_block_cache`).
     pub block_cache: *const NativeCache,
+    /// A C++ `Cache*` subclass of the caller; NULL if none or ours.
+    pub user_block_cache: *mut c_void,
     pub write_buffer_size: usize,
     pub block_size: usize,
     pub max_file_size: usize,
@@ -572,6 +577,8 @@ pub(crate) unsafe fn engine_options(o: &CppOptions) -> Options {
     // SAFETY: NULL or a live cache.
     if let Some(cache) = unsafe { o.block_cache.as_ref() } {
         options.block_cache = Some(Arc::clone(&cache.0));
+    } else if !o.user_block_cache.is_null() {
+        options.block_cache = Some(super::cpp_cache::cpp_block_cache(o.user_block_cache));
     }
     options.create_if_missing = o.create_if_missing != 0;
     options.error_if_exists = o.error_if_exists != 0;

@@ -384,11 +384,85 @@ pub extern "C" fn strata_cpp_env_default() -> *const NativeEnv {
 
 /// A new in-memory env (`NewMemEnv`), owned by the caller
 /// (`strata_cpp_object_free` is not for it: use `strata_cpp_env_free`).
+/// `base` is the caller's C++ `Env*` given to `NewMemEnv` when it is not
+/// one of ours (NULL otherwise): as LevelDB's memenv, the env then takes
+/// its clock, sleeps and background work from it; the caller keeps it
+/// alive while the in-memory env is used.
 #[no_mangle]
-pub extern "C" fn strata_cpp_env_mem_new() -> *mut NativeEnv {
+pub unsafe extern "C" fn strata_cpp_env_mem_new(base: *mut c_void) -> *mut NativeEnv {
     guard!("strata_cpp_env_mem_new", {
-        Box::into_raw(Box::new(NativeEnv(crate::env::mem::MemEnv::new())))
+        let files = crate::env::mem::MemEnv::new();
+        let env: Arc<dyn Env> = if base.is_null() {
+            files
+        } else {
+            Arc::new(MemOnBase {
+                files,
+                base: cpp_env(base),
+            })
+        };
+        Box::into_raw(Box::new(NativeEnv(env)))
     })
+}
+
+/// An in-memory env over a caller's base env: files in memory, time and
+/// background work from the base (LevelDB's memenv is an `EnvWrapper`).
+struct MemOnBase {
+    files: Arc<crate::env::mem::MemEnv>,
+    base: Arc<dyn Env>,
+}
+
+impl Env for MemOnBase {
+    fn new_sequential_file(&self, path: &str) -> Result<Box<dyn SequentialFile>> {
+        self.files.new_sequential_file(path)
+    }
+    fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>> {
+        self.files.new_random_access_file(path)
+    }
+    fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        self.files.new_writable_file(path)
+    }
+    fn new_appendable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
+        self.files.new_appendable_file(path)
+    }
+    fn file_exists(&self, path: &str) -> bool {
+        self.files.file_exists(path)
+    }
+    fn get_children(&self, dir: &str) -> Result<Vec<String>> {
+        self.files.get_children(dir)
+    }
+    fn remove_file(&self, path: &str) -> Result<()> {
+        self.files.remove_file(path)
+    }
+    fn create_dir(&self, path: &str) -> Result<()> {
+        self.files.create_dir(path)
+    }
+    fn remove_dir(&self, path: &str) -> Result<()> {
+        self.files.remove_dir(path)
+    }
+    fn get_file_size(&self, path: &str) -> Result<u64> {
+        self.files.get_file_size(path)
+    }
+    fn rename_file(&self, from: &str, to: &str) -> Result<()> {
+        self.files.rename_file(from, to)
+    }
+    fn sync_dir(&self, path: &str) -> Result<()> {
+        self.files.sync_dir(path)
+    }
+    fn lock_file(&self, path: &str) -> Result<Box<dyn FileLock>> {
+        self.files.lock_file(path)
+    }
+    fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>> {
+        self.files.new_logger(path)
+    }
+    fn now_micros(&self) -> u64 {
+        self.base.now_micros()
+    }
+    fn sleep_for_micros(&self, micros: u64) {
+        self.base.sleep_for_micros(micros)
+    }
+    fn schedule(&self, work: Box<dyn FnOnce() + Send>) {
+        self.base.schedule(work)
+    }
 }
 
 /// Frees an env from `strata_cpp_env_mem_new`; databases still using it

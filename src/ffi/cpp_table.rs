@@ -99,10 +99,27 @@ pub unsafe extern "C" fn strata_cpp_builder_new(
         // SAFETY: live options and file.
         unsafe {
             let options = engine_options(&*options);
-            Box::into_raw(Box::new(TableBuilder::new(
-                &options.table_options(),
-                borrowed_writable_file(file),
-            )))
+            let mut builder =
+                TableBuilder::new(&options.table_options(), borrowed_writable_file(file));
+            // LevelDB flushes the caller's file after every data block.
+            builder.set_flush_file_per_block(true);
+            Box::into_raw(Box::new(builder))
+        }
+    })
+}
+
+/// `TableBuilder::ChangeOptions` once the C++ side has checked that the
+/// comparator is the same: later blocks use `options`.
+#[no_mangle]
+pub unsafe extern "C" fn strata_cpp_builder_change(
+    builder: *mut TableBuilder,
+    options: *const CppOptions,
+) {
+    guard!("strata_cpp_builder_change", {
+        // SAFETY: a live builder and live options.
+        unsafe {
+            let options = engine_options(&*options);
+            (*builder).change_options(&options.table_options());
         }
     })
 }
@@ -122,7 +139,8 @@ pub unsafe extern "C" fn strata_cpp_builder_add(
     })
 }
 
-/// `status()` (0), `Finish()` (1) or `Abandon()` (2, OK status).
+/// `status()` (0), `Finish()` (1), `Abandon()` (2, OK status) or `Flush()`
+/// (3, OK status).
 #[no_mangle]
 pub unsafe extern "C" fn strata_cpp_builder_op(builder: *mut TableBuilder, op: u8) -> CppStatus {
     guard!("strata_cpp_builder_op", {
@@ -131,6 +149,10 @@ pub unsafe extern "C" fn strata_cpp_builder_op(builder: *mut TableBuilder, op: u
         CppStatus::from_result(match op {
             0 => builder.status(),
             1 => builder.finish(),
+            3 => {
+                builder.flush_block();
+                Ok(())
+            }
             _ => {
                 builder.abandon();
                 Ok(())

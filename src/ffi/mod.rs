@@ -54,6 +54,8 @@ pub mod comparator;
 /// cbindgen:ignore
 pub mod cpp_bridge;
 /// cbindgen:ignore
+pub mod cpp_cache;
+/// cbindgen:ignore
 pub mod cpp_dump;
 /// cbindgen:ignore
 pub mod cpp_env;

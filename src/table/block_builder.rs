@@ -34,6 +34,13 @@ impl BlockBuilder {
         }
     }
 
+    /// Starts restart points every `restart_interval` entries from the next
+    /// entry on (LevelDB's builders read the interval live from options
+    /// that `TableBuilder::ChangeOptions` may replace). 0 acts as 1.
+    pub fn set_restart_interval(&mut self, restart_interval: usize) {
+        self.restart_interval = restart_interval.max(1);
+    }
+
     /// Empties the builder, as if newly made.
     pub fn reset(&mut self) {
         self.buffer.clear();
@@ -47,7 +54,6 @@ impl BlockBuilder {
     /// Appends an entry; `key` must sort after every key added since reset.
     pub fn add(&mut self, key: &[u8], value: &[u8]) {
         debug_assert!(!self.finished);
-        debug_assert!(self.counter <= self.restart_interval);
         let shared = if self.counter < self.restart_interval {
             self.last_key
                 .iter()

@@ -5,7 +5,10 @@
 //! `block_size`; its index entry is written only when the next key arrives
 //! (so the separator can be shortened between the two) or at `finish`
 //! (short successor of the last key). After the first failed write the
-//! builder keeps that error and writes nothing more. Not thread-safe.
+//! builder keeps that error and writes nothing more. `change_options` may
+//! change the block size, restart interval, compression and filter name
+//! for what is written after it, as LevelDB's `ChangeOptions` does; the
+//! comparator never changes. Not thread-safe.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -45,6 +48,10 @@ pub struct TableBuilder {
     /// One snappy encoder for every block (its hash table is reused).
     snappy_encoder: snap::raw::Encoder,
     handle_scratch: Vec<u8>,
+    /// Flush the file after each data block, as LevelDB's builder does
+    /// (for files of a C++ caller, who may observe it; the engine's own
+    /// files gain nothing from the extra writes).
+    flush_file_per_block: bool,
 }
 
 impl TableBuilder {
@@ -80,6 +87,38 @@ impl TableBuilder {
             compressed_scratch: Vec::new(),
             snappy_encoder: snap::raw::Encoder::new(),
             handle_scratch: Vec::with_capacity(20),
+            flush_file_per_block: false,
+        }
+    }
+
+    /// Makes every data block written end with a `flush` of the file.
+    pub fn set_flush_file_per_block(&mut self, on: bool) {
+        self.flush_file_per_block = on;
+    }
+
+    /// Applies `options`' block size, restart interval (data and metaindex
+    /// blocks; index blocks keep 1), compression and, when it has one,
+    /// filter policy (whose name the metaindex uses; the filter block keeps
+    /// the policy the builder started with) to what is written from now
+    /// on. The comparator is not changed: the caller refuses a different
+    /// one, as LevelDB's `ChangeOptions` does.
+    pub fn change_options(&mut self, options: &TableOptions) {
+        self.block_size = options.block_size;
+        self.compression = options.compression;
+        self.block_restart_interval = options.block_restart_interval;
+        self.data_block
+            .set_restart_interval(options.block_restart_interval);
+        if let Some(policy) = &options.filter_policy {
+            self.filter_policy = Some(Arc::clone(policy));
+        }
+    }
+
+    /// Ends the current data block now and writes it (LevelDB's public
+    /// `Flush`); nothing happens when it is empty, after an error, or once
+    /// the builder is finished or abandoned.
+    pub fn flush_block(&mut self) {
+        if !self.closed {
+            self.flush();
         }
     }
 
@@ -146,6 +185,11 @@ impl TableBuilder {
             Ok(handle) => {
                 self.pending_handle = handle;
                 self.pending_index_entry = true;
+                if self.flush_file_per_block {
+                    if let Err(e) = self.file.flush() {
+                        self.status = Err(e);
+                    }
+                }
             }
             Err(e) => self.status = Err(e),
         }

@@ -88,45 +88,100 @@ impl Default for BlockReadOptions {
     }
 }
 
-/// The shared cache of uncompressed table blocks: a sharded LRU keyed by
-/// (table cache id, block offset), charged by block size.
+/// The shared cache of uncompressed table blocks, charged by block size:
+/// the engine's sharded LRU keyed by (table cache id, block offset), or a
+/// cache the caller wrote (a C++ `leveldb::Cache` given as
+/// `Options::block_cache`), reached through [`UserBlockCache`].
 pub struct BlockCache {
-    cache: Cache<(u64, u64), Block>,
+    kind: CacheKind,
+}
+
+enum CacheKind {
+    Native(Cache<(u64, u64), Block>),
+    User(Box<dyn UserBlockCache>),
+}
+
+/// A block cache implemented outside the engine, used as LevelDB's table
+/// reader uses a `leveldb::Cache`: one `new_id` per table opened, then
+/// lookups and inserts of blocks under LevelDB's 16-byte keys (the table's
+/// cache id, then the block's offset, each as fixed64).
+pub(crate) trait UserBlockCache: Send + Sync {
+    fn new_id(&self) -> u64;
+    fn total_charge(&self) -> usize;
+    fn lookup(&self, key: &[u8; 16]) -> Option<Arc<Block>>;
+    fn insert(&self, key: &[u8; 16], block: Arc<Block>, charge: usize);
+    fn erase(&self, key: &[u8; 16]);
+}
+
+/// LevelDB's block cache key for `(cache id, block offset)`.
+fn user_key(key: &(u64, u64)) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&key.0.to_le_bytes());
+    k[8..].copy_from_slice(&key.1.to_le_bytes());
+    k
 }
 
 impl BlockCache {
     /// A cache holding up to `capacity` bytes of blocks.
     pub fn new(capacity: usize) -> BlockCache {
         BlockCache {
-            cache: Cache::new(capacity),
+            kind: CacheKind::Native(Cache::new(capacity)),
+        }
+    }
+
+    /// The caller's cache, used through its own interface.
+    pub(crate) fn user(cache: Box<dyn UserBlockCache>) -> BlockCache {
+        BlockCache {
+            kind: CacheKind::User(cache),
         }
     }
 
     /// A fresh id for a table's keys.
     pub fn new_id(&self) -> u64 {
-        self.cache.new_id()
+        match &self.kind {
+            CacheKind::Native(c) => c.new_id(),
+            CacheKind::User(c) => c.new_id(),
+        }
     }
 
     /// Bytes of blocks cached (LevelDB's `TotalCharge`).
     pub fn total_charge(&self) -> usize {
-        self.cache.total_charge()
+        match &self.kind {
+            CacheKind::Native(c) => c.total_charge(),
+            CacheKind::User(c) => c.total_charge(),
+        }
     }
 
+    /// The capacity in bytes; 0 for a caller's cache (LevelDB's cache
+    /// interface does not tell it).
     pub fn capacity(&self) -> usize {
-        self.cache.capacity()
+        match &self.kind {
+            CacheKind::Native(c) => c.capacity(),
+            CacheKind::User(_) => 0,
+        }
     }
 
+    #[inline]
     pub fn lookup(&self, key: &(u64, u64)) -> Option<Arc<Block>> {
-        self.cache.lookup(key)
+        match &self.kind {
+            CacheKind::Native(c) => c.lookup(key),
+            CacheKind::User(c) => c.lookup(&user_key(key)),
+        }
     }
 
     pub fn insert(&self, key: (u64, u64), block: Arc<Block>) {
         let charge = block.size();
-        self.cache.insert_arc(key, block, charge);
+        match &self.kind {
+            CacheKind::Native(c) => c.insert_arc(key, block, charge),
+            CacheKind::User(c) => c.insert(&user_key(&key), block, charge),
+        }
     }
 
     pub fn erase(&self, key: &(u64, u64)) {
-        self.cache.erase(key);
+        match &self.kind {
+            CacheKind::Native(c) => c.erase(key),
+            CacheKind::User(c) => c.erase(&user_key(key)),
+        }
     }
 }
 

@@ -404,6 +404,187 @@ fn block_cache_use() {
     );
 }
 
+/// A caller's cache (as the C++ layer plugs one in): a map from LevelDB's
+/// 16-byte keys, counting what the table reader asks of it.
+#[derive(Default)]
+struct MapCache {
+    map: Mutex<BTreeMap<[u8; 16], Arc<Block>>>,
+    ids: Mutex<u64>,
+    lookups: Mutex<u32>,
+    hits: Mutex<u32>,
+}
+
+impl UserBlockCache for Arc<MapCache> {
+    fn new_id(&self) -> u64 {
+        let mut ids = self.ids.lock().unwrap();
+        *ids += 1;
+        *ids
+    }
+    fn total_charge(&self) -> usize {
+        self.map.lock().unwrap().values().map(|b| b.size()).sum()
+    }
+    fn lookup(&self, key: &[u8; 16]) -> Option<Arc<Block>> {
+        *self.lookups.lock().unwrap() += 1;
+        let found = self.map.lock().unwrap().get(key).cloned();
+        if found.is_some() {
+            *self.hits.lock().unwrap() += 1;
+        }
+        found
+    }
+    fn insert(&self, key: &[u8; 16], block: Arc<Block>, charge: usize) {
+        assert_eq!(charge, block.size());
+        self.map.lock().unwrap().insert(*key, block);
+    }
+    fn erase(&self, key: &[u8; 16]) {
+        self.map.lock().unwrap().remove(key);
+    }
+}
+
+#[test]
+fn a_user_cache_gets_leveldbs_keys_and_serves_hits() {
+    let user = Arc::new(MapCache::default());
+    let cache = Arc::new(BlockCache::user(Box::new(Arc::clone(&user))));
+    assert_eq!(cache.capacity(), 0);
+    let mut options = plain_options(256, 16, true, false);
+    options.block_cache = Some(Arc::clone(&cache));
+    let e1: BTreeMap<_, _> = (0..200u32)
+        .map(|i| (format!("key{i:04}").into_bytes(), vec![b'a'; 50]))
+        .collect();
+    let bytes = build_table(&options, &e1);
+    let t1 = open(&options, &bytes).unwrap();
+    let t2 = open(&options, &bytes).unwrap();
+    assert_eq!(*user.ids.lock().unwrap(), 2, "one id per table opened");
+
+    let no_fill = BlockReadOptions {
+        fill_cache: false,
+        ..BlockReadOptions::default()
+    };
+    assert_eq!(forward(&mut *t1.iter(&no_fill)).len(), 200);
+    assert_eq!(cache.total_charge(), 0);
+    let ro = BlockReadOptions::default();
+    assert_eq!(forward(&mut *t1.iter(&ro)).len(), 200);
+    let keys: Vec<[u8; 16]> = user.map.lock().unwrap().keys().copied().collect();
+    assert!(keys.len() > 10, "{}", keys.len());
+    // Table id 1 (fixed64), then the block offsets in file order from 0.
+    assert!(keys.iter().all(|k| k[..8] == 1u64.to_le_bytes()));
+    assert_eq!(keys[0][8..], 0u64.to_le_bytes());
+    assert!(cache.total_charge() > 200 * 50);
+
+    *user.hits.lock().unwrap() = 0;
+    assert_eq!(
+        get(&t1, &ro, b"key0100").unwrap().unwrap().1,
+        vec![b'a'; 50]
+    );
+    assert_eq!(*user.hits.lock().unwrap(), 1);
+    // The other table's id keeps its blocks apart.
+    assert!(get(&t2, &ro, b"key0100").unwrap().is_some());
+    assert_eq!(*user.hits.lock().unwrap(), 1);
+    cache.erase(&(1, 0));
+    assert_eq!(user.map.lock().unwrap().len(), keys.len());
+}
+
+/// Offsets of the distinct data blocks the keys fall in.
+fn blocks_holding(table: &Table, keys: &BTreeMap<Vec<u8>, Vec<u8>>) -> usize {
+    let mut offsets: Vec<u64> = keys
+        .keys()
+        .map(|k| table.approximate_offset_of(k))
+        .collect();
+    offsets.dedup();
+    offsets.len()
+}
+
+/// A sink that counts the flushes it is asked for.
+struct CountingSink(Arc<Mutex<Vec<u8>>>, Arc<Mutex<u32>>);
+
+impl WritableFile for CountingSink {
+    fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<()> {
+        *self.1.lock().unwrap() += 1;
+        Ok(())
+    }
+    fn sync(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Builds `entries` with `options`, calling `between(builder, i)` before
+/// the i-th add; returns the bytes and the number of file flushes.
+fn build_with(
+    options: &TableOptions,
+    entries: &BTreeMap<Vec<u8>, Vec<u8>>,
+    per_block_flush: bool,
+    mut between: impl FnMut(&mut TableBuilder, usize),
+) -> (Vec<u8>, u32) {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let flushes = Arc::new(Mutex::new(0));
+    let sink = CountingSink(Arc::clone(&out), Arc::clone(&flushes));
+    let mut b = TableBuilder::new(options, Box::new(sink));
+    b.set_flush_file_per_block(per_block_flush);
+    for (i, (k, v)) in entries.iter().enumerate() {
+        between(&mut b, i);
+        b.add(k, v);
+    }
+    b.finish().unwrap();
+    let bytes = out.lock().unwrap().clone();
+    let flushes = *flushes.lock().unwrap();
+    (bytes, flushes)
+}
+
+#[test]
+fn flush_block_and_change_options_shape_later_blocks() {
+    let entries: BTreeMap<_, _> = (0..100u32)
+        .map(|i| (format!("k{i:03}").into_bytes(), vec![b'v'; 10]))
+        .collect();
+    let big = plain_options(4096, 16, false, false);
+    let count = |bytes: &[u8]| blocks_holding(&open(&big, bytes).unwrap(), &entries);
+
+    let (plain, flushes) = build_with(&big, &entries, false, |_, _| {});
+    assert_eq!((count(&plain), flushes), (1, 0));
+
+    // An explicit flush cuts a block; a second one in a row adds nothing.
+    let (cut, flushes) = build_with(&big, &entries, true, |b, i| {
+        if i == 10 {
+            b.flush_block();
+            b.flush_block();
+        }
+    });
+    assert_eq!((count(&cut), flushes), (2, 2), "a file flush per block");
+    assert_eq!(
+        forward(&mut *open(&big, &cut).unwrap().iter(&BlockReadOptions::default())).len(),
+        100
+    );
+
+    // Smaller blocks from the change on.
+    let (small, _) = build_with(&big, &entries, false, |b, i| {
+        if i == 10 {
+            b.change_options(&plain_options(64, 16, false, false));
+        }
+    });
+    assert!(count(&small) > 10, "{}", count(&small));
+    let first_block_end = open(&big, &small).unwrap().approximate_offset_of(b"k011");
+    assert!(first_block_end > 10 * 10, "{first_block_end}");
+
+    // Options changed before the first key give the table built with them
+    // from the start, byte for byte (data, metaindex and index blocks).
+    for target in [
+        plain_options(100, 1, false, false),
+        plain_options(4096, 3, true, false),
+    ] {
+        let (changed, _) = build_with(&big, &entries, false, |b, i| {
+            if i == 0 {
+                b.change_options(&target);
+            }
+        });
+        assert_eq!(changed, build_table(&target, &entries));
+    }
+}
+
 // --- Damaged files -------------------------------------------------------
 
 fn sample_entries() -> BTreeMap<Vec<u8>, Vec<u8>> {

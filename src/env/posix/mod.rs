@@ -342,11 +342,12 @@ impl Env for PosixEnv {
     }
 
     fn create_dir(&self, path: &str) -> Result<()> {
-        match std::fs::DirBuilder::new().mode(0o755).create(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && is_dir(path) => Ok(()),
-            Err(e) => Err(Error::from_io(path, &e)),
-        }
+        // As LevelDB's POSIX env: an existing directory is an error too
+        // (`IO error: <path>: File exists`); the engine's callers ignore it.
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(path)
+            .map_err(|e| Error::from_io(path, &e))
     }
 
     fn remove_dir(&self, path: &str) -> Result<()> {
@@ -417,8 +418,4 @@ impl Env for PosixEnv {
     fn schedule(&self, work: Box<dyn FnOnce() + Send>) {
         self.background.schedule(work);
     }
-}
-
-fn is_dir(path: &str) -> bool {
-    std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
 }

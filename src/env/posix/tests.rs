@@ -225,7 +225,10 @@ fn directories_and_children() {
     let env = PosixEnv::shared();
     let sub = format!("{dir}/db");
     env.create_dir(&sub).unwrap();
-    env.create_dir(&sub).unwrap(); // existing is fine
+    assert_eq!(
+        env.create_dir(&sub).unwrap_err().to_string(),
+        format!("IO error: {sub}: File exists")
+    );
     write_string_to_file(&*env, b"1", &format!("{sub}/a"), false).unwrap();
     write_string_to_file(&*env, b"22", &format!("{sub}/b"), false).unwrap();
     let mut children = env.get_children(&sub).unwrap();
