@@ -10,7 +10,8 @@ use std::os::raw::c_void;
 use std::sync::Arc;
 
 use super::cpp_bridge::{guard, path, CppStatus};
-use super::cpp_env::{borrowed_writable_file, cpp_env, NativeEnv};
+use super::cpp_env::{borrowed_writable_file, cpp_env};
+use super::cpp_native_env::NativeEnv;
 use crate::dump::dump_file;
 use crate::env::Env;
 

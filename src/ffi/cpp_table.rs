@@ -11,10 +11,10 @@
 use std::os::raw::c_void;
 use std::sync::Arc;
 
-use super::cpp_bridge::{
-    bytes, engine_options, guard, CppIter, CppOptions, CppReadOptions, CppStatus,
-};
+use super::cpp_bridge::*;
+use super::cpp_db::CppIter;
 use super::cpp_env::{borrowed_random_file, borrowed_writable_file};
+use super::cpp_options::*;
 
 use crate::table::builder::TableBuilder;
 use crate::table::{BlockReadOptions, Table};

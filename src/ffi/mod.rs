@@ -56,9 +56,17 @@ pub mod cpp_bridge;
 /// cbindgen:ignore
 pub mod cpp_cache;
 /// cbindgen:ignore
+pub mod cpp_db;
+/// cbindgen:ignore
 pub mod cpp_dump;
 /// cbindgen:ignore
 pub mod cpp_env;
+/// cbindgen:ignore
+pub mod cpp_native_env;
+/// cbindgen:ignore
+pub mod cpp_options;
+/// cbindgen:ignore
+pub mod cpp_plugins;
 /// cbindgen:ignore
 pub mod cpp_table;
 pub mod db;
