@@ -7,8 +7,9 @@
 //!   (`Error::from_io`).
 //! - A [`WritableFile`] keeps at most [`WRITABLE_FILE_BUFFER_SIZE`] bytes in
 //!   user space; `flush` hands them to the kernel, `sync` flushes and then
-//!   `fdatasync`s. Syncing a `MANIFEST*` file first syncs its directory, so a
-//!   durable MANIFEST never names a table whose directory entry could vanish.
+//!   `fdatasync`s. The first sync of a `MANIFEST*` file syncs its directory
+//!   too, so a new MANIFEST never becomes durable before its own entry or
+//!   those of the tables it names.
 //! - Except write-ahead logs (`Env::new_log_file`): they are written
 //!   through a shared mapping, chunk by chunk (`mmap_log::PosixMmapLogFile`),
 //!   so every append is the kernel's at once with no system call. While open (or after a crash) such a file

@@ -1,8 +1,10 @@
 //! Ordinary files written by the POSIX env (tables, MANIFESTs, CURRENT):
 //! appends are buffered in user space up to [`WRITABLE_FILE_BUFFER_SIZE`]
 //! bytes; `flush` hands them to the kernel, `sync` flushes and then
-//! `fdatasync`s. Syncing a `MANIFEST*` file first syncs its directory, so a
-//! durable MANIFEST never names a table whose directory entry could vanish.
+//! `fdatasync`s. The first sync of a `MANIFEST*` file first syncs its
+//! directory, so a new MANIFEST never becomes durable before its own entry
+//! or those of the tables it names (later edits: `PendingApply::write`
+//! syncs the directory before appending).
 
 use std::fs::File;
 use std::io::Write;
@@ -14,9 +16,13 @@ pub(super) struct PosixWritableFile {
     /// `None` once closed.
     pub(super) file: Option<File>,
     pub(super) buffer: Vec<u8>,
-    /// Whether this is a `MANIFEST*` file, whose syncs also sync the
-    /// directory.
-    pub(super) is_manifest: bool,
+    /// Whether this is a `MANIFEST*` file whose directory is still to be
+    /// synced: its first sync syncs the directory, making its own entry
+    /// (and those of the tables named by its first records) durable. Later
+    /// edits are preceded by an explicit `Env::sync_dir` of the version set,
+    /// so syncing the directory again in every sync would only cost a
+    /// second fsync per edit.
+    pub(super) manifest_dir_unsynced: bool,
     /// Bytes handed to the kernel so far, and how many of them have been
     /// queued for writeback (see [`WRITEBACK_CHUNK`]).
     pub(super) written: u64,
@@ -36,7 +42,7 @@ impl PosixWritableFile {
             path: path.to_string(),
             file: Some(file),
             buffer: Vec::with_capacity(WRITABLE_FILE_BUFFER_SIZE),
-            is_manifest: basename(path).starts_with("MANIFEST"),
+            manifest_dir_unsynced: basename(path).starts_with("MANIFEST"),
             written: 0,
             writeback_queued: 0,
         }
@@ -114,8 +120,9 @@ impl WritableFile for PosixWritableFile {
     fn sync(&mut self) -> Result<()> {
         // The directory first: a MANIFEST must not become durable before the
         // directory entries of the files it names.
-        if self.is_manifest {
+        if self.manifest_dir_unsynced {
             sync_directory(dirname(&self.path))?;
+            self.manifest_dir_unsynced = false;
         }
         self.flush_buffer()?;
         let file = self
