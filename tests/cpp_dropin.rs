@@ -51,24 +51,6 @@ fn hello_cpp_builds_against_our_headers_and_runs() {
     assert!(log.contains("Creating DB"), "{log}");
 }
 
-/// Runs the drop-in program; returns (mapped library, rest of stdout).
-fn run(exe: &Path, library: Library, libs: &OurLibDir, args: &[&str]) -> (PathBuf, String) {
-    let out = check(command_for(exe, library, libs).args(args));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (first, rest) = text.split_once('\n').unwrap();
-    let mapped = first
-        .strip_prefix("library: ")
-        .expect("first line names the library");
-    (PathBuf::from(mapped.trim()), rest.to_string())
-}
-
-fn expected_library(library: Library) -> PathBuf {
-    match library {
-        Library::Ours => our_so().canonicalize().unwrap(),
-        Library::Reference => Path::new(REFERENCE_SO).canonicalize().unwrap(),
-    }
-}
-
 /// `writer` writes the databases, `reader` reads them, each in its own
 /// process of the same binary; returns the reader's transcript.
 fn write_then_read(exe: &Path, libs: &OurLibDir, writer: Library, reader: Library) -> String {

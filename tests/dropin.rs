@@ -7,27 +7,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::*;
-
-/// Runs the drop-in program; returns (mapped library, rest of stdout).
-fn run(exe: &Path, library: Library, libs: &OurLibDir, args: &[&str]) -> (PathBuf, String) {
-    let out = check(command_for(exe, library, libs).args(args));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (first, rest) = text.split_once('\n').unwrap();
-    let mapped = first
-        .strip_prefix("library: ")
-        .expect("first line names the library");
-    (PathBuf::from(mapped.trim()), rest.to_string())
-}
-
-fn expected_library(library: Library) -> PathBuf {
-    match library {
-        Library::Ours => our_so().canonicalize().unwrap(),
-        Library::Reference => Path::new(REFERENCE_SO).canonicalize().unwrap(),
-    }
-}
 
 /// `writer` writes a database, `reader` reads it, each in its own process of
 /// the same binary; returns the reader's transcript.

@@ -361,3 +361,23 @@ pub fn compile_cpp(sources: &[&Path], out: &Path, library: Library, libs: &OurLi
     cmd.args(sources).arg("-o").arg(out).arg("-lleveldb");
     check(&mut cmd);
 }
+
+/// Runs a drop-in program whose first stdout line is `library: <path of
+/// the libleveldb it mapped>`; returns that path and the rest of stdout.
+pub fn run(exe: &Path, library: Library, libs: &OurLibDir, args: &[&str]) -> (PathBuf, String) {
+    let out = check(command_for(exe, library, libs).args(args));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let mapped = first
+        .strip_prefix("library: ")
+        .expect("first line names the library");
+    (PathBuf::from(mapped.trim()), rest.to_string())
+}
+
+/// The real path of the library a run against `library` must map.
+pub fn expected_library(library: Library) -> PathBuf {
+    match library {
+        Library::Ours => our_so().canonicalize().unwrap(),
+        Library::Reference => Path::new(REFERENCE_SO).canonicalize().unwrap(),
+    }
+}
