@@ -140,6 +140,18 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// The message a panic was raised with (`panic!` with a literal or with a
+/// formatted string), for the error it is turned into.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "unknown panic"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

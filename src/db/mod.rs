@@ -493,11 +493,7 @@ impl DbInner {
                 self.background_compaction(&mut guard)
             }));
             if let Err(payload) = work {
-                let what = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_string());
+                let what = crate::status::panic_message(payload.as_ref());
                 let e = Error::io_error(format!("panic in background work: {what}"));
                 self.record_background_error(&mut guard, e);
             }

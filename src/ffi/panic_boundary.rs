@@ -82,13 +82,7 @@ pub(crate) use boundary;
 
 /// The error reported for a panic caught in `function`.
 pub(crate) fn panic_error(function: &str, payload: Box<dyn Any + Send>) -> Error {
-    let what = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    };
+    let what = crate::status::panic_message(payload.as_ref());
     Error::io_error(format!("internal panic in {function}: {what}"))
 }
 

@@ -261,6 +261,19 @@ pub(crate) fn now_micros() -> u64 {
         .unwrap_or(0)
 }
 
+/// Creates `path` (or truncates it) for writing, and for reading too if
+/// `readable`.
+fn create_truncated(path: &str, readable: bool) -> Result<File> {
+    OpenOptions::new()
+        .read(readable)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(|e| Error::from_io(path, &e))
+}
+
 impl Env for PosixEnv {
     fn new_sequential_file(&self, path: &str) -> Result<Box<dyn SequentialFile>> {
         let file = File::open(path).map_err(|e| Error::from_io(path, &e))?;
@@ -291,26 +304,13 @@ impl Env for PosixEnv {
     }
 
     fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(path)
-            .map_err(|e| Error::from_io(path, &e))?;
+        let file = create_truncated(path, false)?;
         Ok(Box::new(PosixWritableFile::new(path, file)))
     }
 
     fn new_log_file(&self, path: &str) -> Result<Box<dyn WritableFile>> {
         // A log is mapped, so it must be readable too.
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(path)
-            .map_err(|e| Error::from_io(path, &e))?;
+        let file = create_truncated(path, true)?;
         Ok(log_file(path, file))
     }
 
