@@ -25,11 +25,9 @@ fn cxx() -> String {
     std::env::var("CXX").unwrap_or_else(|_| "c++".to_string())
 }
 
-#[test]
-fn hello_cpp_builds_against_our_headers_and_runs() {
-    let libs = OurLibDir::new();
-    let bin = tempfile::tempdir().unwrap();
-    let exe = bin.path().join("hello_cpp");
+/// `examples/hello.cpp` built against our headers and library, in `dir`.
+fn build_hello_cpp(libs: &OurLibDir, dir: &Path) -> PathBuf {
+    let exe = dir.join("hello_cpp");
     check(
         Command::new(cxx())
             .current_dir(root())
@@ -40,6 +38,14 @@ fn hello_cpp_builds_against_our_headers_and_runs() {
             .arg(libs.path())
             .arg("-lleveldb"),
     );
+    exe
+}
+
+#[test]
+fn hello_cpp_builds_against_our_headers_and_runs() {
+    let libs = OurLibDir::new();
+    let bin = tempfile::tempdir().unwrap();
+    let exe = build_hello_cpp(&libs, bin.path());
     let scratch = tempfile::tempdir().unwrap();
     let out = check(command_for(&exe, Library::Ours, &libs).arg(scratch.path().join("db")));
     assert_eq!(
@@ -317,17 +323,7 @@ fn hello_cpp_links_statically() {
 fn a_panic_becomes_a_status_in_cpp() {
     let libs = OurLibDir::new();
     let bin = tempfile::tempdir().unwrap();
-    let exe = bin.path().join("hello_cpp");
-    check(
-        Command::new(cxx())
-            .current_dir(root())
-            .args(CXX_FLAGS)
-            .args(["-Iinclude", "examples/hello.cpp", "-o"])
-            .arg(&exe)
-            .arg("-L")
-            .arg(libs.path())
-            .arg("-lleveldb"),
-    );
+    let exe = build_hello_cpp(&libs, bin.path());
     let scratch = tempfile::tempdir().unwrap();
     let out = command_for(&exe, Library::Ours, &libs)
         .env("STRATA_TEST_PANIC", "strata_cpp_db_put")
