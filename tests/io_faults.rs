@@ -34,7 +34,7 @@ use leveldb::{Env, ReadOptions, WriteOptions, DB};
 #[path = "support/workload.rs"]
 mod workload;
 
-use workload::{options, run_with, scan, OnError, Run, State, Step, Workload};
+use workload::{assert_no_failures, options, run_with, scan, OnError, Run, State, Step, Workload};
 
 const NAME: &str = "/io/db";
 
@@ -188,17 +188,7 @@ fn every_call_of_every_kind_fails_once_or_for_good() {
         failures.len()
     );
     assert_eq!(panics, 0, "panics under injected I/O errors");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 fn put(db: &DB, k: &str, sync: bool) -> leveldb::Result<()> {

@@ -37,7 +37,9 @@ use leveldb::{Env, ReadOptions, WriteOptions, DB};
 #[path = "support/workload.rs"]
 mod workload;
 
-use workload::{matching_prefixes, options, run, scan, OnError, Run, Step, Workload};
+use workload::{
+    assert_no_failures, matching_prefixes, options, run, scan, OnError, Run, Step, Workload,
+};
 
 const NAME: &str = "/pl/db";
 
@@ -191,17 +193,7 @@ fn every_call_is_a_crash_point() {
          recoveries; {} failures",
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 #[test]
@@ -272,17 +264,7 @@ fn cut_power_and_check(crash: impl Fn(u64) -> CrashOptions) {
         crash(0),
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 /// Regression: a sync write to a log created by a memtable switch was

@@ -344,3 +344,13 @@ pub fn describe_difference(writes: &[Write], m: usize, state: &State) -> String 
         out.join("; ")
     )
 }
+
+/// Fails with the count and the first 20 of `failures`, if there are any.
+pub fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
