@@ -202,6 +202,9 @@ pub(crate) struct DbInner {
     /// mutex by long compactions, which flush it first).
     pub has_imm: AtomicBool,
     log: Mutex<LogState>,
+    /// Taken by every write that does not sync, before the writer queue:
+    /// see `DbInner::write` for why.
+    serial_writers: Mutex<()>,
     /// Background closures still holding a reference (see `DB::drop`).
     background_jobs: Arc<BackgroundJobs>,
 }

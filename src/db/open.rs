@@ -138,6 +138,7 @@ impl DB {
                 dir_synced: false,
                 group: WriteBatch::new(),
             }),
+            serial_writers: Mutex::new(()),
             background_jobs: Arc::default(),
             options,
             table_options,

@@ -1,7 +1,8 @@
 //! The write path: the writer queue and group commit (LevelDB's
 //! DBImpl::Write and BuildBatchGroup), and making room in the memtable.
 //!
-//! Invariants: only the writer at the head of the queue writes the log and
+//! Invariants: writes that do not sync enter one at a time (a mutex ahead
+//! of the queue); only the writer at the head of the queue writes the log and
 //! the memtable, for itself and the writers it groups; a sync write never
 //! joins a non-sync group; a group's sequence numbers become visible only
 //! after the whole group is in the log and the memtable; a failed log write
@@ -68,6 +69,16 @@ impl DbInner {
         options: &WriteOptions,
         batch: Option<WriterBatch<'_>>,
     ) -> Result<()> {
+        // Writes that do not sync queue on a plain mutex first, so the
+        // queue below rarely holds more than one of them. Queued writers
+        // sleep on a condition variable and are woken one by one, a context
+        // switch or two per write; a mutex hands over between running
+        // threads after a short spin. With a log written through a memory
+        // map, grouping non-sync writes into one record saves nothing that
+        // pays for those switches (benches/RESULTS.md, "Writer threads",
+        // has the figures). Sync writes still queue and group:
+        // there one fdatasync shared by the group is the point.
+        let _serial = (!options.sync).then(|| self.serial_writers.lock());
         let mut guard = self.state.lock();
         let me = if guard.writers.is_empty() {
             None
