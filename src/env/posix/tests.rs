@@ -35,6 +35,10 @@ fn mapped_log_files_hold_exactly_what_was_appended() {
     // and what is there is the data, then zeros.
     let open_size = std::fs::metadata(&path).unwrap().len() as usize;
     assert!(open_size > want.len() && open_size % 32_768 == 0);
+    // Reserved in doubling steps: never more than about twice what was
+    // written (plus a chunk), so a crash leaves a bounded zero tail.
+    let bound = want.len() + want.len().min(LOG_MAX_RESERVE as usize) + LOG_MAX_CHUNK;
+    assert!(open_size <= bound, "{open_size} reserved for {}", want.len());
     let raw = std::fs::read(&path).unwrap();
     assert!(raw[..want.len()] == want[..]);
     assert!(raw[want.len()..].iter().all(|&b| b == 0));
