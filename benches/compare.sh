@@ -302,10 +302,35 @@ awk -v sides="$sides" -v threads_given="$threads_given" \
   }
   function lead_rule() { return "| ---" (many_nums > 1 ? " | ---:" : "") (many_threads > 1 ? " | ---:" : "") }
   function has(row, metric,    s) { for (s = 1; s <= nsides; s++) if (m(side[s], row, metric) != "") return 1; return 0 }
+  function any_row(metric,    i) { for (i = 1; i <= nrows; i++) if (has(order[i], metric)) return 1; return 0 }
+  # Header cells, one per library ("<label><unit>"), then with kind
+  # "speedup" (other / Strata) or "gain" (Strata / other) one per rival.
+  function head(unit, kind,    s) {
+    for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]] unit; r = r " | ---:" }
+    if (kind == "") return
+    for (s = 1; s <= nsides; s++) {
+      if (side[s] == "ours") continue
+      h = h (kind == "speedup" ? " | speedup vs " label[side[s]] : " | Strata / " label[side[s]])
+      r = r " | ---:"
+    }
+  }
+  function print_head() { print h " |"; print r " |" }
+  # Row cells: the median of metric for each library, then the ratios of kind.
+  function cells(row, metric, fmt, kind,    s, line, v, o) {
+    line = ""
+    for (s = 1; s <= nsides; s++) line = line " | " num_cell(m(side[s], row, metric), fmt)
+    if (kind == "") return line
+    o = m("ours", row, metric)
+    for (s = 1; s <= nsides; s++) {
+      if (side[s] == "ours") continue
+      v = m(side[s], row, metric)
+      line = line " | " (kind == "speedup" ? ratio(v, o) : ratio(o, v))
+    }
+    return line
+  }
   BEGIN {
     nsides = split(sides, side, " ")
     label["ref"] = "LevelDB"; label["ours"] = "Strata"; label["rocks"] = "RocksDB"
-    rocks = (nsides == 3)
     while ((getline line < ARGV[2]) > 0) { split(line, f, " "); num[f[1]] = f[2]; thr[f[1]] = f[3] }
     ARGV[2] = ""
   }
@@ -313,86 +338,42 @@ awk -v sides="$sides" -v threads_given="$threads_given" \
     row = $2 SUBSEP $3
     if (!(row in seen)) { seen[row] = 1; order[++nrows] = row }
     k = $1 SUBSEP row SUBSEP $4
+    if ($4 == "rss") $5 = $5 / 1024 # KiB, shown in MiB
     vals[k] = (k in vals) ? vals[k] " " $5 : $5
   }
   END {
     # Main table.
     h = lead_head("workload"); r = lead_rule()
-    for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]] " µs/op"; r = r " | ---:" }
-    h = h " | speedup vs LevelDB"; r = r " | ---:"
-    if (rocks) { h = h " | speedup vs RocksDB"; r = r " | ---:" }
-    for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]] " MB/s"; r = r " | ---:" }
-    for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]] " RSS MiB"; r = r " | ---:" }
-    print h " |"; print r " |"
+    head(" µs/op", "speedup"); head(" MB/s", ""); head(" RSS MiB", ""); print_head()
     for (i = 1; i <= nrows; i++) {
       row = order[i]
       if (!has(row, "us") && !has(row, "rss")) continue
-      line = lead(row)
-      for (s = 1; s <= nsides; s++) line = line " | " num_cell(m(side[s], row, "us"), "%.3f")
-      line = line " | " ratio(m("ref", row, "us"), m("ours", row, "us"))
-      if (rocks) line = line " | " ratio(m("rocks", row, "us"), m("ours", row, "us"))
-      for (s = 1; s <= nsides; s++) line = line " | " num_cell(m(side[s], row, "mb"), "%.1f")
-      for (s = 1; s <= nsides; s++) {
-        v = m(side[s], row, "rss"); line = line " | " (v == "" ? "" : sprintf("%.1f", v / 1024))
-      }
-      print line " |"
+      print lead(row) cells(row, "us", "%.3f", "speedup") cells(row, "mb", "%.1f", "") \
+        cells(row, "rss", "%.1f", "") " |"
     }
 
     if (threads_given) {
       print ""; print "Aggregate throughput: thousand operations per second, all threads, over wall time."; print ""
-      h = lead_head("workload"); r = lead_rule()
-      for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]] " Kops/s"; r = r " | ---:" }
-      h = h " | Strata / LevelDB"; r = r " | ---:"
-      if (rocks) { h = h " | Strata / RocksDB"; r = r " | ---:" }
-      print h " |"; print r " |"
-      for (i = 1; i <= nrows; i++) {
-        row = order[i]
-        if (!has(row, "kops")) continue
-        line = lead(row)
-        for (s = 1; s <= nsides; s++) line = line " | " num_cell(m(side[s], row, "kops"), "%.1f")
-        line = line " | " ratio(m("ours", row, "kops"), m("ref", row, "kops"))
-        if (rocks) line = line " | " ratio(m("ours", row, "kops"), m("rocks", row, "kops"))
-        print line " |"
-      }
+      h = lead_head("workload"); r = lead_rule(); head(" Kops/s", "gain"); print_head()
+      for (i = 1; i <= nrows; i++)
+        if (has(order[i], "kops")) print lead(order[i]) cells(order[i], "kops", "%.1f", "gain") " |"
     }
 
-    any = 0
-    for (i = 1; i <= nrows; i++) if (has(order[i], "p50")) any = 1
-    if (any) {
+    if (any_row("p50")) {
       print ""; print "Latency per operation (--histogram=1), µs; speedup = other / Strata (above 1: Strata lower). \"/writes\": readwhilewriting'"'"'s writer thread."; print ""
-      h = lead_head("workload") " | stat"; r = lead_rule() " | ---"
-      for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]]; r = r " | ---:" }
-      h = h " | speedup vs LevelDB"; r = r " | ---:"
-      if (rocks) { h = h " | speedup vs RocksDB"; r = r " | ---:" }
-      print h " |"; print r " |"
+      h = lead_head("workload") " | stat"; r = lead_rule() " | ---"; head("", "speedup"); print_head()
       nstats = split("p50 p99 p99.9 max", stat, " ")
       for (i = 1; i <= nrows; i++) {
-        row = order[i]
-        if (!has(row, "p50")) continue
-        for (t = 1; t <= nstats; t++) {
-          line = lead(row) " | " stat[t]
-          for (s = 1; s <= nsides; s++) line = line " | " num_cell(m(side[s], row, stat[t]), "%.3f")
-          line = line " | " ratio(m("ref", row, stat[t]), m("ours", row, stat[t]))
-          if (rocks) line = line " | " ratio(m("rocks", row, stat[t]), m("ours", row, stat[t]))
-          print line " |"
-        }
+        if (!has(order[i], "p50")) continue
+        for (t = 1; t <= nstats; t++) print lead(order[i]) " | " stat[t] cells(order[i], stat[t], "%.3f", "speedup") " |"
       }
     }
 
-    any = 0
-    for (i = 1; i <= nrows; i++) if (has(order[i], "wa")) any = 1
-    if (any) {
+    if (any_row("wa")) {
       print ""; print "Write amplification: bytes the process wrote (/proc/self/io write_bytes) over key + value bytes put, during the workload; whole-run: from before the first workload to after the close."; print ""
-      h = lead_head("workload"); r = lead_rule()
-      for (s = 1; s <= nsides; s++) { h = h " | " label[side[s]]; r = r " | ---:" }
-      print h " |"; print r " |"
-      for (i = 1; i <= nrows; i++) {
-        row = order[i]
-        if (!has(row, "wa")) continue
-        line = lead(row)
-        for (s = 1; s <= nsides; s++) line = line " | " num_cell(m(side[s], row, "wa"), "%.2f")
-        print line " |"
-      }
+      h = lead_head("workload"); r = lead_rule(); head("", ""); print_head()
+      for (i = 1; i <= nrows; i++)
+        if (has(order[i], "wa")) print lead(order[i]) cells(order[i], "wa", "%.2f", "") " |"
     }
   }' "$work/measurements" "$work/steps"
 

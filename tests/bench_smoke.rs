@@ -103,6 +103,26 @@ fn run_db_bench(
     (stdout, stderr)
 }
 
+/// Runs `benchmarks` with two threads sharing the handle, a Bloom filter,
+/// an explicit cache and no compression; returns stdout.
+fn run_with_options(
+    binary: &Path,
+    dir: &Path,
+    library_path: Option<&Path>,
+    benchmarks: &str,
+) -> String {
+    let benchmarks = format!("--benchmarks={benchmarks}");
+    let args = [
+        "--num=1000",
+        "--threads=2",
+        "--bloom_bits=10",
+        "--cache_size=1048576",
+        "--compression=none",
+        &benchmarks,
+    ];
+    run_db_bench(binary, dir, library_path, &args).0
+}
+
 /// The library path db_bench read from its own /proc/self/maps.
 fn loaded_library(stderr: &str) -> &str {
     stderr
@@ -169,19 +189,11 @@ fn db_bench_runs_every_workload_against_reference_leveldb() {
         "reference run loaded {library}"
     );
 
-    // Several threads, bloom filter and an explicit cache, uncompressed.
-    let (stdout, _) = run_db_bench(
+    let stdout = run_with_options(
         &binary,
         dir.path(),
         None,
-        &[
-            "--num=1000",
-            "--threads=2",
-            "--bloom_bits=10",
-            "--cache_size=1048576",
-            "--compression=none",
-            "--benchmarks=fillrandom,readrandom,seekrandom,readseq",
-        ],
+        "fillrandom,readrandom,seekrandom,readseq",
     );
     assert!(stdout.contains("readrandom   : "), "{stdout}");
 }
@@ -249,18 +261,11 @@ fn db_bench_runs_every_workload_against_strata() {
     compile_db_bench(&reference_binary, Path::new("/usr/include"), &["-lleveldb"]);
     every_workload_runs_on_ours(&reference_binary);
 
-    // Two threads sharing the handle, with a filter and an explicit cache.
-    let (stdout, _) = run_db_bench(
+    let stdout = run_with_options(
         &reference_binary,
         dir.path(),
         Some(&libdir),
-        &[
-            "--num=1000",
-            "--threads=2",
-            "--bloom_bits=10",
-            "--cache_size=1048576",
-            "--benchmarks=fillrandom,overwrite,readrandom,readhot,seekrandom,readseq,readreverse,readwhilewriting,deleterandom",
-        ],
+        "fillrandom,overwrite,readrandom,readhot,seekrandom,readseq,readreverse,readwhilewriting,deleterandom",
     );
     assert!(stdout.contains("readwhilewriting : "), "{stdout}");
 }
@@ -293,20 +298,13 @@ fn db_bench_runs_every_workload_against_rocksdb() {
         run_db_bench(&reference, dir.path(), None, &["--num=1000", &benchmarks]);
     assert_eq!(found_counts(&stdout), found_counts(&reference_stdout));
 
-    // Several threads, bloom filter, an explicit cache, uncompressed: the
-    // options the mapping header translates into table options.
-    let (stdout, _) = run_db_bench(
+    // For RocksDB these are the options the mapping header turns into
+    // table options.
+    let stdout = run_with_options(
         &binary,
         dir.path(),
         None,
-        &[
-            "--num=1000",
-            "--threads=2",
-            "--bloom_bits=10",
-            "--cache_size=1048576",
-            "--compression=none",
-            "--benchmarks=fillrandom,readrandom,seekrandom,readseq,readwhilewriting",
-        ],
+        "fillrandom,readrandom,seekrandom,readseq,readwhilewriting",
     );
     assert!(stdout.contains("readwhilewriting : "), "{stdout}");
     // The options RocksDB wrote down are the ones asked for.
