@@ -21,8 +21,10 @@
  *     with MB/s and/or a message, progress lines on stderr.
  *
  * Differences, all because only the C API is available: crc32c, snappycomp,
- * snappyuncomp, heapprofile, --comparisons, --histogram and --reuse_logs are
- * not offered, and the default benchmark list leaves the first three out.
+ * snappyuncomp, heapprofile, --comparisons and --reuse_logs are not offered,
+ * and the default benchmark list leaves the first three out. --histogram=1
+ * prints percentiles (P50, P99, P99.9, max) instead of upstream's bucket
+ * table, from our own histogram (latency_histogram.h).
  * Values read by leveldb_get are copied into malloc'ed memory and freed (the
  * C API's contract), which costs the same for every library under test.
  *
@@ -32,12 +34,24 @@
  *   - stderr "RSS:        <name> <KiB>": the peak resident set during each
  *     workload (the kernel's high-water mark is reset before it starts);
  *   - stdout "PeakRSS:    <KiB> KiB" at exit: peak RSS of the whole run;
- *   - --compression=snappy|none (or 1|0): leveldb_options_set_compression.
+ *   - --compression=snappy|none (or 1|0): leveldb_options_set_compression;
+ *   - stderr "Ops:        <name> threads=N ops=N seconds=S": operations of
+ *     all threads and the wall time they took, for aggregate throughput;
+ *   - stderr "IO:         <name> put_bytes=N write_bytes=N ...": bytes the
+ *     workload handed to the library (keys + values written or deleted) and
+ *     the growth of /proc/self/io's counters while it ran, for write
+ *     amplification; "IO: whole-run ..." covers the process from the first
+ *     workload to after the final close;
+ *   - with --histogram=1, stderr "Latency:    <name> count=N p50=.. p99=..
+ *     p99.9=.. max=.." (microseconds), and for readwhilewriting a second
+ *     line "<name>/writes" for the writer thread's puts, which upstream
+ *     neither times nor counts.
+ *
+ * Built with -DBENCH_ROCKSDB, it includes rocksdb_compat.h instead of
+ * leveldb/c.h and measures RocksDB through the same code (see that header).
  */
 
 #define _POSIX_C_SOURCE 200809L
-
-#include <leveldb/c.h>
 
 #include <ctype.h>
 #include <pthread.h>
@@ -47,6 +61,20 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#ifdef BENCH_ROCKSDB
+#include "rocksdb_compat.h"
+#else
+#include <leveldb/c.h>
+#define BENCH_LIBRARY_NAME "LevelDB"
+#define BENCH_LIBRARY_FILE "libleveldb"
+static void bench_library_version(const char *mapped_path, char *out, size_t cap) {
+  (void)mapped_path;
+  snprintf(out, cap, "%d.%d", leveldb_major_version(), leveldb_minor_version());
+}
+#endif
+
+#include "latency_histogram.h"
 
 /* ---- flags ------------------------------------------------------------ */
 
@@ -79,6 +107,7 @@ static int FLAGS_bloom_bits = -1; /* negative: no filter policy */
 static int FLAGS_key_prefix = 0;
 static int FLAGS_use_existing_db = 0;
 static int FLAGS_compression = 1; /* leveldb_snappy_compression, the default */
+static int FLAGS_histogram = 0;
 static const char *FLAGS_db = NULL;
 
 /* ---- time and memory -------------------------------------------------- */
@@ -87,6 +116,55 @@ static double now_micros(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static uint64_t now_nanos(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The write counters of /proc/self/io, which cover every thread of the
+ * process: write_bytes is what the process caused to be sent to storage
+ * (counted when a page is dirtied, by write(2) or through a shared
+ * mapping), cancelled_write_bytes what it then spared by truncating or
+ * deleting dirty pages, wchar what it passed to write-like system calls. */
+typedef struct {
+  long long write_bytes, cancelled_write_bytes, wchar;
+} io_counters_t;
+
+/* All -1 where /proc/self/io cannot be read. */
+static io_counters_t read_io_counters(void) {
+  io_counters_t io = {-1, -1, -1};
+  FILE *f = fopen("/proc/self/io", "r");
+  if (f == NULL) return io;
+  char line[256];
+  while (fgets(line, sizeof(line), f) != NULL) {
+    char *colon = strchr(line, ':');
+    if (colon == NULL) continue;
+    long long value = strtoll(colon + 1, NULL, 10);
+    *colon = '\0';
+    if (strcmp(line, "write_bytes") == 0) io.write_bytes = value;
+    else if (strcmp(line, "cancelled_write_bytes") == 0) io.cancelled_write_bytes = value;
+    else if (strcmp(line, "wchar") == 0) io.wchar = value;
+  }
+  fclose(f);
+  return io;
+}
+
+/* Bytes every workload handed to the library to write, for "IO: whole-run". */
+static long long g_total_put_bytes;
+
+/* stderr "IO: <name> ..." with the counters' growth since `before`. */
+static void report_io(const char *name, long long put_bytes, io_counters_t before) {
+  io_counters_t after = read_io_counters();
+  if (after.write_bytes < 0 || before.write_bytes < 0) {
+    fprintf(stderr, "IO:         %s put_bytes=%lld (no /proc/self/io)\n", name, put_bytes);
+    return;
+  }
+  fprintf(stderr, "IO:         %s put_bytes=%lld write_bytes=%lld cancelled_write_bytes=%lld wchar=%lld\n",
+          name, put_bytes, after.write_bytes - before.write_bytes,
+          after.cancelled_write_bytes - before.cancelled_write_bytes, after.wchar - before.wchar);
 }
 
 /* Resets the kernel's resident-set high-water mark (VmHWM) to the current
@@ -120,8 +198,8 @@ static long peak_rss_kib(void) {
   return kib;
 }
 
-/* Writes the path of the mapped libleveldb (first match in /proc/self/maps)
- * into out, or "(unknown)". */
+/* Writes the path of the mapped library under test (the first file in
+ * /proc/self/maps named BENCH_LIBRARY_FILE*) into out, or "(unknown)". */
 static void loaded_library_path(char *out, size_t cap) {
   snprintf(out, cap, "(unknown)");
   FILE *f = fopen("/proc/self/maps", "r");
@@ -131,7 +209,7 @@ static void loaded_library_path(char *out, size_t cap) {
     char *path = strchr(line, '/');
     if (path == NULL) continue;
     char *base = strrchr(path, '/') + 1;
-    if (strncmp(base, "libleveldb", 10) == 0) {
+    if (strncmp(base, BENCH_LIBRARY_FILE, strlen(BENCH_LIBRARY_FILE)) == 0) {
       path[strcspn(path, "\n")] = '\0';
       snprintf(out, cap, "%s", path);
       break;
@@ -230,6 +308,10 @@ typedef struct {
   int done, next_report;
   int64_t bytes;
   char message[256];
+  /* --histogram=1: the time between one op's end and the next one's, as
+   * upstream measures it (so the first op counts from stats_start). */
+  uint64_t last_op_ns;
+  latency_histogram_t hist;
 } stats_t;
 
 static void stats_start(stats_t *s) {
@@ -239,6 +321,10 @@ static void stats_start(stats_t *s) {
   s->seconds = 0;
   s->message[0] = '\0';
   s->start = s->finish = now_micros();
+  if (FLAGS_histogram) {
+    hist_clear(&s->hist);
+    s->last_op_ns = now_nanos();
+  }
 }
 
 static void stats_stop(stats_t *s) {
@@ -263,9 +349,15 @@ static void stats_merge(stats_t *s, const stats_t *other) {
   if (other->start < s->start) s->start = other->start;
   if (other->finish > s->finish) s->finish = other->finish;
   if (s->message[0] == '\0') memcpy(s->message, other->message, sizeof(s->message));
+  if (FLAGS_histogram) hist_merge(&s->hist, &other->hist);
 }
 
 static void stats_finished_single_op(stats_t *s) {
+  if (FLAGS_histogram) {
+    uint64_t now = now_nanos();
+    hist_add(&s->hist, now - s->last_op_ns);
+    s->last_op_ns = now;
+  }
   s->done++;
   if (s->done >= s->next_report) {
     if (s->next_report < 1000) s->next_report += 100;
@@ -294,6 +386,24 @@ static void stats_report(stats_t *s, const char *name) {
   fflush(stdout);
 }
 
+/* --histogram=1: a readable summary on stdout (which never contains
+ * "micros/op;", so harnesses keep one timing line per workload) and a
+ * "Latency:" line on stderr for harnesses, both in microseconds. */
+static void report_latency(const latency_histogram_t *h, const char *name) {
+  if (h->count == 0) return;
+  double p50 = hist_percentile(h, 50) / 1e3, p99 = hist_percentile(h, 99) / 1e3;
+  double p999 = hist_percentile(h, 99.9) / 1e3, max = (double)h->max_ns / 1e3;
+  double mean = h->sum_ns / (double)h->count / 1e3;
+  fprintf(stdout,
+          "%-12s   latency (us): count %llu  mean %.3f  P50 %.3f  P99 %.3f  P99.9 %.3f  "
+          "max %.3f\n",
+          name, (unsigned long long)h->count, mean, p50, p99, p999, max);
+  fflush(stdout);
+  fprintf(stderr,
+          "Latency:    %s count=%llu mean=%.3f p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", name,
+          (unsigned long long)h->count, mean, p50, p99, p999, max);
+}
+
 /* ---- benchmark state ---------------------------------------------------- */
 
 typedef struct {
@@ -310,6 +420,11 @@ typedef struct {
   random_t rand;
   stats_t stats;
   shared_t *shared;
+  /* Key and value bytes written or deleted, including puts that stats do
+   * not count (readwhilewriting's writer). */
+  long long put_bytes;
+  /* readwhilewriting's writer, with --histogram=1: each put's latency. */
+  latency_histogram_t write_hist;
 } thread_state_t;
 
 typedef void (*method_t)(thread_state_t *);
@@ -393,6 +508,7 @@ static void do_write(thread_state_t *thread, int seq) {
   }
   leveldb_writebatch_destroy(batch);
   thread->stats.bytes += bytes;
+  thread->put_bytes += bytes;
 }
 
 static void write_seq(thread_state_t *t) { do_write(t, 1); }
@@ -533,6 +649,7 @@ static void do_delete(thread_state_t *thread, int seq) {
       int k = seq ? i + j : (int)random_uniform(&thread->rand, FLAGS_num);
       keybuf_set(&key, k);
       leveldb_writebatch_delete(batch, key.buf, keybuf_len());
+      thread->put_bytes += (long long)keybuf_len();
       stats_finished_single_op(&thread->stats);
     }
     char *err = NULL;
@@ -551,10 +668,11 @@ static void read_while_writing(thread_state_t *thread) {
     return;
   }
   /* Thread 0 writes until every reader has finished; its time is not
-   * counted. */
+   * counted, but with --histogram=1 each put's latency is recorded apart. */
   valuegen_t gen = {0};
   keybuf_t key;
   keybuf_init(&key);
+  if (FLAGS_histogram) hist_clear(&thread->write_hist);
   for (;;) {
     pthread_mutex_lock(&thread->shared->mu);
     int others_done = thread->shared->num_done + 1 >= thread->shared->num_initialized;
@@ -562,9 +680,12 @@ static void read_while_writing(thread_state_t *thread) {
     if (others_done) break;
     keybuf_set(&key, (int)random_uniform(&thread->rand, FLAGS_num));
     char *err = NULL;
+    uint64_t begin = FLAGS_histogram ? now_nanos() : 0;
     leveldb_put(g_db, g_write_options, key.buf, keybuf_len(),
                 valuegen_next(&gen, (size_t)g_value_size), (size_t)g_value_size, &err);
+    if (FLAGS_histogram) hist_add(&thread->write_hist, now_nanos() - begin);
     die_on_error("put", err);
+    thread->put_bytes += (long long)keybuf_len() + g_value_size;
   }
   stats_start(&thread->stats);
 }
@@ -634,6 +755,7 @@ static void run_benchmark(int n, const char *name, method_t method) {
     exit(1);
   }
   reset_peak_rss();
+  io_counters_t io_before = read_io_counters();
   for (int i = 0; i < n; i++) {
     ++g_total_thread_count;
     /* Seeds depend only on how many threads ran before, as upstream's do,
@@ -659,9 +781,24 @@ static void run_benchmark(int n, const char *name, method_t method) {
   pthread_mutex_unlock(&shared.mu);
   for (int i = 0; i < n; i++) pthread_join(tids[i], NULL);
 
+  long long put_bytes = 0;
+  for (int i = 0; i < n; i++) put_bytes += states[i].put_bytes;
+  g_total_put_bytes += put_bytes;
+  report_io(name, put_bytes, io_before);
   for (int i = 1; i < n; i++) stats_merge(&states[0].stats, &states[i].stats);
-  stats_report(&states[0].stats, name);
+  stats_t *all = &states[0].stats;
+  stats_report(all, name);
   fprintf(stderr, "RSS:        %s %ld\n", name, peak_rss_kib());
+  fprintf(stderr, "Ops:        %s threads=%d ops=%d seconds=%.6f\n", name, n, all->done,
+          (all->finish - all->start) * 1e-6);
+  if (FLAGS_histogram) {
+    report_latency(&all->hist, name);
+    if (method == read_while_writing) {
+      char writes[300];
+      snprintf(writes, sizeof(writes), "%s/writes", name);
+      report_latency(&states[0].write_hist, writes);
+    }
+  }
 
   pthread_cond_destroy(&shared.cv);
   pthread_mutex_destroy(&shared.mu);
@@ -680,10 +817,11 @@ static char *trim(char *s) {
 }
 
 static void print_environment(void) {
-  fprintf(stderr, "LevelDB:    version %d.%d\n", leveldb_major_version(),
-          leveldb_minor_version());
   char lib[4096];
   loaded_library_path(lib, sizeof(lib));
+  char version[64];
+  bench_library_version(lib, version, sizeof(version));
+  fprintf(stderr, "%-11s version %s\n", BENCH_LIBRARY_NAME ":", version);
   fprintf(stderr, "Library:    %s\n", lib);
   time_t now = time(NULL);
   fprintf(stderr, "Date:       %s", ctime(&now)); /* ctime ends in '\n' */
@@ -876,6 +1014,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--compression=none") == 0 || strcmp(a, "--compression=0") == 0) {
       FLAGS_compression = 0;
     } else if (bool_flag(a, "--use_existing_db=", &FLAGS_use_existing_db)) {
+    } else if (bool_flag(a, "--histogram=", &FLAGS_histogram)) {
     } else if (int_flag(a, "--num=", &FLAGS_num)) {
     } else if (int_flag(a, "--reads=", &FLAGS_reads)) {
     } else if (int_flag(a, "--threads=", &FLAGS_threads)) {
@@ -919,9 +1058,11 @@ int main(int argc, char **argv) {
   build_value_pool();
   if (!FLAGS_use_existing_db) destroy_db();
 
+  io_counters_t io_start = read_io_counters();
   run();
 
   close_db();
+  report_io("whole-run", g_total_put_bytes, io_start);
   if (g_cache != NULL) leveldb_cache_destroy(g_cache);
   if (g_filter != NULL) leveldb_filterpolicy_destroy(g_filter);
   leveldb_readoptions_destroy(g_read_options);

@@ -1,8 +1,12 @@
 //! Smoke test for `benches/db_bench.c`: it compiles with `-Wall -Wextra
-//! -Werror` against the reference LevelDB 1.23 and runs every workload at a
+//! -Werror` against the reference LevelDB 1.23, against Strata and against
+//! RocksDB (through `benches/rocksdb_compat.h`) and runs every workload at a
 //! tiny `--num`, so the side-by-side harness (`benches/compare.sh`) cannot rot
 //! unnoticed. Each run is a separate process (we never load two libleveldbs
-//! into one process) and must report the library it was linked to.
+//! into one process) and must report the library it was linked to. Also
+//! checked: the `--histogram=1` percentiles (against known distributions, in
+//! a C program over `benches/latency_histogram.h`) and the machine-readable
+//! `Ops:`, `IO:` and `Latency:` lines compare.sh reads.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,20 +41,39 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Compiles db_bench.c with the strict flags the harness uses.
-fn compile_db_bench(out: &Path, include_dir: &Path, link_args: &[&str]) {
+/// RocksDB's C API (Debian's librocksdb-dev, 7.8), which compare.sh
+/// measures unless told `--no-rocksdb`.
+const ROCKSDB_C_H: &str = "/usr/include/rocksdb/c.h";
+
+/// Fails loudly when RocksDB is missing: CI installs it (see .ci/run).
+fn require_rocksdb() {
+    assert!(
+        Path::new(ROCKSDB_C_H).exists(),
+        "RocksDB is not installed: apt-get install -y librocksdb-dev"
+    );
+}
+
+/// Compiles a C file of benches/ with the strict flags the harness uses;
+/// `args` come after the source (defines, libraries).
+fn compile_bench_c(file: &str, out: &Path, include_dir: &Path, args: &[&str]) {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let source = manifest_dir().join("benches/db_bench.c");
+    let source = manifest_dir().join("benches").join(file);
     let status = Command::new(&cc)
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread"])
         .arg(format!("-I{}", include_dir.display()))
         .arg(&source)
-        .args(link_args)
+        .args(args)
         .arg("-o")
         .arg(out)
         .status()
         .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
     assert!(status.success(), "compiling {} failed", source.display());
+}
+
+/// Compiles db_bench.c; `args` choose the library (`-lleveldb`, or
+/// `-DBENCH_ROCKSDB -lrocksdb`).
+fn compile_db_bench(out: &Path, include_dir: &Path, args: &[&str]) {
+    compile_bench_c("db_bench.c", out, include_dir, args);
 }
 
 /// Runs db_bench on a fresh database in `dir`; returns (stdout, stderr).
@@ -80,6 +103,26 @@ fn run_db_bench(
     (stdout, stderr)
 }
 
+/// Runs `benchmarks` with two threads sharing the handle, a Bloom filter,
+/// an explicit cache and no compression; returns stdout.
+fn run_with_options(
+    binary: &Path,
+    dir: &Path,
+    library_path: Option<&Path>,
+    benchmarks: &str,
+) -> String {
+    let benchmarks = format!("--benchmarks={benchmarks}");
+    let args = [
+        "--num=1000",
+        "--threads=2",
+        "--bloom_bits=10",
+        "--cache_size=1048576",
+        "--compression=none",
+        &benchmarks,
+    ];
+    run_db_bench(binary, dir, library_path, &args).0
+}
+
 /// The library path db_bench read from its own /proc/self/maps.
 fn loaded_library(stderr: &str) -> &str {
     stderr
@@ -89,7 +132,12 @@ fn loaded_library(stderr: &str) -> &str {
         .expect("db_bench prints the loaded library")
 }
 
-fn assert_all_workloads_reported(stdout: &str, stderr: &str) {
+/// What the `stats` workload prints: the heading of each library's stats
+/// property.
+const LEVELDB_STATS_HEADING: &str = "Compactions";
+const ROCKSDB_STATS_HEADING: &str = "Compaction Stats";
+
+fn assert_all_workloads_reported(stdout: &str, stderr: &str, stats_heading: &str) {
     for header in ["Keys:       16 bytes each", "Entries:    1000", "PeakRSS:"] {
         assert!(stdout.contains(header), "missing {header:?} in:\n{stdout}");
     }
@@ -106,10 +154,10 @@ fn assert_all_workloads_reported(stdout: &str, stderr: &str) {
             "no RSS line for {name} in:\n{stderr}"
         );
     }
-    // "stats" prints the leveldb.stats property, which has this heading.
+    // "stats" prints the leveldb.stats property (rocksdb.stats for RocksDB).
     assert!(
-        stdout.contains("Compactions"),
-        "no leveldb.stats in:\n{stdout}"
+        stdout.contains(stats_heading),
+        "no stats property in:\n{stdout}"
     );
     assert!(
         stdout.contains("--- level 0 ---"),
@@ -134,26 +182,18 @@ fn db_bench_runs_every_workload_against_reference_leveldb() {
 
     let benchmarks = workload_flag();
     let (stdout, stderr) = run_db_bench(&binary, dir.path(), None, &["--num=1000", &benchmarks]);
-    assert_all_workloads_reported(&stdout, &stderr);
+    assert_all_workloads_reported(&stdout, &stderr, LEVELDB_STATS_HEADING);
     let library = loaded_library(&stderr);
     assert!(
         library.contains("libleveldb.so") && !library.starts_with(dir.path().to_str().unwrap()),
         "reference run loaded {library}"
     );
 
-    // Several threads, bloom filter and an explicit cache, uncompressed.
-    let (stdout, _) = run_db_bench(
+    let stdout = run_with_options(
         &binary,
         dir.path(),
         None,
-        &[
-            "--num=1000",
-            "--threads=2",
-            "--bloom_bits=10",
-            "--cache_size=1048576",
-            "--compression=none",
-            "--benchmarks=fillrandom,readrandom,seekrandom,readseq",
-        ],
+        "fillrandom,readrandom,seekrandom,readseq",
     );
     assert!(stdout.contains("readrandom   : "), "{stdout}");
 }
@@ -198,7 +238,7 @@ fn db_bench_runs_every_workload_against_strata() {
             Some(&libdir),
             &["--num=1000", &benchmarks],
         );
-        assert_all_workloads_reported(&stdout, &stderr);
+        assert_all_workloads_reported(&stdout, &stderr, LEVELDB_STATS_HEADING);
         assert_eq!(
             std::fs::canonicalize(loaded_library(&stderr)).unwrap(),
             std::fs::canonicalize(support::our_so()).unwrap()
@@ -221,28 +261,290 @@ fn db_bench_runs_every_workload_against_strata() {
     compile_db_bench(&reference_binary, Path::new("/usr/include"), &["-lleveldb"]);
     every_workload_runs_on_ours(&reference_binary);
 
-    // Two threads sharing the handle, with a filter and an explicit cache.
-    let (stdout, _) = run_db_bench(
+    let stdout = run_with_options(
         &reference_binary,
         dir.path(),
         Some(&libdir),
-        &[
-            "--num=1000",
-            "--threads=2",
-            "--bloom_bits=10",
-            "--cache_size=1048576",
-            "--benchmarks=fillrandom,overwrite,readrandom,readhot,seekrandom,readseq,readreverse,readwhilewriting,deleterandom",
-        ],
+        "fillrandom,overwrite,readrandom,readhot,seekrandom,readseq,readreverse,readwhilewriting,deleterandom",
     );
     assert!(stdout.contains("readwhilewriting : "), "{stdout}");
 }
 
-/// benches/compare.sh itself, on our built library (STRATA_CDYLIB, so no
-/// nested cargo build), one tiny round: with --prefill both sides read a copy
-/// of one LevelDB-filled database and so find every key.
 #[test]
-fn compare_script_prints_a_side_by_side_table() {
+fn db_bench_runs_every_workload_against_rocksdb() {
+    require_rocksdb();
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("db_bench_rocksdb");
+    compile_db_bench(
+        &binary,
+        Path::new("/usr/include"),
+        &["-DBENCH_ROCKSDB", "-lrocksdb"],
+    );
+
+    let benchmarks = workload_flag();
+    let (stdout, stderr) = run_db_bench(&binary, dir.path(), None, &["--num=1000", &benchmarks]);
+    assert_all_workloads_reported(&stdout, &stderr, ROCKSDB_STATS_HEADING);
+    let library = loaded_library(&stderr);
+    assert!(
+        library.contains("librocksdb.so"),
+        "RocksDB run loaded {library}"
+    );
+    assert!(stderr.contains("RocksDB:    version "), "{stderr}");
+    // The key sequences are seeded, so a correct mapping finds exactly what
+    // LevelDB finds in every workload that reports it.
+    let reference = dir.path().join("db_bench_ref");
+    compile_db_bench(&reference, Path::new("/usr/include"), &["-lleveldb"]);
+    let (reference_stdout, _) =
+        run_db_bench(&reference, dir.path(), None, &["--num=1000", &benchmarks]);
+    assert_eq!(found_counts(&stdout), found_counts(&reference_stdout));
+
+    // For RocksDB these are the options the mapping header turns into
+    // table options.
+    let stdout = run_with_options(
+        &binary,
+        dir.path(),
+        None,
+        "fillrandom,readrandom,seekrandom,readseq,readwhilewriting",
+    );
+    assert!(stdout.contains("readwhilewriting : "), "{stdout}");
+    // The options RocksDB wrote down are the ones asked for.
+    let options_file = std::fs::read_dir(dir.path().join("db"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("OPTIONS-")
+        })
+        .max()
+        .expect("RocksDB writes an OPTIONS file");
+    let options = std::fs::read_to_string(options_file).unwrap();
+    for setting in [
+        "write_buffer_size=4194304",
+        "target_file_size_base=2097152",
+        "max_bytes_for_level_base=10485760",
+        "level0_slowdown_writes_trigger=8",
+        "level0_stop_writes_trigger=12",
+        "max_open_files=1000",
+        "paranoid_checks=false",
+        "compression=kNoCompression",
+        "block_size=4096",
+        "filter_policy=bloomfilter",
+    ] {
+        assert!(
+            options.lines().any(|l| l.trim() == setting),
+            "{setting} not in RocksDB's OPTIONS file"
+        );
+    }
+}
+
+/// The "(X of Y found)" results of a run, by workload, except
+/// readwhilewriting's, which depend on how far its writer got.
+fn found_counts(stdout: &str) -> Vec<(String, String)> {
+    let counts: Vec<(String, String)> = stdout
+        .lines()
+        .filter(|l| l.ends_with(" found)") && !l.starts_with("readwhilewriting"))
+        .map(|l| {
+            let name = l.split_whitespace().next().unwrap().to_string();
+            (name, l[l.rfind('(').unwrap()..].to_string())
+        })
+        .collect();
+    assert!(counts.len() >= 4, "too few lookups reported in\n{stdout}");
+    counts
+}
+
+/// `key=value` fields of the stderr line `<tag> <name> k=v ...` (progress
+/// reports end in '\r', not '\n').
+fn tagged_fields<'a>(stderr: &'a str, tag: &str, name: &str) -> Vec<(&'a str, &'a str)> {
+    let line = stderr
+        .split(['\n', '\r'])
+        .find(|l| {
+            l.strip_prefix(tag)
+                .map(|rest| rest.split_whitespace().next() == Some(name))
+                .unwrap_or(false)
+        })
+        .unwrap_or_else(|| panic!("no {tag} line for {name} in:\n{stderr}"));
+    line.split_whitespace()
+        .filter_map(|f| f.split_once('='))
+        .collect()
+}
+
+fn field(fields: &[(&str, &str)], key: &str) -> f64 {
+    let value = fields
+        .iter()
+        .find(|(k, _)| *k == key)
+        .unwrap_or_else(|| panic!("no {key} in {fields:?}"))
+        .1;
+    value.parse().unwrap()
+}
+
+/// --histogram=1, `Ops:` and `IO:`: counts agree with what the workloads
+/// did (each of --threads threads does --num operations, as upstream's
+/// db_bench), percentiles are ordered, and bytes put are exact.
+#[test]
+fn db_bench_reports_latency_ops_and_io_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("db_bench_ref");
+    compile_db_bench(&binary, Path::new("/usr/include"), &["-lleveldb"]);
+    let (stdout, stderr) = run_db_bench(
+        &binary,
+        dir.path(),
+        None,
+        &[
+            "--num=2000",
+            "--threads=2",
+            "--histogram=1",
+            "--benchmarks=fillrandom,readrandom,readwhilewriting,compact",
+        ],
+    );
+    // Still exactly one timing line per workload for harnesses to read.
+    assert_eq!(stdout.matches(" micros/op;").count(), 4, "{stdout}");
+    let entry = 16.0 + 100.0;
+    for (name, ops) in [("fillrandom", 4000.0), ("readrandom", 4000.0)] {
+        let latency = tagged_fields(&stderr, "Latency:", name);
+        assert_eq!(field(&latency, "count"), ops, "{stderr}");
+        let stats: Vec<f64> = ["p50", "p99", "p99.9", "max"]
+            .iter()
+            .map(|k| field(&latency, k))
+            .collect();
+        assert!(stats[0] > 0.0, "{stderr}");
+        assert!(stats.windows(2).all(|w| w[0] <= w[1]), "{stats:?}");
+        let op_counts = tagged_fields(&stderr, "Ops:", name);
+        assert_eq!(field(&op_counts, "ops"), ops);
+        assert_eq!(field(&op_counts, "threads"), 2.0);
+        assert!(field(&op_counts, "seconds") > 0.0);
+    }
+    let fill_io = tagged_fields(&stderr, "IO:", "fillrandom");
+    assert_eq!(field(&fill_io, "put_bytes"), 4000.0 * entry);
+    assert!(field(&fill_io, "write_bytes") >= 0.0, "{stderr}");
+    assert_eq!(
+        field(&tagged_fields(&stderr, "IO:", "readrandom"), "put_bytes"),
+        0.0
+    );
+    // readwhilewriting: two readers are timed; the writer's puts are timed
+    // apart, one latency per put, and counted as bytes put.
+    let readers = tagged_fields(&stderr, "Latency:", "readwhilewriting");
+    assert_eq!(field(&readers, "count"), 4000.0);
+    let writer_put = field(
+        &tagged_fields(&stderr, "IO:", "readwhilewriting"),
+        "put_bytes",
+    );
+    let writes = if writer_put > 0.0 {
+        field(
+            &tagged_fields(&stderr, "Latency:", "readwhilewriting/writes"),
+            "count",
+        )
+    } else {
+        0.0
+    };
+    assert_eq!(writes * entry, writer_put, "{stderr}");
+    // The whole run's bytes put add up.
+    let whole = tagged_fields(&stderr, "IO:", "whole-run");
+    assert_eq!(field(&whole, "put_bytes"), 4000.0 * entry + writer_put);
+}
+
+/// The histogram's bucketing and percentiles, in C against known inputs.
+#[test]
+fn latency_histogram_percentiles_match_known_distributions() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("check.c");
+    std::fs::write(&source, HISTOGRAM_CHECK_C).unwrap();
+    let binary = dir.path().join("check");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let status = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2"])
+        .arg(format!("-I{}", manifest_dir().join("benches").display()))
+        .arg(&source)
+        .arg("-o")
+        .arg(&binary)
+        .status()
+        .unwrap();
+    assert!(status.success(), "compiling the histogram check failed");
+    let out = Command::new(&binary).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+const HISTOGRAM_CHECK_C: &str = r#"
+#include "latency_histogram.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { printf(__VA_ARGS__); printf("\n"); failures++; } } while (0)
+
+static int near(double got, double want, double rel) {
+  double d = got - want;
+  if (d < 0) d = -d;
+  return d <= rel * want;
+}
+
+static latency_histogram_t a, b, whole;
+
+int main(void) {
+  /* Every value lies in the bucket its index names; indices never go
+   * backwards and never skip a bucket. */
+  int last = -1;
+  for (uint64_t v = 0; v < 3000000; v++) {
+    int i = hist_index(v);
+    uint64_t lower, width;
+    hist_bucket_range(i, &lower, &width);
+    CHECK(lower <= v && v < lower + width, "%llu outside bucket %d", (unsigned long long)v, i);
+    CHECK(i == last || i == last + 1, "index jumps from %d to %d at %llu", last, i,
+          (unsigned long long)v);
+    if (v >= HIST_SUB) CHECK(width * HIST_SUB <= v, "bucket %d too wide for %llu", i, (unsigned long long)v);
+    last = i;
+  }
+  CHECK(hist_index(UINT64_MAX) == HIST_BUCKETS - 1, "last index %d", hist_index(UINT64_MAX));
+
+  /* Uniform 1..100000 ns, split over two histograms and merged. */
+  hist_clear(&a);
+  hist_clear(&b);
+  hist_clear(&whole);
+  for (uint64_t v = 1; v <= 100000; v++) {
+    hist_add(v % 2 ? &a : &b, v);
+    hist_add(&whole, v);
+  }
+  hist_merge(&a, &b);
+  CHECK(a.count == 100000 && a.min_ns == 1 && a.max_ns == 100000, "merged count/min/max");
+  CHECK(memcmp(a.buckets, whole.buckets, sizeof(a.buckets)) == 0, "merge differs");
+  const double want[][2] = {{50, 50000}, {99, 99000}, {99.9, 99900}, {100, 100000}};
+  for (int k = 0; k < 4; k++) {
+    double got = hist_percentile(&a, want[k][0]);
+    CHECK(near(got, want[k][1], 1.0 / HIST_SUB), "P%g = %f, want %f", want[k][0], got, want[k][1]);
+  }
+
+  /* One slow op in 500 fast ones: P99.9 and max see it, P50 and P99 not. */
+  hist_clear(&a);
+  for (int k = 0; k < 499; k++) hist_add(&a, 1000);
+  hist_add(&a, 5000000);
+  CHECK(near(hist_percentile(&a, 50), 1000, 1.0 / HIST_SUB), "spike P50 %f", hist_percentile(&a, 50));
+  CHECK(near(hist_percentile(&a, 99), 1000, 1.0 / HIST_SUB), "spike P99 %f", hist_percentile(&a, 99));
+  CHECK(near(hist_percentile(&a, 99.9), 5000000, 1.0 / HIST_SUB), "spike P99.9 %f",
+        hist_percentile(&a, 99.9));
+  CHECK(hist_percentile(&a, 100) == 5000000, "spike max %f", hist_percentile(&a, 100));
+  CHECK(a.max_ns == 5000000, "max_ns");
+
+  /* An empty histogram reports zeros. */
+  hist_clear(&a);
+  CHECK(hist_percentile(&a, 99) == 0, "empty P99");
+  return failures == 0 ? 0 : 1;
+}
+"#;
+
+/// benches/compare.sh itself, on our built library (STRATA_CDYLIB, so no
+/// nested cargo build), one tiny round each: three libraries with a
+/// --threads list and --histogram=1 (every table filled in), two with
+/// --no-rocksdb, and --prefill, where every library reads a copy of a
+/// settled database and so finds every key.
+#[test]
+fn compare_script_prints_side_by_side_tables() {
     support::require_reference();
+    require_rocksdb();
     let tmp = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| -> String {
         let out = Command::new("sh")
@@ -261,36 +563,78 @@ fn compare_script_prints_a_side_by_side_table() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    let row = |table: &str, name: &str| -> Vec<String> {
-        let line = table
+    // The cells of the first row starting with `lead` at or after the line
+    // starting with `heading`.
+    let row = |output: &str, heading: &str, lead: &str| -> Vec<String> {
+        let line = output
             .lines()
-            .find(|l| l.starts_with(&format!("| {name} |")))
-            .unwrap_or_else(|| panic!("no {name} row in\n{table}"));
+            .skip_while(|l| !l.starts_with(heading))
+            .find(|l| l.starts_with(lead))
+            .unwrap_or_else(|| panic!("no {lead:?} row after {heading:?} in\n{output}"));
         line.split('|').map(|c| c.trim().to_string()).collect()
     };
+    let positive = |cell: &str, output: &str| {
+        assert!(cell.parse::<f64>().unwrap() > 0.0, "{cell:?} in\n{output}");
+    };
 
-    let table = run(&["--benchmarks=fillrandom,readrandom"]);
-    for name in ["fillrandom", "readrandom"] {
-        let cells = row(&table, name);
-        // Both sides timed and a speedup computed.
-        assert!(cells[2].parse::<f64>().unwrap() > 0.0, "{table}");
-        assert!(cells[3].parse::<f64>().unwrap() > 0.0, "{table}");
-        assert!(cells[4].ends_with('×'), "{table}");
+    let output = run(&[
+        "--threads=1,2",
+        "--histogram=1",
+        "--benchmarks=fillrandom,readrandom",
+    ]);
+    for threads in ["1", "2"] {
+        for name in ["fillrandom", "readrandom"] {
+            let lead = format!("| {name} | {threads} |");
+            // Three libraries timed, Strata's speedup over each.
+            let cells = row(&output, "| workload | threads |", &lead);
+            (3..6).for_each(|c| positive(&cells[c], &output));
+            assert!(
+                cells[6].ends_with('×') && cells[7].ends_with('×'),
+                "{output}"
+            );
+            let cells = row(&output, "Aggregate throughput", &lead);
+            (3..6).for_each(|c| positive(&cells[c], &output));
+            assert!(
+                cells[6].ends_with('×') && cells[7].ends_with('×'),
+                "{output}"
+            );
+            let cells = row(&output, "Latency per operation", &format!("{lead} p99.9 |"));
+            (4..7).for_each(|c| positive(&cells[c], &output));
+        }
+        // Write amplification: a number for each library (write_bytes can
+        // be 0 where the temp dir is a tmpfs).
+        let cells = row(
+            &output,
+            "Write amplification",
+            &format!("| fillrandom | {threads} |"),
+        );
+        for cell in &cells[3..6] {
+            assert!(cell.parse::<f64>().is_ok(), "{cell:?} in\n{output}");
+        }
     }
 
-    let table = run(&["--prefill", "--benchmarks=readrandom,readseq"]);
-    assert!(table.contains("--prefill"), "{table}");
-    row(&table, "readseq");
-    // The raw outputs were kept: every lookup found its key on both sides.
+    let output = run(&["--no-rocksdb", "--benchmarks=fillrandom,readrandom"]);
+    assert!(!output.contains("RocksDB µs/op"), "{output}");
+    for name in ["fillrandom", "readrandom"] {
+        let cells = row(&output, "| workload |", &format!("| {name} |"));
+        positive(&cells[2], &output);
+        positive(&cells[3], &output);
+        assert!(cells[4].ends_with('×'), "{output}");
+    }
+
+    let output = run(&["--prefill", "--benchmarks=readrandom,readseq"]);
+    assert!(output.contains("--prefill"), "{output}");
+    row(&output, "| workload |", "| readseq |");
+    // The raw outputs were kept: every lookup found its key, in each library.
     let kept: Vec<PathBuf> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     let found = kept
         .iter()
-        .flat_map(|dir| ["out.ref.1", "out.ours.1"].map(|f| dir.join(f)))
+        .flat_map(|dir| ["out.ref.1.1", "out.ours.1.1", "out.rocks.1.1"].map(|f| dir.join(f)))
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .filter(|out| out.contains("(2000 of 2000 found)"))
         .count();
-    assert_eq!(found, 2, "prefilled runs should find every key");
+    assert_eq!(found, 3, "prefilled runs should find every key");
 }
