@@ -203,3 +203,74 @@ fn concurrent_writers_group_commit() {
     let db = DB::open(o, &name).unwrap();
     check(&db);
 }
+
+/// Writers that sync and writers that do not take different paths into the
+/// log (a mutex for the latter, the group-commit queue for the former):
+/// whatever the mix, a write is visible once acknowledged, and a snapshot
+/// never shows a thread's later write without all of its earlier ones.
+#[test]
+fn mixed_sync_writers_keep_each_threads_order_visible() {
+    const THREADS: usize = 4;
+    const WRITES: u64 = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("db").to_str().unwrap().to_string();
+    let mut o = Options::default();
+    o.create_if_missing = true;
+    o.write_buffer_size = 32 << 10; // many memtable switches under the writers
+    let db = Arc::new(DB::open(o, &name).unwrap());
+    let acked: Arc<Vec<AtomicU64>> = Arc::new((0..THREADS).map(|_| AtomicU64::new(0)).collect());
+    let done = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for t in 0..THREADS {
+        let (db, acked) = (Arc::clone(&db), Arc::clone(&acked));
+        writers.push(std::thread::spawn(move || {
+            for n in 1..=WRITES {
+                // Thread 0 always syncs, thread 1 never, the others now and then.
+                let sync = match t {
+                    0 => true,
+                    1 => false,
+                    _ => n % 7 == 0,
+                };
+                let k = format!("t{t}-{n:06}");
+                db.put(&WriteOptions { sync }, k.as_bytes(), b"v").unwrap();
+                acked[t].store(n, Ordering::Release);
+                // Read-your-write, from the writing thread itself.
+                assert!(db.get(&ReadOptions::new(), k.as_bytes()).unwrap().is_some());
+            }
+        }));
+    }
+    let reader = {
+        let (db, acked, done) = (Arc::clone(&db), Arc::clone(&acked), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let mut rounds = 0;
+            while !done.load(Ordering::Acquire) || rounds < 3 {
+                rounds += 1;
+                let floor: Vec<u64> = acked.iter().map(|a| a.load(Ordering::Acquire)).collect();
+                let mut seen = [0u64; THREADS];
+                let mut it = db.iter(&ReadOptions::new());
+                it.seek_to_first();
+                while it.valid() {
+                    let k = std::str::from_utf8(it.key()).unwrap();
+                    let (t, n) = k[1..].split_once('-').unwrap();
+                    let (t, n): (usize, u64) = (t.parse().unwrap(), n.parse().unwrap());
+                    // Keys of one thread come in order: no gap before `n`.
+                    assert_eq!(n, seen[t] + 1, "{k} visible without its predecessor");
+                    seen[t] = n;
+                    it.next();
+                }
+                for t in 0..THREADS {
+                    assert!(
+                        seen[t] >= floor[t],
+                        "acknowledged write t{t}-{} not visible",
+                        floor[t]
+                    );
+                }
+            }
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    done.store(true, Ordering::Release);
+    reader.join().unwrap();
+}

@@ -38,7 +38,11 @@ fn mapped_log_files_hold_exactly_what_was_appended() {
     // Reserved in doubling steps: never more than about twice what was
     // written (plus a chunk), so a crash leaves a bounded zero tail.
     let bound = want.len() + want.len().min(LOG_MAX_RESERVE as usize) + LOG_MAX_CHUNK;
-    assert!(open_size <= bound, "{open_size} reserved for {}", want.len());
+    assert!(
+        open_size <= bound,
+        "{open_size} reserved for {}",
+        want.len()
+    );
     let raw = std::fs::read(&path).unwrap();
     assert!(raw[..want.len()] == want[..]);
     assert!(raw[want.len()..].iter().all(|&b| b == 0));
