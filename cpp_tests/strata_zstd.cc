@@ -33,6 +33,19 @@ std::string Value(int i) {
   return v;
 }
 
+// Walks `it` (then deletes it), checking the i-th entry is (Key(i),
+// Value(i)); returns the number of entries.
+int CheckedCount(leveldb::Iterator* it) {
+  int count = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), count++) {
+    CHECK(it->key().ToString() == Key(count));
+    CHECK(it->value().ToString() == Value(count));
+  }
+  CHECK_OK(it->status());
+  delete it;
+  return count;
+}
+
 void Database() {
   leveldb::Options options;
   options.create_if_missing = true;
@@ -49,14 +62,7 @@ void Database() {
   CHECK_OK(leveldb::DB::Open(options, Path("db"), &db));
   leveldb::ReadOptions verified;
   verified.verify_checksums = true;
-  leveldb::Iterator* it = db->NewIterator(verified);
-  int count = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), count++) {
-    CHECK(it->key().ToString() == Key(count));
-    CHECK(it->value().ToString() == Value(count));
-  }
-  CHECK_OK(it->status());
-  delete it;
+  int count = CheckedCount(db->NewIterator(verified));
   delete db;
   Say("db: %d entries", count);
 }
@@ -79,14 +85,7 @@ void Table() {
   CHECK_OK(env->NewRandomAccessFile(Path("table.ldb"), &raf));
   leveldb::Table* table = nullptr;
   CHECK_OK(leveldb::Table::Open(options, raf, size, &table));
-  leveldb::Iterator* it = table->NewIterator(leveldb::ReadOptions());
-  int count = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), count++) {
-    CHECK(it->key().ToString() == Key(count));
-    CHECK(it->value().ToString() == Value(count));
-  }
-  CHECK_OK(it->status());
-  delete it;
+  int count = CheckedCount(table->NewIterator(leveldb::ReadOptions()));
   delete table;
   delete raf;
   Say("table: %d entries", count);
