@@ -95,9 +95,7 @@ impl BlockCompressor {
     pub fn compress<'a>(&'a mut self, raw: &'a [u8]) -> (&'a [u8], u8) {
         let compressed = match self.compression {
             CompressionType::None => false,
-            CompressionType::Snappy => {
-                snappy_compress(&mut self.snappy, raw, &mut self.scratch).is_some()
-            }
+            CompressionType::Snappy => snappy_compress(&mut self.snappy, raw, &mut self.scratch),
             CompressionType::Zstd => self.zstd_compress(raw),
         };
         if compressed && self.scratch.len() < raw.len() - raw.len() / 8 {
@@ -132,16 +130,20 @@ impl BlockCompressor {
     }
 }
 
-/// Fills `out` with raw snappy of `raw`; `None` if snappy failed.
-fn snappy_compress(encoder: &mut snap::raw::Encoder, raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
+/// Fills `out` with raw snappy of `raw`; false if snappy failed.
+fn snappy_compress(encoder: &mut snap::raw::Encoder, raw: &[u8], out: &mut Vec<u8>) -> bool {
     let max = snap::raw::max_compress_len(raw.len());
     if max == 0 {
-        return None;
+        return false;
     }
     out.resize(max, 0);
-    let n = encoder.compress(raw, out).ok()?;
-    out.truncate(n);
-    Some(())
+    match encoder.compress(raw, out) {
+        Ok(n) => {
+            out.truncate(n);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// The uncompressed contents of a block stored with `block_type` 1 or 2
