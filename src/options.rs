@@ -35,7 +35,14 @@ pub struct Options {
     pub block_restart_interval: usize,
     /// Bytes written to a table before a new one is started (2 MiB).
     pub max_file_size: usize,
+    /// How table blocks are compressed (`Snappy`). `Zstd` writes tables
+    /// that LevelDB 1.23 cannot read (LevelDB releases after it can).
     pub compression: CompressionType,
+    /// The zstd level used when `compression` is `Zstd` (LevelDB's
+    /// `zstd_compression_level`, default 1). LevelDB documents -5 to 22;
+    /// zstd takes 0 as its own default (3), higher levels as 22 and lower
+    /// ones as its fastest.
+    pub zstd_compression_level: i32,
     /// Reuse existing log and MANIFEST files on open (LevelDB's reuse_logs).
     pub reuse_logs: bool,
     pub filter_policy: Option<Arc<dyn FilterPolicy>>,
@@ -57,6 +64,7 @@ impl Default for Options {
             block_restart_interval: 16,
             max_file_size: 2 << 20,
             compression: CompressionType::Snappy,
+            zstd_compression_level: crate::table::compression::DEFAULT_ZSTD_LEVEL,
             reuse_logs: false,
             filter_policy: None,
         }
@@ -79,6 +87,7 @@ impl Options {
             block_size: self.block_size,
             block_restart_interval: self.block_restart_interval,
             compression: self.compression,
+            zstd_compression_level: self.zstd_compression_level,
             paranoid_checks: self.paranoid_checks,
         }
     }

@@ -12,7 +12,8 @@
 //! database (copied to a temp dir first); files written by our own log
 //! writer, write batches, version edits and table builder, covering the
 //! printers' corner cases; the files of a database written by our engine;
-//! and damaged variants (bytes flipped, files cut short), which exercise the
+//! a zstd table (against the reference's dump of the same entries stored
+//! uncompressed: LevelDB 1.23 cannot read zstd); and damaged variants (bytes flipped, files cut short), which exercise the
 //! corruption and error paths.
 //!
 //! The reference must be installed (libleveldb-dev, a C++ compiler): these
@@ -390,19 +391,9 @@ fn db_table_options(compression: CompressionType, block_size: usize, restart: us
     }
 }
 
-/// Writes logs, MANIFESTs and tables with our own writers into `dir`.
-fn write_our_files(dir: &str) {
-    let env = default_env();
-    write_log(&*env, &format!("{dir}/000007.log"), &our_log_records());
-    write_log(&*env, &format!("{dir}/000008.log"), &[]);
-    write_log(
-        &*env,
-        &format!("{dir}/MANIFEST-000005"),
-        &our_manifest_records(),
-    );
-
-    // DB-style tables: internal keys, both types, binary user keys.
-    let entries: Vec<(Vec<u8>, Vec<u8>)> = (0..2000u32)
+/// DB-style table entries: internal keys, both types, binary user keys.
+fn db_entries() -> Vec<(Vec<u8>, Vec<u8>)> {
+    (0..2000u32)
         .map(|i| {
             let user = format!("user{:05}\x01", i / 2);
             let seq = 10_000 - u64::from(i % 2);
@@ -418,7 +409,21 @@ fn write_our_files(dir: &str) {
             };
             (internal_key(user.as_bytes(), seq, t), value)
         })
-        .collect();
+        .collect()
+}
+
+/// Writes logs, MANIFESTs and tables with our own writers into `dir`.
+fn write_our_files(dir: &str) {
+    let env = default_env();
+    write_log(&*env, &format!("{dir}/000007.log"), &our_log_records());
+    write_log(&*env, &format!("{dir}/000008.log"), &[]);
+    write_log(
+        &*env,
+        &format!("{dir}/MANIFEST-000005"),
+        &our_manifest_records(),
+    );
+
+    let entries = db_entries();
     write_table(
         &*env,
         &format!("{dir}/000010.ldb"),
@@ -452,6 +457,46 @@ fn write_our_files(dir: &str) {
         ..Options::default()
     };
     write_table(&*env, &format!("{dir}/000013.ldb"), &bytewise_options, &bad);
+}
+
+/// A zstd table, which LevelDB 1.23 cannot read, dumps as its contents
+/// (LevelDB's later releases read it through `Table` like any other):
+/// exactly what LevelDB 1.23 prints for the same entries stored without
+/// compression.
+#[test]
+fn zstd_tables_dump_as_their_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = default_env();
+    let path = |name: &str| dir.path().join(name);
+    let entries = db_entries();
+    let mut zstd = db_table_options(CompressionType::Zstd, 1024, 16);
+    zstd.zstd_compression_level = 5;
+    write_table(&*env, path("000020.ldb").to_str().unwrap(), &zstd, &entries);
+    let plain = db_table_options(CompressionType::None, 1024, 16);
+    write_table(
+        &*env,
+        path("000021.ldb").to_str().unwrap(),
+        &plain,
+        &entries,
+    );
+    let (zstd_size, plain_size) = (
+        std::fs::metadata(path("000020.ldb")).unwrap().len(),
+        std::fs::metadata(path("000021.ldb")).unwrap().len(),
+    );
+    assert!(zstd_size < plain_size / 3, "{zstd_size} vs {plain_size}");
+
+    let ours = dump_ours(&[&path("000020.ldb")]);
+    let reference = run_reference(&[&path("000021.ldb")]);
+    assert!(ours.status.success() && reference.status.success());
+    assert!(ours.stdout.len() > 50_000);
+    assert!(ours.stdout == reference.stdout, "zstd dump differs");
+    assert_eq!(ours.stderr, reference.stderr);
+
+    // LevelDB 1.23 itself stops at the first zstd block.
+    let by_leveldb = run_reference(&[&path("000020.ldb")]);
+    let text = String::from_utf8_lossy(&by_leveldb.stdout).to_string()
+        + &String::from_utf8_lossy(&by_leveldb.stderr);
+    assert!(text.contains("Corruption: bad block type"), "{text}");
 }
 
 #[test]

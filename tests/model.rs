@@ -80,8 +80,15 @@ fn open(env: &Arc<dyn Env>, name: &str, rng: &mut Rng) -> DB {
     if rng.one_in(2) {
         o.filter_policy = Some(Arc::new(leveldb::util::bloom::BloomFilterPolicy::new(10)));
     }
-    if rng.one_in(3) {
-        o.compression = leveldb::CompressionType::None;
+    // Snappy (the default) half the time, else none or zstd: reopens mix
+    // tables of every kind.
+    match rng.below(6) {
+        0 | 1 => o.compression = leveldb::CompressionType::None,
+        2 => {
+            o.compression = leveldb::CompressionType::Zstd;
+            o.zstd_compression_level = rng.below(10) as i32 - 2;
+        }
+        _ => {}
     }
     if rng.one_in(3) {
         o.block_size = 1024;

@@ -6,7 +6,9 @@
 //! open, 1 verify block checksums on reads, 2 a bloom filter policy, 3
 //! internal-key order (with the internal filter policy, as a database
 //! opens its tables) instead of bytewise, 4 a small block cache, 5 the
-//! file exposed as a memory mapping, 6 snappy for the rebuilt table.
+//! file exposed as a memory mapping, 6 snappy for the rebuilt table, 7 zstd
+//! for it (over bit 6). Zstd blocks (type 2) in the input are read whatever
+//! the mode.
 //! Properties: no panic, no endless iteration, no allocation out of
 //! proportion to the file; when a forward walk ends cleanly with strictly
 //! increasing keys, a table rebuilt from those entries with `TableBuilder`
@@ -92,11 +94,14 @@ fn table_options(mode: u8) -> TableOptions {
         block_cache: (mode & 16 != 0).then(|| Arc::new(BlockCache::new(8 << 10))),
         block_size: 256,
         block_restart_interval: 4,
-        compression: if mode & 64 != 0 {
+        compression: if mode & 128 != 0 {
+            CompressionType::Zstd
+        } else if mode & 64 != 0 {
             CompressionType::Snappy
         } else {
             CompressionType::None
         },
+        zstd_compression_level: 1,
         paranoid_checks: mode & 1 != 0,
     }
 }

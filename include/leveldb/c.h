@@ -574,8 +574,11 @@ LEVELDB_EXPORT void leveldb_options_set_block_restart_interval(leveldb_options_t
 LEVELDB_EXPORT void leveldb_options_set_max_file_size(leveldb_options_t *options, size_t size);
 
 /*
- Block compression: `leveldb_no_compression` (0) or
- `leveldb_snappy_compression` (1, the default). Other values mean none.
+ Block compression: `leveldb_no_compression` (0),
+ `leveldb_snappy_compression` (1, the default) or 2 for zstd at level 1
+ (LevelDB's later `kZstdCompression`; tables that LevelDB 1.23 cannot
+ read). Other values mean none (LevelDB 1.23 would write blocks it cannot
+ read back).
  */
 LEVELDB_EXPORT void leveldb_options_set_compression(leveldb_options_t *options, int compression);
 

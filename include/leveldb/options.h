@@ -24,10 +24,14 @@ class Logger;
 class Snapshot;
 
 // How blocks of a table are compressed. The values are written into table
-// files, so they never change.
+// files, so they never change. kZstdCompression is the value of LevelDB
+// releases after 1.23 (at their default level, 1: this Options keeps
+// 1.23's layout, without zstd_compression_level); LevelDB 1.23 cannot read
+// tables written with it.
 enum CompressionType {
   kNoCompression = 0x0,
-  kSnappyCompression = 0x1
+  kSnappyCompression = 0x1,
+  kZstdCompression = 0x2
 };
 
 // How a database is opened and run.
@@ -83,7 +87,8 @@ struct LEVELDB_EXPORT Options {
   // Target size of a table file before the next one is started.
   size_t max_file_size = 2 * 1024 * 1024;
 
-  // Block compression; Snappy is skipped for blocks it cannot shrink enough.
+  // Block compression; a block that does not shrink by an eighth is stored
+  // uncompressed.
   CompressionType compression = kSnappyCompression;
 
   // Append to the existing log (and manifest) on open instead of starting

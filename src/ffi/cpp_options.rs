@@ -116,11 +116,9 @@ pub(crate) unsafe fn engine_options(o: &CppOptions) -> Options {
     options.block_restart_interval = usize::try_from(o.block_restart_interval)
         .unwrap_or(0)
         .max(1);
-    options.compression = if o.compression == 1 {
-        CompressionType::Snappy
-    } else {
-        CompressionType::None
-    };
+    // The C++ `Options` keeps LevelDB 1.23's layout, which has no
+    // `zstd_compression_level`: zstd runs at LevelDB's default level.
+    options.compression = CompressionType::from_c(o.compression);
     options
 }
 

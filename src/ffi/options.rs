@@ -242,8 +242,11 @@ pub unsafe extern "C" fn leveldb_options_set_max_file_size(
     })
 }
 
-/// Block compression: `leveldb_no_compression` (0) or
-/// `leveldb_snappy_compression` (1, the default). Other values mean none.
+/// Block compression: `leveldb_no_compression` (0),
+/// `leveldb_snappy_compression` (1, the default) or 2 for zstd at level 1
+/// (LevelDB's later `kZstdCompression`; tables that LevelDB 1.23 cannot
+/// read). Other values mean none (LevelDB 1.23 would write blocks it cannot
+/// read back).
 #[no_mangle]
 pub unsafe extern "C" fn leveldb_options_set_compression(
     options: *mut leveldb_options_t,
@@ -251,9 +254,7 @@ pub unsafe extern "C" fn leveldb_options_set_compression(
 ) {
     boundary!("leveldb_options_set_compression", {
         // SAFETY: NULL or a live handle.
-        require!(unsafe { self::options(options) }).compression = match compression {
-            1 => CompressionType::Snappy,
-            _ => CompressionType::None,
-        };
+        require!(unsafe { self::options(options) }).compression =
+            CompressionType::from_c(compression);
     })
 }

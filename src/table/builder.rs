@@ -8,7 +8,9 @@
 //! builder keeps that error and writes nothing more. `change_options` may
 //! change the block size, restart interval, compression and filter name
 //! for what is written after it, as LevelDB's `ChangeOptions` does; the
-//! comparator never changes. Not thread-safe.
+//! comparator never changes. Zstd blocks (type 2) are written as LevelDB's
+//! current source writes them (`compression.rs`); the rest of the table is
+//! the same whatever the compression. Not thread-safe.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -17,11 +19,9 @@ use crate::env::WritableFile;
 use crate::filter::FilterPolicy;
 use crate::status::Result;
 use crate::table::block_builder::BlockBuilder;
+use crate::table::compression::BlockCompressor;
 use crate::table::filter_block::FilterBlockBuilder;
-use crate::table::format::CompressionType;
-use crate::table::format::{
-    block_trailer, maybe_compress_with, BlockHandle, Footer, NO_COMPRESSION,
-};
+use crate::table::format::{block_trailer, BlockHandle, Footer, NO_COMPRESSION};
 use crate::table::TableOptions;
 use crate::util::comparator::Comparator;
 
@@ -29,7 +29,9 @@ pub struct TableBuilder {
     comparator: Arc<dyn Comparator>,
     filter_policy: Option<Arc<dyn FilterPolicy>>,
     block_size: usize,
-    compression: CompressionType,
+    /// Compresses each block as the options say (and keeps its encoders
+    /// from block to block).
+    compressor: BlockCompressor,
     file: Box<dyn WritableFile>,
     offset: u64,
     status: Result<()>,
@@ -44,9 +46,6 @@ pub struct TableBuilder {
     /// A block was flushed and its index entry awaits the next key.
     pending_index_entry: bool,
     pending_handle: BlockHandle,
-    compressed_scratch: Vec<u8>,
-    /// One snappy encoder for every block (its hash table is reused).
-    snappy_encoder: snap::raw::Encoder,
     handle_scratch: Vec<u8>,
     /// Flush the file after each data block, as LevelDB's builder does
     /// (for files of a C++ caller, who may observe it; the engine's own
@@ -69,7 +68,7 @@ impl TableBuilder {
             comparator: Arc::clone(&options.comparator),
             filter_policy: options.filter_policy.clone(),
             block_size: options.block_size,
-            compression: options.compression,
+            compressor: BlockCompressor::new(options.compression, options.zstd_compression_level),
             file,
             offset: 0,
             status: Ok(()),
@@ -84,8 +83,6 @@ impl TableBuilder {
             filter_block,
             pending_index_entry: false,
             pending_handle: BlockHandle::default(),
-            compressed_scratch: Vec::new(),
-            snappy_encoder: snap::raw::Encoder::new(),
             handle_scratch: Vec::with_capacity(20),
             flush_file_per_block: false,
         }
@@ -104,7 +101,8 @@ impl TableBuilder {
     /// one, as LevelDB's `ChangeOptions` does.
     pub fn change_options(&mut self, options: &TableOptions) {
         self.block_size = options.block_size;
-        self.compression = options.compression;
+        self.compressor
+            .configure(options.compression, options.zstd_compression_level);
         self.block_restart_interval = options.block_restart_interval;
         self.data_block
             .set_restart_interval(options.block_restart_interval);
@@ -171,14 +169,8 @@ impl TableBuilder {
             return;
         }
         debug_assert!(!self.pending_index_entry);
-        let snappy = self.compression == CompressionType::Snappy;
         let raw = self.data_block.finish();
-        let (contents, block_type) = maybe_compress_with(
-            raw,
-            snappy,
-            &mut self.snappy_encoder,
-            &mut self.compressed_scratch,
-        );
+        let (contents, block_type) = self.compressor.compress(raw);
         let written = write_raw_block(&mut *self.file, &mut self.offset, contents, block_type);
         self.data_block.reset();
         match written {
@@ -202,13 +194,7 @@ impl TableBuilder {
 
     /// Writes a finished block, compressing it as configured.
     fn write_block(&mut self, raw: &[u8]) -> Result<BlockHandle> {
-        let snappy = self.compression == CompressionType::Snappy;
-        let (contents, block_type) = maybe_compress_with(
-            raw,
-            snappy,
-            &mut self.snappy_encoder,
-            &mut self.compressed_scratch,
-        );
+        let (contents, block_type) = self.compressor.compress(raw);
         write_raw_block(&mut *self.file, &mut self.offset, contents, block_type)
     }
 

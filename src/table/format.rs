@@ -15,15 +15,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-/// How table blocks are compressed; the values are the on-disk type bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompressionType {
-    None = 0,
-    Snappy = 1,
-}
-
 use crate::env::RandomAccessFile;
 use crate::status::{Error, Result};
+pub use crate::table::compression::{
+    CompressionType, NO_COMPRESSION, SNAPPY_COMPRESSION, ZSTD_COMPRESSION,
+};
 use crate::util::coding::{decode_fixed32, get_varint64, put_fixed32, put_varint64};
 use crate::util::crc;
 use crate::util::prefetch::prefetch_bytes;
@@ -35,9 +31,6 @@ pub const TABLE_MAGIC_NUMBER: u64 = 0xdb47_7524_8b80_fb57;
 pub const MAX_ENCODED_HANDLE_LENGTH: usize = 20;
 /// Footer: two padded handles and the 8-byte magic number.
 pub const FOOTER_ENCODED_LENGTH: usize = 2 * MAX_ENCODED_HANDLE_LENGTH + 8;
-
-pub const NO_COMPRESSION: u8 = 0;
-pub const SNAPPY_COMPRESSION: u8 = 1;
 
 /// Where a block lives in the file: its offset and size (without trailer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -400,24 +393,9 @@ fn decode_block_contents(raw: &[u8], verify_checksums: bool) -> Result<Vec<u8>> 
             out.copy_from_slice(&raw[..size]);
             Ok(out)
         }
-        SNAPPY_COMPRESSION => {
-            let compressed = &raw[..size];
-            let bad = || Error::corruption("corrupted compressed block contents");
-            let len = snap::raw::decompress_len(compressed).map_err(|_| bad())?;
-            // The length prefix is untrusted: one 3-byte snappy copy element
-            // yields at most 64 bytes, so a larger claim is corrupt (and must
-            // not make us allocate it).
-            if len > compressed.len().saturating_mul(64) + 64 {
-                return Err(bad());
-            }
-            let mut out = spare_buffers::take(len);
-            let written = snap::raw::Decoder::new()
-                .decompress(compressed, &mut out)
-                .map_err(|_| bad())?;
-            out.truncate(written);
-            Ok(out)
+        block_type => {
+            crate::table::compression::uncompress(block_type, &raw[..size], spare_buffers::take)
         }
-        _ => Err(Error::corruption("bad block type")),
     }
 }
 
@@ -433,35 +411,6 @@ fn verify_trailer(raw: &[u8], verify_checksums: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Compresses `raw` for a block with snappy if that saves at least 1/8;
-/// returns the bytes to store and their type byte.
-pub fn maybe_compress<'a>(raw: &'a [u8], snappy: bool, scratch: &'a mut Vec<u8>) -> (&'a [u8], u8) {
-    maybe_compress_with(raw, snappy, &mut snap::raw::Encoder::new(), scratch)
-}
-
-/// `maybe_compress` with a caller-kept encoder: a snappy `Encoder` owns a
-/// hash table that `Encoder::new` allocates and zeroes, so a table builder
-/// keeps one for all its blocks instead of paying that per block.
-pub fn maybe_compress_with<'a>(
-    raw: &'a [u8],
-    snappy: bool,
-    encoder: &mut snap::raw::Encoder,
-    scratch: &'a mut Vec<u8>,
-) -> (&'a [u8], u8) {
-    if snappy {
-        let max = snap::raw::max_compress_len(raw.len());
-        if max > 0 {
-            scratch.resize(max, 0);
-            if let Ok(n) = encoder.compress(raw, scratch) {
-                if n < raw.len() - raw.len() / 8 {
-                    return (&scratch[..n], SNAPPY_COMPRESSION);
-                }
-            }
-        }
-    }
-    (raw, NO_COMPRESSION)
 }
 
 /// The trailer stored after a block: type byte and masked crc of
@@ -581,6 +530,14 @@ mod tests {
         );
     }
 
+    /// `raw` stored as `compression` makes it (asserting it compressed).
+    fn compressed(raw: &[u8], compression: CompressionType) -> (Vec<u8>, u8) {
+        let mut compressor = crate::table::compression::BlockCompressor::new(compression, 1);
+        let (stored, t) = compressor.compress(raw);
+        assert_eq!(t, compression as u8);
+        (stored.to_vec(), t)
+    }
+
     fn framed(contents: &[u8], t: u8) -> Vec<u8> {
         let mut v = contents.to_vec();
         v.extend_from_slice(&block_trailer(contents, t));
@@ -590,16 +547,15 @@ mod tests {
     #[test]
     fn read_block_checks() {
         let raw = b"hello hello hello hello hello hello hello hello".to_vec();
-        let mut scratch = Vec::new();
-        let (stored, t) = maybe_compress(&raw, true, &mut scratch);
-        assert_eq!(t, SNAPPY_COMPRESSION);
-        let stored = stored.to_vec();
-        let file = Bytes(framed(&stored, t));
-        let h = BlockHandle::new(0, stored.len() as u64);
-        assert_eq!(
-            read_block(&file, file.0.len() as u64, true, &h).unwrap(),
-            raw
-        );
+        for compression in [CompressionType::Snappy, CompressionType::Zstd] {
+            let (stored, t) = compressed(&raw, compression);
+            let file = Bytes(framed(&stored, t));
+            let h = BlockHandle::new(0, stored.len() as u64);
+            assert_eq!(
+                read_block(&file, file.0.len() as u64, true, &h).unwrap(),
+                raw
+            );
+        }
 
         let plain = Bytes(framed(b"abc", NO_COMPRESSION));
         assert_eq!(
@@ -643,6 +599,11 @@ mod tests {
             err(&bad_snappy, true, BlockHandle::new(0, 7)),
             "Corruption: corrupted compressed block contents"
         );
+        let bad_zstd = Bytes(framed(b"zstd?", ZSTD_COMPRESSION));
+        assert_eq!(
+            err(&bad_zstd, true, BlockHandle::new(0, 5)),
+            "Corruption: corrupted zstd compressed block length"
+        );
     }
 
     /// Like `Bytes`, but also exposes its bytes as a mapping.
@@ -659,13 +620,14 @@ mod tests {
     #[test]
     fn mapped_reads_match_copied_reads() {
         let raw = b"hello hello hello hello hello hello hello hello".to_vec();
-        let mut scratch = Vec::new();
-        let (stored, t) = maybe_compress(&raw, true, &mut scratch);
-        assert_eq!(t, SNAPPY_COMPRESSION);
         let mut bytes = framed(b"xyz", NO_COMPRESSION);
         let plain_handle = BlockHandle::new(0, 3);
-        let snappy_handle = BlockHandle::new(bytes.len() as u64, stored.len() as u64);
-        bytes.extend_from_slice(&framed(stored, t));
+        let mut compressed_handles = Vec::new();
+        for compression in [CompressionType::Snappy, CompressionType::Zstd] {
+            let (stored, t) = compressed(&raw, compression);
+            compressed_handles.push(BlockHandle::new(bytes.len() as u64, stored.len() as u64));
+            bytes.extend_from_slice(&framed(&stored, t));
+        }
         let size = bytes.len() as u64;
         let file: Arc<dyn RandomAccessFile> = Arc::new(MappedBytes(bytes.clone()));
 
@@ -673,10 +635,12 @@ mod tests {
         let plain = read_block_contents(&file, size, true, &plain_handle).unwrap();
         assert!(plain.is_mapped());
         assert_eq!(plain.bytes(), b"xyz");
-        let snappy = read_block_contents(&file, size, true, &snappy_handle).unwrap();
-        assert!(!snappy.is_mapped());
-        assert_eq!(snappy.bytes(), &raw[..]);
-        assert_eq!(read_block(&*file, size, true, &snappy_handle).unwrap(), raw);
+        for handle in &compressed_handles {
+            let contents = read_block_contents(&file, size, true, handle).unwrap();
+            assert!(!contents.is_mapped());
+            assert_eq!(contents.bytes(), &raw[..]);
+            assert_eq!(read_block(&*file, size, true, handle).unwrap(), raw);
+        }
 
         // Errors are the same as for copied reads.
         let err = |file: &Arc<dyn RandomAccessFile>, h: BlockHandle| {
@@ -703,25 +667,5 @@ mod tests {
         let c = read_block_contents(&copied, 8, true, &BlockHandle::new(0, 3)).unwrap();
         assert!(!c.is_mapped());
         assert_eq!(c.bytes(), b"abc");
-    }
-
-    #[test]
-    fn compression_needs_an_eighth_saved() {
-        let mut scratch = Vec::new();
-        let mut state = 0x1234_5678u32;
-        let random: Vec<u8> = (0..1000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 24) as u8
-            })
-            .collect();
-        let (out, t) = maybe_compress(&random, true, &mut scratch);
-        assert_eq!((out.len(), t), (1000, NO_COMPRESSION));
-        let (_, t) = maybe_compress(&[b'a'; 1000], false, &mut scratch);
-        assert_eq!(t, NO_COMPRESSION);
-        let (_, t) = maybe_compress(&[], true, &mut scratch);
-        assert_eq!(t, NO_COMPRESSION);
     }
 }

@@ -17,6 +17,7 @@ use format::CompressionType;
 pub mod block;
 pub mod block_builder;
 pub mod builder;
+pub mod compression;
 pub mod filter_block;
 pub mod format;
 pub mod index_search;
@@ -49,13 +50,17 @@ pub struct TableOptions {
     /// Entries between restart points in a data block.
     pub block_restart_interval: usize,
     pub compression: CompressionType,
+    /// The zstd level when `compression` is `Zstd` (LevelDB's
+    /// `zstd_compression_level`; default 1).
+    pub zstd_compression_level: i32,
     /// Verify the checksums of the blocks read when a table is opened.
     pub paranoid_checks: bool,
 }
 
 impl Default for TableOptions {
     /// LevelDB's defaults: bytewise order, no filter, no cache, 4 KiB
-    /// blocks, a restart every 16 entries, Snappy.
+    /// blocks, a restart every 16 entries, Snappy (zstd level 1 if zstd is
+    /// chosen).
     fn default() -> TableOptions {
         TableOptions {
             comparator: bytewise(),
@@ -64,6 +69,7 @@ impl Default for TableOptions {
             block_size: 4 << 10,
             block_restart_interval: 16,
             compression: CompressionType::Snappy,
+            zstd_compression_level: compression::DEFAULT_ZSTD_LEVEL,
             paranoid_checks: false,
         }
     }

@@ -19,6 +19,7 @@ use crate::status::Result;
 use crate::util::bloom::BloomFilterPolicy;
 use crate::util::comparator::bytewise;
 use crate::util::comparator::Comparator;
+use CompressionType::{None as NONE, Snappy as SNAPPY, Zstd as ZSTD};
 
 /// A writable file appending to a shared buffer.
 pub(crate) struct Sink(pub Arc<Mutex<Vec<u8>>>);
@@ -162,15 +163,16 @@ fn check_against_model(
     Ok(())
 }
 
-fn plain_options(block_size: usize, restart: usize, snappy: bool, bloom: bool) -> TableOptions {
+fn plain_options(
+    block_size: usize,
+    restart: usize,
+    compression: CompressionType,
+    bloom: bool,
+) -> TableOptions {
     TableOptions {
         block_size,
         block_restart_interval: restart,
-        compression: if snappy {
-            CompressionType::Snappy
-        } else {
-            CompressionType::None
-        },
+        compression,
         filter_policy: if bloom {
             Some(Arc::new(BloomFilterPolicy::new(10)) as Arc<dyn FilterPolicy>)
         } else {
@@ -186,9 +188,12 @@ proptest! {
     #[test]
     fn table_round_trip(entries in entries_strategy(), block_size in prop_oneof![Just(1usize), 64usize..512, Just(4096)],
                         restart in prop_oneof![Just(1usize), 2usize..20, Just(1024)],
-                        snappy in any::<bool>(), bloom in any::<bool>(), cached in any::<bool>(),
+                        compression in prop_oneof![Just(NONE), Just(SNAPPY), Just(ZSTD)],
+                        zstd_level in prop_oneof![Just(1), -5i32..=22],
+                        bloom in any::<bool>(), cached in any::<bool>(),
                         ops in proptest::collection::vec(op_strategy(), 0..80)) {
-        let mut options = plain_options(block_size, restart, snappy, bloom);
+        let mut options = plain_options(block_size, restart, compression, bloom);
+        options.zstd_compression_level = zstd_level;
         if cached {
             options.block_cache = Some(Arc::new(BlockCache::new(100_000)));
         }
@@ -245,7 +250,7 @@ proptest! {
 
 #[test]
 fn empty_table() {
-    let options = plain_options(4096, 16, true, true);
+    let options = plain_options(4096, 16, SNAPPY, true);
     let bytes = build_table(&options, &BTreeMap::new());
     let table = open(&options, &bytes).unwrap();
     let mut it = table.iter(&BlockReadOptions::default());
@@ -263,7 +268,7 @@ fn empty_table() {
 
 #[test]
 fn filter_block_layout_in_table() {
-    let options = plain_options(4096, 16, false, true);
+    let options = plain_options(4096, 16, NONE, true);
     let mut entries = BTreeMap::new();
     entries.insert(b"hello".to_vec(), b"world".to_vec());
     let bytes = build_table(&options, &entries);
@@ -304,7 +309,7 @@ fn approximate_offset_of_plain() {
     e.insert(b"k05".to_vec(), vec![b'x'; 300000]);
     e.insert(b"k06".to_vec(), b"hello3".to_vec());
     e.insert(b"k07".to_vec(), vec![b'x'; 100000]);
-    let options = plain_options(1024, 16, false, false);
+    let options = plain_options(1024, 16, NONE, false);
     let bytes = build_table(&options, &e);
     let t = open(&options, &bytes).unwrap();
     assert!(between(t.approximate_offset_of(b"abc"), 0, 0));
@@ -348,7 +353,7 @@ fn approximate_offset_of_compressed() {
     e.insert(b"k02".to_vec(), compressible(1, 0.25, 10000));
     e.insert(b"k03".to_vec(), b"hello3".to_vec());
     e.insert(b"k04".to_vec(), compressible(2, 0.25, 10000));
-    let options = plain_options(1024, 16, true, false);
+    let options = plain_options(1024, 16, SNAPPY, false);
     let bytes = build_table(&options, &e);
     let t = open(&options, &bytes).unwrap();
     const SLOP: u64 = 1000;
@@ -369,7 +374,7 @@ fn approximate_offset_of_compressed() {
 #[test]
 fn block_cache_use() {
     let cache = Arc::new(BlockCache::new(1 << 20));
-    let mut options = plain_options(256, 16, true, false);
+    let mut options = plain_options(256, 16, SNAPPY, false);
     options.block_cache = Some(Arc::clone(&cache));
     let e1: BTreeMap<_, _> = (0..200u32)
         .map(|i| (format!("key{i:04}").into_bytes(), vec![b'a'; 50]))
@@ -445,7 +450,7 @@ fn a_user_cache_gets_leveldbs_keys_and_serves_hits() {
     let user = Arc::new(MapCache::default());
     let cache = Arc::new(BlockCache::user(Box::new(Arc::clone(&user))));
     assert_eq!(cache.capacity(), 0);
-    let mut options = plain_options(256, 16, true, false);
+    let mut options = plain_options(256, 16, SNAPPY, false);
     options.block_cache = Some(Arc::clone(&cache));
     let e1: BTreeMap<_, _> = (0..200u32)
         .map(|i| (format!("key{i:04}").into_bytes(), vec![b'a'; 50]))
@@ -541,7 +546,7 @@ fn flush_block_and_change_options_shape_later_blocks() {
     let entries: BTreeMap<_, _> = (0..100u32)
         .map(|i| (format!("k{i:03}").into_bytes(), vec![b'v'; 10]))
         .collect();
-    let big = plain_options(4096, 16, false, false);
+    let big = plain_options(4096, 16, NONE, false);
     let count = |bytes: &[u8]| blocks_holding(&open(&big, bytes).unwrap(), &entries);
 
     let (plain, flushes) = build_with(&big, &entries, false, |_, _| {});
@@ -563,7 +568,7 @@ fn flush_block_and_change_options_shape_later_blocks() {
     // Smaller blocks from the change on.
     let (small, _) = build_with(&big, &entries, false, |b, i| {
         if i == 10 {
-            b.change_options(&plain_options(64, 16, false, false));
+            b.change_options(&plain_options(64, 16, NONE, false));
         }
     });
     assert!(count(&small) > 10, "{}", count(&small));
@@ -572,9 +577,14 @@ fn flush_block_and_change_options_shape_later_blocks() {
 
     // Options changed before the first key give the table built with them
     // from the start, byte for byte (data, metaindex and index blocks).
+    let zstd_level_5 = TableOptions {
+        zstd_compression_level: 5,
+        ..plain_options(512, 3, ZSTD, false)
+    };
     for target in [
-        plain_options(100, 1, false, false),
-        plain_options(4096, 3, true, false),
+        plain_options(100, 1, NONE, false),
+        plain_options(4096, 3, SNAPPY, false),
+        zstd_level_5,
     ] {
         let (changed, _) = build_with(&big, &entries, false, |b, i| {
             if i == 0 {
@@ -637,8 +647,8 @@ fn exercise(options: &TableOptions, bytes: &[u8], verify: bool) -> bool {
 
 #[test]
 fn truncated_tables_fail_cleanly() {
-    for (snappy, bloom) in [(false, false), (true, true)] {
-        let options = plain_options(512, 4, snappy, bloom);
+    for (compression, bloom) in [(NONE, false), (SNAPPY, true), (ZSTD, true)] {
+        let options = plain_options(512, 4, compression, bloom);
         let bytes = build_table(&options, &sample_entries());
         for cut in (0..bytes.len())
             .step_by(37)
@@ -657,8 +667,8 @@ fn truncated_tables_fail_cleanly() {
 
 #[test]
 fn bit_flips_never_panic_and_checksums_catch_data_damage() {
-    for (snappy, bloom) in [(false, false), (true, true), (false, true)] {
-        let options = plain_options(512, 4, snappy, bloom);
+    for (compression, bloom) in [(NONE, false), (SNAPPY, true), (NONE, true), (ZSTD, true)] {
+        let options = plain_options(512, 4, compression, bloom);
         let entries = sample_entries();
         let bytes = build_table(&options, &entries);
         let footer = Footer::decode(&bytes[bytes.len() - FOOTER_ENCODED_LENGTH..]).unwrap();
@@ -727,7 +737,7 @@ fn bit_flips_never_panic_and_checksums_catch_data_damage() {
 
 #[test]
 fn spliced_garbage_never_panics() {
-    let options = plain_options(512, 4, true, true);
+    let options = plain_options(512, 4, SNAPPY, true);
     let bytes = build_table(&options, &sample_entries());
     let mut state = 12345u32;
     let mut rnd = move || {
@@ -769,7 +779,7 @@ proptest! {
             let n = bytes.len();
             bytes[n - 8..].copy_from_slice(&format::TABLE_MAGIC_NUMBER.to_le_bytes());
         }
-        exercise(&plain_options(4096, 16, true, true), &bytes, false);
+        exercise(&plain_options(4096, 16, SNAPPY, true), &bytes, false);
     }
 }
 
@@ -790,7 +800,7 @@ fn concurrent_readers_share_a_small_cache() {
     // A cache far smaller than the table: blocks are evicted while other
     // threads still iterate over them.
     let cache = Arc::new(BlockCache::new(24 << 10));
-    let mut options = plain_options(512, 8, true, true);
+    let mut options = plain_options(512, 8, SNAPPY, true);
     options.block_cache = Some(Arc::clone(&cache));
     let entries = sample_entries();
     let table = open(&options, &build_table(&options, &entries)).unwrap();
@@ -826,7 +836,7 @@ fn concurrent_readers_share_a_small_cache() {
 fn two_level_over_tables_concatenates_them() {
     // The database's level iterator: an index over files whose values name
     // tables, each opened into a boxed table iterator.
-    let options = plain_options(256, 4, true, true);
+    let options = plain_options(256, 4, SNAPPY, true);
     let all: Vec<(Vec<u8>, Vec<u8>)> = sample_entries().into_iter().collect();
     let mut files: Vec<(Vec<u8>, Arc<Table>)> = Vec::new();
     for chunk in all.chunks(70) {

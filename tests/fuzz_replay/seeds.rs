@@ -7,7 +7,8 @@
 //! Invariant: the output is small (each target's corpus stays under about
 //! 300 KB and 50 files) and deterministic: real blocks, tables, records and
 //! logs of LevelDB 1.23 (cut down where whole files are large), plus small
-//! tables and databases rebuilt by Strata from the golden entries.
+//! tables and databases rebuilt by Strata from the golden entries (tables
+//! with zstd blocks among them, which LevelDB 1.23 cannot write).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -276,6 +277,21 @@ pub fn generate(case_dir: &dyn Fn(&str) -> PathBuf, fuzz: &Path) {
         "table",
         "rebuilt-snappy",
         &with_mode(8 | 64 | 2, &snappy),
+    );
+    // Zstd blocks (type 2): data, index and metaindex blocks as LevelDB's
+    // later releases write them; read mapped and with checksums too.
+    let zstd = build_table(&internal_options(true, CompressionType::Zstd, 512), &small);
+    out.put(
+        "seeds",
+        "table",
+        "rebuilt-zstd-bloom",
+        &with_mode(4 | 8 | 128, &zstd),
+    );
+    out.put(
+        "seeds",
+        "table",
+        "rebuilt-zstd-mapped-verified",
+        &with_mode(1 | 2 | 8 | 32 | 128, &zstd),
     );
     let bytewise_small: Vec<Entry> = small[..10].to_vec();
     let bw = build_table(
