@@ -50,7 +50,6 @@ pub(crate) struct Sanitized {
 /// the database directory (the old one kept as `LOG.old`) and an 8 MiB
 /// block cache.
 pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
-    let options = options.sanitized();
     let env = Arc::clone(&options.env);
     let logger = match &options.info_log {
         Some(l) => Some(Arc::clone(l)),
@@ -62,6 +61,16 @@ pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
             env.new_logger(&info_log_file_name(dbname)).ok()
         }
     };
+    sanitize_options_with_logger(options, logger)
+}
+
+/// [`sanitize_options`] with the info log given: touches no file (a
+/// read-only open passes `None`).
+pub(crate) fn sanitize_options_with_logger(
+    options: &Options,
+    logger: Option<Arc<dyn Logger>>,
+) -> Sanitized {
+    let options = options.sanitized();
     let block_cache = options
         .block_cache
         .clone()
@@ -352,17 +361,9 @@ impl DbInner {
         // End of the last whole record: what a crashed writer left after it
         // may be a torn record, not damage (see `log::is_torn_tail`).
         let good_end = replayed.end_of_last_record;
-        if let Err(e) = replayed.status {
-            // Damage after the last whole record: a writer killed while
-            // copying a record into the log leaves exactly that, and the
-            // record was never acknowledged. Not corruption, if nothing but
-            // that record and zeros follow.
-            let torn = replayed.stopped_at_end
-                && e.code() == Code::Corruption
-                && crate::env::read_file_to_vec(self.env.as_ref(), &fname)
-                    .is_ok_and(|bytes| log::is_torn_tail(&bytes, good_end as usize));
-            if !torn {
-                return Err(e);
+        if let Err(e) = &replayed.status {
+            if !only_torn_tail(self.env.as_ref(), &fname, &replayed, e) {
+                return Err(e.clone());
             }
             self.log(&format!(
                 "{fname}: ignoring a torn final record after offset {good_end} ({e})"
@@ -394,4 +395,20 @@ impl DbInner {
         }
         Ok(())
     }
+}
+
+/// Whether `error`, which stopped the replay of log `fname`, is only damage
+/// after the last whole record: a writer killed while copying a record into
+/// the log leaves exactly that, and the record was never acknowledged. Not
+/// corruption, if nothing but that record and zeros follow.
+pub(crate) fn only_torn_tail(
+    env: &dyn crate::env::Env,
+    fname: &str,
+    replayed: &log::Replayed,
+    error: &Error,
+) -> bool {
+    replayed.stopped_at_end
+        && error.code() == Code::Corruption
+        && crate::env::read_file_to_vec(env, fname)
+            .is_ok_and(|bytes| log::is_torn_tail(&bytes, replayed.end_of_last_record as usize))
 }

@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use super::{DbInner, DbIterator, ReadView};
+use super::{CompactionStats, DbInner, DbIterator, ReadView};
 use crate::iterator::InternalIterator;
 use crate::key::{LookupKey, LookupOutcome};
 use crate::options::ReadOptions;
 use crate::status::Result;
-use crate::version::version::GetStats;
+use crate::version::version::{GetStats, Version};
 use crate::version::NUM_LEVELS;
 
 impl DbInner {
@@ -79,52 +79,64 @@ impl DbInner {
     }
 
     pub(super) fn property(&self, name: &str) -> Option<String> {
-        let rest = name.strip_prefix("leveldb.")?;
         let guard = self.state.lock();
-        if let Some(level) = rest.strip_prefix("num-files-at-level") {
-            if level.is_empty() || !level.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+        property_value(name, guard.versions.current(), &guard.stats, || {
+            let mut total = self.block_cache.total_charge() as u64;
+            total += guard.mem.approximate_memory_usage() as u64;
+            if let Some(imm) = &guard.imm {
+                total += imm.approximate_memory_usage() as u64;
             }
-            let level: usize = level.parse().ok()?;
-            if level >= NUM_LEVELS {
-                return None;
-            }
-            return Some(guard.versions.num_level_files(level).to_string());
+            total
+        })
+    }
+}
+
+/// The value of LevelDB property `name` for a database whose current
+/// version is `current`, with compaction statistics `stats`;
+/// `memory_usage` gives `leveldb.approximate-memory-usage` (asked only for
+/// that property). Shared by the database and its read-only view.
+pub(crate) fn property_value(
+    name: &str,
+    current: &Version,
+    stats: &[CompactionStats; NUM_LEVELS],
+    memory_usage: impl FnOnce() -> u64,
+) -> Option<String> {
+    let rest = name.strip_prefix("leveldb.")?;
+    if let Some(level) = rest.strip_prefix("num-files-at-level") {
+        if level.is_empty() || !level.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
-        match rest {
-            "stats" => {
-                let mut out = String::from(
-                    "                               Compactions\n\
-                     Level  Files Size(MB) Time(sec) Read(MB) Write(MB)\n\
-                     --------------------------------------------------\n",
-                );
-                for level in 0..NUM_LEVELS {
-                    let files = guard.versions.num_level_files(level);
-                    let s = &guard.stats[level];
-                    if s.micros > 0 || files > 0 {
-                        out.push_str(&format!(
-                            "{:3} {:8} {:8.0} {:9.0} {:8.0} {:9.0}\n",
-                            level,
-                            files,
-                            guard.versions.num_level_bytes(level) as f64 / 1048576.0,
-                            s.micros as f64 / 1e6,
-                            s.bytes_read as f64 / 1048576.0,
-                            s.bytes_written as f64 / 1048576.0
-                        ));
-                    }
-                }
-                Some(out)
-            }
-            "sstables" => Some(guard.versions.current().debug_string()),
-            "approximate-memory-usage" => {
-                let mut total = self.block_cache.total_charge() as u64;
-                total += guard.mem.approximate_memory_usage() as u64;
-                if let Some(imm) = &guard.imm {
-                    total += imm.approximate_memory_usage() as u64;
-                }
-                Some(total.to_string())
-            }
-            _ => None,
+        let level: usize = level.parse().ok()?;
+        if level >= NUM_LEVELS {
+            return None;
         }
+        return Some(current.num_files(level).to_string());
+    }
+    match rest {
+        "stats" => {
+            let mut out = String::from(
+                "                               Compactions\n\
+                 Level  Files Size(MB) Time(sec) Read(MB) Write(MB)\n\
+                 --------------------------------------------------\n",
+            );
+            for (level, s) in stats.iter().enumerate() {
+                let files = current.num_files(level);
+                if s.micros > 0 || files > 0 {
+                    out.push_str(&format!(
+                        "{:3} {:8} {:8.0} {:9.0} {:8.0} {:9.0}\n",
+                        level,
+                        files,
+                        current.num_level_bytes(level) as f64 / 1048576.0,
+                        s.micros as f64 / 1e6,
+                        s.bytes_read as f64 / 1048576.0,
+                        s.bytes_written as f64 / 1048576.0
+                    ));
+                }
+            }
+            Some(out)
+        }
+        "sstables" => Some(current.debug_string()),
+        "approximate-memory-usage" => Some(memory_usage().to_string()),
+        _ => None,
     }
 }
