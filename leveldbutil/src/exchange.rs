@@ -8,6 +8,8 @@
 //! end COUNT
 //! ```
 //!
+//! The end line is the only line without a TAB.
+//!
 //! Each KEY and VALUE is the entry's bytes with every byte outside
 //! 0x20..=0x7e, and the backslash, written `\xNN` (lowercase on output,
 //! either case on input); every other byte stands for itself. So a field
@@ -127,7 +129,12 @@ impl<R: BufRead> Reader<R> {
             ));
         }
         let at = self.line_number;
-        if let Some(count) = self.line.strip_prefix(b"end ") {
+        // An entry line always holds a TAB; the end line never does.
+        let end = match self.line.contains(&b'\t') {
+            true => None,
+            false => self.line.strip_prefix(b"end "),
+        };
+        if let Some(count) = end {
             let count = std::str::from_utf8(count)
                 .ok()
                 .and_then(|c| c.parse::<u64>().ok())
@@ -209,6 +216,7 @@ mod tests {
             (every.clone(), every.iter().rev().copied().collect()),
             (b"a\tb\nc\\x41\\".to_vec(), b"\r\n\x00".to_vec()),
             (b"plain key".to_vec(), b"".to_vec()),
+            (b"end 5".to_vec(), b"x".to_vec()),
         ];
         let text = export(&entries);
         assert_eq!(import(&text).unwrap(), entries);

@@ -419,8 +419,15 @@ fn check_table(
     order: Option<&InternalKeyComparator>,
 ) -> FileReport {
     let mut file = FileReport::new(name);
+    // A table of the database is described as the MANIFEST records it (a
+    // damaged block can hide its first or last keys from the scan).
     file.holds = match record {
-        Some(r) => format!("table at level {}", r.level),
+        Some(r) => format!(
+            "table at level {}, keys {} .. {}",
+            r.level,
+            debug_internal_key(&r.smallest),
+            debug_internal_key(&r.largest)
+        ),
         None => "table".to_string(),
     };
     let opened = env.get_file_size(path).and_then(|size| {
@@ -494,28 +501,30 @@ fn check_table(
         last.extend_from_slice(key);
         iter.next();
     }
-    if let Err(e) = iter.status() {
+    let read_whole = iter.status();
+    if let Err(e) = &read_whole {
         file.damage(format!("after {} entries: {e}", puts + deletions + bad));
     }
-    let range = match &first {
-        Some(first) => format!(
+    let range = match (&first, record) {
+        (Some(first), None) => format!(
             ", keys {} .. {}",
             debug_internal_key(first),
             debug_internal_key(&last)
         ),
-        None => String::new(),
+        _ => String::new(),
     };
+    let read = if read_whole.is_ok() { "" } else { " read" };
     file.holds.push_str(&format!(
-        ", {size} bytes, {} entries ({puts} puts, {deletions} deletions){range}",
+        ", {size} bytes, {} entries{read} ({puts} puts, {deletions} deletions){range}",
         puts + deletions + bad
     ));
-    if let Some(r) = record {
+    if let (Some(r), Ok(())) = (record, read_whole) {
         let first = first.unwrap_or_default();
         if first != r.smallest || last != r.largest {
             file.damage(format!(
-                "the MANIFEST records keys {} .. {}",
-                debug_internal_key(&r.smallest),
-                debug_internal_key(&r.largest)
+                "its keys run {} .. {}, not as the MANIFEST records",
+                debug_internal_key(&first),
+                debug_internal_key(&last)
             ));
         }
     }
