@@ -6,7 +6,8 @@
 //! Invariants: stdout carries only results; errors go to stderr as
 //! `leveldbutil: ...` with exit status 1 (`dump` keeps LevelDB's own
 //! stderr text and exit codes); a usage error is also status 1, as in
-//! LevelDB. `get`, `scan`, `stats`, `sizes`, `verify` and `export` open the
+//! LevelDB, and where LevelDB's tool prints its usage text (no command, an
+//! unknown one) ours prints the same text. `get`, `scan`, `stats`, `sizes`, `verify` and `export` open the
 //! database read-only (`leveldb::inspect`) and write nothing to it. Every
 //! command on a database refuses at once, saying so, when another process
 //! holds its `LOCK`.
@@ -23,7 +24,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use text::Encoding;
 
@@ -33,7 +34,7 @@ use text::Encoding;
 /// byte NN, \\ a backslash (with --hex: hex digits; with --raw: the
 /// argument's bytes as given). Keys and values are printed the same way.
 #[derive(Parser)]
-#[command(name = "leveldbutil", version, arg_required_else_help = true)]
+#[command(name = "leveldbutil", version)]
 struct Cli {
     #[command(flatten)]
     encoding: EncodingFlags,
@@ -68,21 +69,32 @@ enum Command {
     /// Print the contents of log, table and MANIFEST files, exactly as
     /// LevelDB's leveldbutil does.
     Dump {
+        /// Log (NNNNNN.log), table (NNNNNN.ldb or .sst) or MANIFEST files.
         #[arg(value_name = "FILE", allow_hyphen_values = true)]
         files: Vec<OsString>,
     },
     /// Print the value of KEY (status 1 if absent).
-    Get { db: PathBuf, key: OsString },
+    Get {
+        /// The database directory.
+        db: PathBuf,
+        key: OsString,
+    },
     /// Set KEY to VALUE (creating the database if missing), synced.
     Put {
+        /// The database directory.
         db: PathBuf,
         key: OsString,
         value: OsString,
     },
     /// Delete KEY (not an error if absent), synced.
-    Delete { db: PathBuf, key: OsString },
+    Delete {
+        /// The database directory.
+        db: PathBuf,
+        key: OsString,
+    },
     /// Print entries in key order, one per line: KEY, a TAB, VALUE.
     Scan {
+        /// The database directory.
         db: PathBuf,
         #[command(flatten)]
         range: Range,
@@ -104,33 +116,57 @@ enum Command {
     },
     /// Print LevelDB's properties: files per level, approximate memory
     /// usage, leveldb.stats and leveldb.sstables.
-    Stats { db: PathBuf },
+    Stats {
+        /// The database directory.
+        db: PathBuf,
+    },
     /// Print the approximate bytes of table data in a key range.
     Sizes {
+        /// The database directory.
         db: PathBuf,
         #[command(flatten)]
         range: Range,
     },
     /// Compact a key range (default: everything) down the levels.
     Compact {
+        /// The database directory.
         db: PathBuf,
         #[command(flatten)]
         range: Range,
     },
     /// Rebuild a database that no longer opens from its logs and tables.
-    Repair { db: PathBuf },
+    Repair {
+        /// The database directory.
+        db: PathBuf,
+    },
     /// Delete a database: every file LevelDB names, then the directory if
     /// empty.
-    Destroy { db: PathBuf },
+    Destroy {
+        /// The database directory.
+        db: PathBuf,
+    },
     /// Read every file with checksums verified; report each damaged file
     /// and what it holds (status 1 if any is damaged). Changes nothing.
-    Verify { db: PathBuf },
+    Verify {
+        /// The database directory.
+        db: PathBuf,
+    },
     /// Write every entry to FILE ('-': stdout) in the export format.
-    Export { db: PathBuf, file: PathBuf },
+    Export {
+        /// The database directory.
+        db: PathBuf,
+        /// Where the export goes ('-': stdout).
+        file: PathBuf,
+    },
     /// Put every entry of FILE ('-': stdin), an export, into the database
     /// (created if missing). The whole file is checked before anything is
     /// written.
-    Import { db: PathBuf, file: PathBuf },
+    Import {
+        /// The database directory.
+        db: PathBuf,
+        /// An export ('-': stdin).
+        file: PathBuf,
+    },
 }
 
 /// Why a command failed.
@@ -179,7 +215,30 @@ pub fn db_failure(db: &str) -> impl Fn(leveldb::Error) -> Failure + '_ {
     }
 }
 
+/// LevelDB 1.23's usage text, printed as it prints it.
+const LEVELDB_USAGE: &str =
+    "Usage: leveldbutil command...\n   dump files...         -- dump contents of specified files\n";
+
+/// Whether the command line is one LevelDB's tool answers with its usage
+/// text and our parser would not take: no arguments, or a first argument
+/// that is neither a command nor an option of ours.
+fn is_leveldb_usage_case() -> bool {
+    let Some(first) = std::env::args_os().nth(1) else {
+        return true;
+    };
+    let known = Cli::command()
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .chain(["help", "-h", "--help", "-V", "--version", "--hex", "--raw"])
+        .any(|name| first == name);
+    !known
+}
+
 fn main() -> ExitCode {
+    if is_leveldb_usage_case() {
+        eprint!("{LEVELDB_USAGE}");
+        return ExitCode::FAILURE;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

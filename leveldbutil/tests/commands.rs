@@ -355,7 +355,10 @@ fn levels_case_reports_its_orphans_and_damage() {
         .find(|l| l.starts_with(&format!("DAMAGED {name}: table at level 1, ")))
         .unwrap_or_else(|| panic!("{report}"));
     assert!(line.contains("'user:00000062' @ 3008 : 1"), "{line}");
-    assert!(report.contains("checksum mismatch"), "{report}");
+    assert!(
+        report.contains("\n  damage: at entry 0: Corruption: block checksum mismatch\n"),
+        "{report}"
+    );
     assert!(report.ends_with("1 damaged\n"), "{report}");
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),

@@ -470,10 +470,19 @@ fn check_table(
     let (mut puts, mut deletions, mut bad) = (0u64, 0u64, 0u64);
     let mut first: Option<Vec<u8>> = None;
     let mut last: Vec<u8> = Vec::new();
+    // How many entries had been read when the first error appeared (a
+    // damaged block is skipped, and the scan goes on after it).
+    let mut failed_at = None;
     iter.seek_to_first();
-    while iter.valid() {
-        let key = iter.key();
+    loop {
         let index = puts + deletions + bad;
+        if failed_at.is_none() && iter.status().is_err() {
+            failed_at = Some(index);
+        }
+        if !iter.valid() {
+            break;
+        }
+        let key = iter.key();
         match parse_internal_key(key) {
             Some(k) if k.value_type == ValueType::Deletion => deletions += 1,
             Some(_) => puts += 1,
@@ -503,7 +512,7 @@ fn check_table(
     }
     let read_whole = iter.status();
     if let Err(e) = &read_whole {
-        file.damage(format!("after {} entries: {e}", puts + deletions + bad));
+        file.damage(format!("at entry {}: {e}", failed_at.unwrap_or(0)));
     }
     let range = match (&first, record) {
         (Some(first), None) => format!(
