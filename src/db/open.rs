@@ -213,31 +213,7 @@ impl DbInner {
 
         let mut save_manifest = guard.versions.recover()?;
 
-        // Every table the MANIFEST names must exist, and every log newer
-        // than the MANIFEST's log number holds writes to replay.
-        let min_log = guard.versions.log_number();
-        let prev_log = guard.versions.prev_log_number();
-        let mut expected = HashSet::new();
-        guard.versions.add_live_files(&mut expected);
-        let mut expected: BTreeSet<u64> = expected.into_iter().collect();
-        let children = env.get_children(&self.dbname)?;
-        let mut logs = Vec::new();
-        for name in &children {
-            if let Some((number, file_type)) = parse_file_name(name) {
-                expected.remove(&number);
-                if file_type == FileType::Log && (number >= min_log || number == prev_log) {
-                    logs.push(number);
-                }
-            }
-        }
-        if let Some(first) = expected.iter().next() {
-            return Err(Error::corruption(format!(
-                "{} missing files; e.g.: {}",
-                expected.len(),
-                table_file_name(&self.dbname, *first)
-            )));
-        }
-        logs.sort_unstable();
+        let logs = logs_to_replay(env, &self.dbname, &mut guard.versions)?;
         let mut max_sequence = 0;
         for (i, &number) in logs.iter().enumerate() {
             self.recover_log_file(
@@ -411,4 +387,38 @@ pub(crate) fn only_torn_tail(
         && error.code() == Code::Corruption
         && crate::env::read_file_to_vec(env, fname)
             .is_ok_and(|bytes| log::is_torn_tail(&bytes, replayed.end_of_last_record as usize))
+}
+
+/// The numbers of the logs recovery replays, oldest first: every log at or
+/// after the MANIFEST's log number (or equal to its previous log number),
+/// whose writes may be in no table. Fails if a table the MANIFEST names is
+/// missing.
+pub(crate) fn logs_to_replay(
+    env: &dyn crate::env::Env,
+    dbname: &str,
+    versions: &mut VersionSet,
+) -> Result<Vec<u64>> {
+    let min_log = versions.log_number();
+    let prev_log = versions.prev_log_number();
+    let mut expected = HashSet::new();
+    versions.add_live_files(&mut expected);
+    let mut expected: BTreeSet<u64> = expected.into_iter().collect();
+    let mut logs = Vec::new();
+    for name in &env.get_children(dbname)? {
+        if let Some((number, file_type)) = parse_file_name(name) {
+            expected.remove(&number);
+            if file_type == FileType::Log && (number >= min_log || number == prev_log) {
+                logs.push(number);
+            }
+        }
+    }
+    if let Some(first) = expected.iter().next() {
+        return Err(Error::corruption(format!(
+            "{} missing files; e.g.: {}",
+            expected.len(),
+            table_file_name(dbname, *first)
+        )));
+    }
+    logs.sort_unstable();
+    Ok(logs)
 }

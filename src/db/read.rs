@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use super::{CompactionStats, DbInner, DbIterator, ReadView};
 use crate::iterator::InternalIterator;
-use crate::key::{LookupKey, LookupOutcome};
+use crate::key::{InternalKeyComparator, LookupKey, LookupOutcome};
+use crate::memtable::MemTable;
 use crate::options::ReadOptions;
 use crate::status::Result;
 use crate::version::version::{GetStats, Version};
@@ -49,25 +50,12 @@ impl DbInner {
             (view, sequence, guard.seed)
         };
         let ReadView { mem, imm, current } = &*view;
-        // A memtable empty now was empty at `sequence` too (entries are
-        // never removed), and whatever it gets later is newer than the
-        // iterator can see: leaving it out lets a settled database (one
-        // level, nothing in memory) be read without a merge at every step.
-        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-        for table in std::iter::once(mem).chain(imm) {
-            if !table.is_empty() {
-                children.push(Box::new(table.iter()));
-            }
-        }
-        current.add_iterators(&options.block_reads(), &mut children);
-        let merged: Box<dyn InternalIterator> = match children.len() {
-            0 => Box::new(crate::iterator::EmptyIterator::new()),
-            1 => children.pop().expect("one child"),
-            _ => Box::new(crate::table::merger::MergingIterator::new(
-                self.icmp.clone(),
-                children,
-            )),
-        };
+        let merged = merged_iterator(
+            &self.icmp,
+            std::iter::once(mem).chain(imm),
+            current,
+            options,
+        );
         DbIterator::new(
             self.icmp.clone(),
             merged,
@@ -88,6 +76,35 @@ impl DbInner {
             }
             total
         })
+    }
+}
+
+/// One iterator over the memtables `mems` and the tables of `current`,
+/// merged in internal-key order.
+pub(crate) fn merged_iterator<'a>(
+    icmp: &InternalKeyComparator,
+    mems: impl IntoIterator<Item = &'a Arc<MemTable>>,
+    current: &Arc<Version>,
+    options: &ReadOptions,
+) -> Box<dyn InternalIterator> {
+    // A memtable empty now was empty at the iterator's sequence too
+    // (entries are never removed), and whatever it gets later is newer than
+    // the iterator can see: leaving it out lets a settled database (one
+    // level, nothing in memory) be read without a merge at every step.
+    let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
+    for table in mems {
+        if !table.is_empty() {
+            children.push(Box::new(table.iter()));
+        }
+    }
+    current.add_iterators(&options.block_reads(), &mut children);
+    match children.len() {
+        0 => Box::new(crate::iterator::EmptyIterator::new()),
+        1 => children.pop().expect("one child"),
+        _ => Box::new(crate::table::merger::MergingIterator::new(
+            icmp.clone(),
+            children,
+        )),
     }
 }
 

@@ -17,17 +17,13 @@
 //!
 //! [`DB::open`]: super::DB::open
 
-use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 
-use super::open::{only_torn_tail, sanitize_options_with_logger, Sanitized};
-use super::read::property_value;
+use super::open::{logs_to_replay, only_torn_tail, sanitize_options_with_logger, Sanitized};
+use super::read::{merged_iterator, property_value};
 use super::{CompactionStats, DbIterator, NUM_NON_TABLE_CACHE_FILES};
 use crate::env::{Env, FileLock};
-use crate::filename::{
-    current_file_name, lock_file_name, log_file_name, parse_file_name, table_file_name, FileType,
-};
-use crate::iterator::InternalIterator;
+use crate::filename::{current_file_name, lock_file_name, log_file_name};
 use crate::key::{
     internal_key, InternalKeyComparator, LookupKey, LookupOutcome, SequenceNumber, MAX_SEQUENCE,
     VALUE_TYPE_FOR_SEEK,
@@ -77,16 +73,7 @@ impl ReadOnlyDb {
             ..options
         };
         let env = Arc::clone(&options.env);
-        // Checked before locking: locking creates `LOCK`, which must not
-        // appear in a directory that is not a database.
-        if !env.file_exists(&current_file_name(dbname)) {
-            return Err(Error::with_detail(
-                Code::InvalidArgument,
-                dbname,
-                "does not exist (create_if_missing is false)",
-            ));
-        }
-        let lock = env.lock_file(&lock_file_name(dbname))?;
+        let lock = lock_existing(env.as_ref(), dbname)?;
         let table_cache = Arc::new(TableCache::new(
             dbname,
             Arc::clone(&env),
@@ -98,27 +85,7 @@ impl ReadOnlyDb {
         // With `reuse_logs` off, recovery only reads the MANIFEST.
         versions.recover()?;
 
-        let min_log = versions.log_number();
-        let prev_log = versions.prev_log_number();
-        let mut expected = HashSet::new();
-        versions.add_live_files(&mut expected);
-        let mut logs = Vec::new();
-        for name in env.get_children(dbname)? {
-            if let Some((number, file_type)) = parse_file_name(&name) {
-                expected.remove(&number);
-                if file_type == FileType::Log && (number >= min_log || number == prev_log) {
-                    logs.push(number);
-                }
-            }
-        }
-        if let Some(first) = expected.iter().min() {
-            return Err(Error::corruption(format!(
-                "{} missing files; e.g.: {}",
-                expected.len(),
-                table_file_name(dbname, *first)
-            )));
-        }
-        logs.sort_unstable();
+        let logs = logs_to_replay(env.as_ref(), dbname, &mut versions)?;
 
         let mem = Arc::new(MemTable::new(icmp.clone()));
         let mut sequence = versions.last_sequence();
@@ -165,20 +132,7 @@ impl ReadOnlyDb {
 
     /// An iterator over every live entry (as [`super::DB::iter`]).
     pub fn iter(&self, options: &ReadOptions) -> DbIterator {
-        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-        if !self.mem.is_empty() {
-            children.push(Box::new(self.mem.iter()));
-        }
-        self.current
-            .add_iterators(&options.block_reads(), &mut children);
-        let merged: Box<dyn InternalIterator> = match children.len() {
-            0 => Box::new(crate::iterator::EmptyIterator::new()),
-            1 => children.pop().expect("one child"),
-            _ => Box::new(crate::table::merger::MergingIterator::new(
-                self.icmp.clone(),
-                children,
-            )),
-        };
+        let merged = merged_iterator(&self.icmp, [&self.mem], &self.current, options);
         // No database behind the iterator: its read samples go nowhere.
         DbIterator::new(
             self.icmp.clone(),
@@ -243,6 +197,20 @@ impl ReadOnlyDb {
     }
 }
 
+/// Takes the `LOCK` of the database `dbname`, which must exist: the check
+/// comes first, as locking creates `LOCK`, which must not appear in a
+/// directory that is not a database.
+pub(crate) fn lock_existing(env: &dyn Env, dbname: &str) -> Result<Box<dyn FileLock>> {
+    if !env.file_exists(&current_file_name(dbname)) {
+        return Err(Error::with_detail(
+            Code::InvalidArgument,
+            dbname,
+            "does not exist (create_if_missing is false)",
+        ));
+    }
+    env.lock_file(&lock_file_name(dbname))
+}
+
 /// Replays log `fname` into `mem` as a non-paranoid open does: damaged
 /// records are passed to `skipped` and left out, a torn final record is
 /// ignored, anything else fails. Returns the newest sequence number seen.
@@ -293,6 +261,7 @@ fn replay_log(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iterator::InternalIterator;
     use crate::options::WriteOptions;
     use crate::DB;
     use std::collections::BTreeMap;

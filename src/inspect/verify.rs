@@ -23,12 +23,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::env::Env;
-use crate::filename::{current_file_name, lock_file_name, parse_file_name, FileType};
+use crate::filename::{current_file_name, parse_file_name, FileType};
 use crate::iterator::InternalIterator;
 use crate::key::{debug_internal_key, parse_internal_key, InternalKeyComparator, ValueType};
 use crate::log;
 use crate::options::Options;
-use crate::status::{Code, Error, Result};
+use crate::status::Result;
 use crate::table::block::Block;
 use crate::table::format::{read_block, BlockHandle, Footer, FOOTER_ENCODED_LENGTH};
 use crate::table::{BlockReadOptions, Table, TableCache, TableOptions};
@@ -164,14 +164,7 @@ pub fn verify_db(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Report> {
     let env = Arc::clone(&options.env);
-    if !env.file_exists(&current_file_name(dbname)) {
-        return Err(Error::with_detail(
-            Code::InvalidArgument,
-            dbname,
-            "does not exist (no CURRENT file)",
-        ));
-    }
-    let _lock = env.lock_file(&lock_file_name(dbname))?;
+    let _lock = crate::db::read_only::lock_existing(env.as_ref(), dbname)?;
     let mut children: Vec<(u64, FileType, String)> = env
         .get_children(dbname)?
         .into_iter()
@@ -313,40 +306,23 @@ fn check_manifest(
 ) -> ManifestState {
     let env = options.env.as_ref();
     let mut state = ManifestState::default();
-    let reader = match env.new_sequential_file(&format!("{dbname}/{name}")) {
-        Ok(r) => r,
+    let replayed = replay_checked(env, &format!("{dbname}/{name}"), &mut |offset, record| {
+        match VersionEdit::decode(record) {
+            Ok(edit) => {
+                state.apply(edit);
+                None
+            }
+            Err(e) => Some(format!("record at offset {offset}: {e}")),
+        }
+    });
+    let mut damage = match replayed {
+        Ok(checked) => checked.damage,
         Err(e) => {
             file.holds = "MANIFEST".to_string();
             file.damage(format!("unreadable: {e}"));
             return state;
         }
     };
-    // Both callbacks add to it.
-    let damage = RefCell::new(Vec::new());
-    let replayed = log::replay(
-        reader,
-        true,
-        0,
-        &mut |bytes, reason| {
-            damage
-                .borrow_mut()
-                .push(format!("{bytes} bytes dropped: {reason}"));
-            Ok(())
-        },
-        &mut |offset, record| {
-            match VersionEdit::decode(record) {
-                Ok(edit) => state.apply(edit),
-                Err(e) => damage
-                    .borrow_mut()
-                    .push(format!("record at offset {offset}: {e}")),
-            }
-            Ok(())
-        },
-    );
-    let mut damage = damage.into_inner();
-    if let Err(e) = replayed.status {
-        damage.push(e.to_string());
-    }
     for (field, missing) in [
         ("comparator", state.comparator.is_none()),
         ("log number", state.log_number.is_none()),
@@ -387,6 +363,56 @@ fn check_manifest(
         file.damage(d);
     }
     state
+}
+
+/// A log-format file read with [`replay_checked`].
+struct Checked {
+    replayed: log::Replayed,
+    /// Everything found wrong, in file order.
+    damage: Vec<String>,
+    /// `damage[tail_from..]` was found after the last whole record.
+    tail_from: usize,
+}
+
+/// Replays the log-format file (log or MANIFEST) at `path` with checksums
+/// verified, collecting dropped bytes, what `record` finds wrong with a
+/// record (it gets each record's offset and bytes) and a failed read.
+fn replay_checked(
+    env: &dyn Env,
+    path: &str,
+    record: &mut dyn FnMut(u64, &[u8]) -> Option<String>,
+) -> Result<Checked> {
+    let reader = env.new_sequential_file(path)?;
+    // Both callbacks add to it.
+    let damage = RefCell::new(Vec::new());
+    let mut tail_from = 0;
+    let replayed = log::replay(
+        reader,
+        true,
+        0,
+        &mut |bytes, reason| {
+            damage
+                .borrow_mut()
+                .push(format!("{bytes} bytes dropped: {reason}"));
+            Ok(())
+        },
+        &mut |offset, bytes| {
+            let problem = record(offset, bytes);
+            let mut damage = damage.borrow_mut();
+            damage.extend(problem);
+            tail_from = damage.len();
+            Ok(())
+        },
+    );
+    let mut damage = damage.into_inner();
+    if let Err(e) = &replayed.status {
+        damage.push(e.to_string());
+    }
+    Ok(Checked {
+        replayed,
+        damage,
+        tail_from,
+    })
 }
 
 /// Loads the current version as recovery does (reading only the MANIFEST).
@@ -602,62 +628,45 @@ impl WriteBatchHandler for BatchCounter {
 /// as a write batch.
 fn check_log(env: &dyn Env, path: &str, name: &str) -> FileReport {
     let mut file = FileReport::new(name);
-    let reader = match env.new_sequential_file(path) {
-        Ok(r) => r,
+    let mut counter = BatchCounter::default();
+    let mut sequences: Option<(u64, u64)> = None;
+    let mut batch = WriteBatch::new();
+    let replayed = replay_checked(env, path, &mut |offset, record| {
+        if record.len() < HEADER_SIZE {
+            return Some(format!(
+                "record at offset {offset}: {} bytes, too small for a write batch",
+                record.len()
+            ));
+        }
+        batch.set_contents(record);
+        let before = counter.puts + counter.deletions;
+        let problem = batch
+            .iterate(&mut counter)
+            .err()
+            .map(|e| format!("record at offset {offset}: {e}"));
+        let added = counter.puts + counter.deletions - before;
+        if added > 0 {
+            let first = batch.sequence();
+            let last = first.saturating_add(added - 1);
+            sequences = Some(match sequences {
+                Some((lo, hi)) => (lo.min(first), hi.max(last)),
+                None => (first, last),
+            });
+        }
+        problem
+    });
+    let Checked {
+        replayed,
+        mut damage,
+        tail_from,
+    } = match replayed {
+        Ok(checked) => checked,
         Err(e) => {
             file.holds = "log".to_string();
             file.damage(format!("unreadable: {e}"));
             return file;
         }
     };
-    // Both callbacks add to it.
-    let damage = RefCell::new(Vec::new());
-    // Damage found after the last whole record starts here.
-    let mut tail_from = 0;
-    let mut counter = BatchCounter::default();
-    let mut sequences: Option<(u64, u64)> = None;
-    let mut batch = WriteBatch::new();
-    let replayed = log::replay(
-        reader,
-        true,
-        0,
-        &mut |bytes, reason| {
-            damage
-                .borrow_mut()
-                .push(format!("{bytes} bytes dropped: {reason}"));
-            Ok(())
-        },
-        &mut |offset, record| {
-            let mut damage = damage.borrow_mut();
-            if record.len() < HEADER_SIZE {
-                damage.push(format!(
-                    "record at offset {offset}: {} bytes, too small for a write batch",
-                    record.len()
-                ));
-            } else {
-                batch.set_contents(record);
-                let before = counter.puts + counter.deletions;
-                if let Err(e) = batch.iterate(&mut counter) {
-                    damage.push(format!("record at offset {offset}: {e}"));
-                }
-                let added = counter.puts + counter.deletions - before;
-                if added > 0 {
-                    let first = batch.sequence();
-                    let last = first.saturating_add(added - 1);
-                    sequences = Some(match sequences {
-                        Some((lo, hi)) => (lo.min(first), hi.max(last)),
-                        None => (first, last),
-                    });
-                }
-            }
-            tail_from = damage.len();
-            Ok(())
-        },
-    );
-    let mut damage = damage.into_inner();
-    if let Err(e) = &replayed.status {
-        damage.push(e.to_string());
-    }
     // A crashed writer's torn last record (followed by nothing but zeros)
     // is how a log ends after a crash: recovery ignores it.
     if tail_from < damage.len() {
@@ -689,6 +698,7 @@ fn check_log(env: &dyn Env, path: &str, name: &str) -> FileReport {
 mod tests {
     use super::*;
     use crate::options::WriteOptions;
+    use crate::status::Code;
     use crate::DB;
     use std::path::Path;
 
