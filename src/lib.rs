@@ -31,6 +31,8 @@ pub mod env;
 #[doc(hidden)]
 pub mod filename;
 pub mod filter;
+#[doc(hidden)]
+pub mod inspect;
 pub mod iterator;
 #[doc(hidden)]
 pub mod key;

@@ -29,6 +29,7 @@ mod flush;
 pub mod iter;
 mod open;
 mod read;
+pub mod read_only;
 mod repair;
 mod write;
 pub use repair::repair_db;

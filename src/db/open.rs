@@ -50,7 +50,6 @@ pub(crate) struct Sanitized {
 /// the database directory (the old one kept as `LOG.old`) and an 8 MiB
 /// block cache.
 pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
-    let options = options.sanitized();
     let env = Arc::clone(&options.env);
     let logger = match &options.info_log {
         Some(l) => Some(Arc::clone(l)),
@@ -62,6 +61,16 @@ pub(crate) fn sanitize_options(dbname: &str, options: &Options) -> Sanitized {
             env.new_logger(&info_log_file_name(dbname)).ok()
         }
     };
+    sanitize_options_with_logger(options, logger)
+}
+
+/// [`sanitize_options`] with the info log given: touches no file (a
+/// read-only open passes `None`).
+pub(crate) fn sanitize_options_with_logger(
+    options: &Options,
+    logger: Option<Arc<dyn Logger>>,
+) -> Sanitized {
+    let options = options.sanitized();
     let block_cache = options
         .block_cache
         .clone()
@@ -205,31 +214,7 @@ impl DbInner {
 
         let mut save_manifest = guard.versions.recover()?;
 
-        // Every table the MANIFEST names must exist, and every log newer
-        // than the MANIFEST's log number holds writes to replay.
-        let min_log = guard.versions.log_number();
-        let prev_log = guard.versions.prev_log_number();
-        let mut expected = HashSet::new();
-        guard.versions.add_live_files(&mut expected);
-        let mut expected: BTreeSet<u64> = expected.into_iter().collect();
-        let children = env.get_children(&self.dbname)?;
-        let mut logs = Vec::new();
-        for name in &children {
-            if let Some((number, file_type)) = parse_file_name(name) {
-                expected.remove(&number);
-                if file_type == FileType::Log && (number >= min_log || number == prev_log) {
-                    logs.push(number);
-                }
-            }
-        }
-        if let Some(first) = expected.iter().next() {
-            return Err(Error::corruption(format!(
-                "{} missing files; e.g.: {}",
-                expected.len(),
-                table_file_name(&self.dbname, *first)
-            )));
-        }
-        logs.sort_unstable();
+        let logs = logs_to_replay(env, &self.dbname, &mut guard.versions)?;
         let mut max_sequence = 0;
         for (i, &number) in logs.iter().enumerate() {
             self.recover_log_file(
@@ -353,17 +338,9 @@ impl DbInner {
         // End of the last whole record: what a crashed writer left after it
         // may be a torn record, not damage (see `log::is_torn_tail`).
         let good_end = replayed.end_of_last_record;
-        if let Err(e) = replayed.status {
-            // Damage after the last whole record: a writer killed while
-            // copying a record into the log leaves exactly that, and the
-            // record was never acknowledged. Not corruption, if nothing but
-            // that record and zeros follow.
-            let torn = replayed.stopped_at_end
-                && e.code() == Code::Corruption
-                && crate::env::read_file_to_vec(self.env.as_ref(), &fname)
-                    .is_ok_and(|bytes| log::is_torn_tail(&bytes, good_end as usize));
-            if !torn {
-                return Err(e);
+        if let Err(e) = &replayed.status {
+            if !only_torn_tail(self.env.as_ref(), &fname, &replayed, e) {
+                return Err(e.clone());
             }
             self.log(&format!(
                 "{fname}: ignoring a torn final record after offset {good_end} ({e})"
@@ -395,4 +372,54 @@ impl DbInner {
         }
         Ok(())
     }
+}
+
+/// Whether `error`, which stopped the replay of log `fname`, is only damage
+/// after the last whole record: a writer killed while copying a record into
+/// the log leaves exactly that, and the record was never acknowledged. Not
+/// corruption, if nothing but that record and zeros follow.
+pub(crate) fn only_torn_tail(
+    env: &dyn crate::env::Env,
+    fname: &str,
+    replayed: &log::Replayed,
+    error: &Error,
+) -> bool {
+    replayed.stopped_at_end
+        && error.code() == Code::Corruption
+        && crate::env::read_file_to_vec(env, fname)
+            .is_ok_and(|bytes| log::is_torn_tail(&bytes, replayed.end_of_last_record as usize))
+}
+
+/// The numbers of the logs recovery replays, oldest first: every log at or
+/// after the MANIFEST's log number (or equal to its previous log number),
+/// whose writes may be in no table. Fails if a table the MANIFEST names is
+/// missing.
+pub(crate) fn logs_to_replay(
+    env: &dyn crate::env::Env,
+    dbname: &str,
+    versions: &mut VersionSet,
+) -> Result<Vec<u64>> {
+    let min_log = versions.log_number();
+    let prev_log = versions.prev_log_number();
+    let mut expected = HashSet::new();
+    versions.add_live_files(&mut expected);
+    let mut expected: BTreeSet<u64> = expected.into_iter().collect();
+    let mut logs = Vec::new();
+    for name in &env.get_children(dbname)? {
+        if let Some((number, file_type)) = parse_file_name(name) {
+            expected.remove(&number);
+            if file_type == FileType::Log && (number >= min_log || number == prev_log) {
+                logs.push(number);
+            }
+        }
+    }
+    if let Some(first) = expected.iter().next() {
+        return Err(Error::corruption(format!(
+            "{} missing files; e.g.: {}",
+            expected.len(),
+            table_file_name(dbname, *first)
+        )));
+    }
+    logs.sort_unstable();
+    Ok(logs)
 }

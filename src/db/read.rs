@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
-use super::{DbInner, DbIterator, ReadView};
+use super::{CompactionStats, DbInner, DbIterator, ReadView};
 use crate::iterator::InternalIterator;
-use crate::key::{LookupKey, LookupOutcome};
+use crate::key::{InternalKeyComparator, LookupKey, LookupOutcome};
+use crate::memtable::MemTable;
 use crate::options::ReadOptions;
 use crate::status::Result;
-use crate::version::version::GetStats;
+use crate::version::version::{GetStats, Version};
 use crate::version::NUM_LEVELS;
 
 impl DbInner {
@@ -49,25 +50,12 @@ impl DbInner {
             (view, sequence, guard.seed)
         };
         let ReadView { mem, imm, current } = &*view;
-        // A memtable empty now was empty at `sequence` too (entries are
-        // never removed), and whatever it gets later is newer than the
-        // iterator can see: leaving it out lets a settled database (one
-        // level, nothing in memory) be read without a merge at every step.
-        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-        for table in std::iter::once(mem).chain(imm) {
-            if !table.is_empty() {
-                children.push(Box::new(table.iter()));
-            }
-        }
-        current.add_iterators(&options.block_reads(), &mut children);
-        let merged: Box<dyn InternalIterator> = match children.len() {
-            0 => Box::new(crate::iterator::EmptyIterator::new()),
-            1 => children.pop().expect("one child"),
-            _ => Box::new(crate::table::merger::MergingIterator::new(
-                self.icmp.clone(),
-                children,
-            )),
-        };
+        let merged = merged_iterator(
+            &self.icmp,
+            std::iter::once(mem).chain(imm),
+            current,
+            options,
+        );
         DbIterator::new(
             self.icmp.clone(),
             merged,
@@ -79,52 +67,93 @@ impl DbInner {
     }
 
     pub(super) fn property(&self, name: &str) -> Option<String> {
-        let rest = name.strip_prefix("leveldb.")?;
         let guard = self.state.lock();
-        if let Some(level) = rest.strip_prefix("num-files-at-level") {
-            if level.is_empty() || !level.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+        property_value(name, guard.versions.current(), &guard.stats, || {
+            let mut total = self.block_cache.total_charge() as u64;
+            total += guard.mem.approximate_memory_usage() as u64;
+            if let Some(imm) = &guard.imm {
+                total += imm.approximate_memory_usage() as u64;
             }
-            let level: usize = level.parse().ok()?;
-            if level >= NUM_LEVELS {
-                return None;
-            }
-            return Some(guard.versions.num_level_files(level).to_string());
+            total
+        })
+    }
+}
+
+/// One iterator over the memtables `mems` and the tables of `current`,
+/// merged in internal-key order.
+pub(crate) fn merged_iterator<'a>(
+    icmp: &InternalKeyComparator,
+    mems: impl IntoIterator<Item = &'a Arc<MemTable>>,
+    current: &Arc<Version>,
+    options: &ReadOptions,
+) -> Box<dyn InternalIterator> {
+    // A memtable empty now was empty at the iterator's sequence too
+    // (entries are never removed), and whatever it gets later is newer than
+    // the iterator can see: leaving it out lets a settled database (one
+    // level, nothing in memory) be read without a merge at every step.
+    let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
+    for table in mems {
+        if !table.is_empty() {
+            children.push(Box::new(table.iter()));
         }
-        match rest {
-            "stats" => {
-                let mut out = String::from(
-                    "                               Compactions\n\
-                     Level  Files Size(MB) Time(sec) Read(MB) Write(MB)\n\
-                     --------------------------------------------------\n",
-                );
-                for level in 0..NUM_LEVELS {
-                    let files = guard.versions.num_level_files(level);
-                    let s = &guard.stats[level];
-                    if s.micros > 0 || files > 0 {
-                        out.push_str(&format!(
-                            "{:3} {:8} {:8.0} {:9.0} {:8.0} {:9.0}\n",
-                            level,
-                            files,
-                            guard.versions.num_level_bytes(level) as f64 / 1048576.0,
-                            s.micros as f64 / 1e6,
-                            s.bytes_read as f64 / 1048576.0,
-                            s.bytes_written as f64 / 1048576.0
-                        ));
-                    }
-                }
-                Some(out)
-            }
-            "sstables" => Some(guard.versions.current().debug_string()),
-            "approximate-memory-usage" => {
-                let mut total = self.block_cache.total_charge() as u64;
-                total += guard.mem.approximate_memory_usage() as u64;
-                if let Some(imm) = &guard.imm {
-                    total += imm.approximate_memory_usage() as u64;
-                }
-                Some(total.to_string())
-            }
-            _ => None,
+    }
+    current.add_iterators(&options.block_reads(), &mut children);
+    match children.len() {
+        0 => Box::new(crate::iterator::EmptyIterator::new()),
+        1 => children.pop().expect("one child"),
+        _ => Box::new(crate::table::merger::MergingIterator::new(
+            icmp.clone(),
+            children,
+        )),
+    }
+}
+
+/// The value of LevelDB property `name` for a database whose current
+/// version is `current`, with compaction statistics `stats`;
+/// `memory_usage` gives `leveldb.approximate-memory-usage` (asked only for
+/// that property). Shared by the database and its read-only view.
+pub(crate) fn property_value(
+    name: &str,
+    current: &Version,
+    stats: &[CompactionStats; NUM_LEVELS],
+    memory_usage: impl FnOnce() -> u64,
+) -> Option<String> {
+    let rest = name.strip_prefix("leveldb.")?;
+    if let Some(level) = rest.strip_prefix("num-files-at-level") {
+        if level.is_empty() || !level.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
+        let level: usize = level.parse().ok()?;
+        if level >= NUM_LEVELS {
+            return None;
+        }
+        return Some(current.num_files(level).to_string());
+    }
+    match rest {
+        "stats" => {
+            let mut out = String::from(
+                "                               Compactions\n\
+                 Level  Files Size(MB) Time(sec) Read(MB) Write(MB)\n\
+                 --------------------------------------------------\n",
+            );
+            for (level, s) in stats.iter().enumerate() {
+                let files = current.num_files(level);
+                if s.micros > 0 || files > 0 {
+                    out.push_str(&format!(
+                        "{:3} {:8} {:8.0} {:9.0} {:8.0} {:9.0}\n",
+                        level,
+                        files,
+                        current.num_level_bytes(level) as f64 / 1048576.0,
+                        s.micros as f64 / 1e6,
+                        s.bytes_read as f64 / 1048576.0,
+                        s.bytes_written as f64 / 1048576.0
+                    ));
+                }
+            }
+            Some(out)
+        }
+        "sstables" => Some(current.debug_string()),
+        "approximate-memory-usage" => Some(memory_usage().to_string()),
+        _ => None,
     }
 }

@@ -27,9 +27,19 @@ pub enum Library {
     Reference,
 }
 
-/// The crate root.
+/// The root of the `strata` package (the repository). The `leveldbutil`
+/// package's tests include this file too; their package lives one level
+/// down, in `leveldbutil/`.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if env!("CARGO_PKG_NAME") == "strata" {
+        manifest.to_path_buf()
+    } else {
+        manifest
+            .parent()
+            .expect("leveldbutil/ is in the repository")
+            .to_path_buf()
+    }
 }
 
 /// `target/<profile>`: the test executable lives in its `deps/`.

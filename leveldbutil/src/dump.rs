@@ -4,40 +4,30 @@
 //!
 //! Invariants: stdout carries only the dump text, byte for byte the
 //! reference's; each failing file gets its `Status::ToString()` and a newline
-//! on stderr, and the exit code is 1 if any file failed (or the command line
-//! is wrong), else 0. A damaged file is not a failure: its damage is part of
-//! the dump (`corruption: ...`, `iterator error: ...`), as in LevelDB.
-//!
-//! Single-threaded; reads files through the POSIX env.
+//! on stderr, and the exit code is 1 if any file failed, else 0. A damaged
+//! file is not a failure: its damage is part of the dump (`corruption:
+//! ...`, `iterator error: ...`), as in LevelDB. Files are read, never
+//! locked: `dump` works on the files of a database that is open elsewhere.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use leveldb::dump::dump_file;
 use leveldb::env::default_env;
 
-const USAGE: &str =
-    "Usage: leveldbutil command...\n   dump files...         -- dump contents of specified files\n";
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.first().map(String::as_str) != Some("dump") {
-        eprint!("{USAGE}");
-        return ExitCode::FAILURE;
-    }
+pub fn run(files: &[OsString]) -> ExitCode {
     let env = default_env();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut ok = true;
-    for path in &args[1..] {
+    for path in files {
+        let path = path.to_string_lossy();
         // Write errors of stdout are caught by the final flush.
         let mut write = |bytes: &[u8]| {
             let _ = out.write_all(bytes);
         };
-        if let Err(e) = dump_file(&*env, path, &mut write) {
+        if let Err(e) = dump_file(&*env, &path, &mut write) {
             // Keep stdout and stderr in order when both go to one place.
             let _ = out.flush();
             eprintln!("{e}");

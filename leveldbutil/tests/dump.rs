@@ -33,18 +33,19 @@ use leveldb::version::edit::VersionEdit;
 use leveldb::write_batch::WriteBatch;
 use leveldb::{CompressionType, Options, WriteOptions, DB};
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
-
-const GOLDEN_CASES: [&str; 5] = support::GOLDEN_CASES;
 
 const USAGE: &str =
     "Usage: leveldbutil command...\n   dump files...         -- dump contents of specified files\n";
+
+const GOLDEN_CASES: [&str; 5] = support::GOLDEN_CASES;
 
 /// The reference dump program, built once per test run.
 fn reference_tool() -> &'static Path {
     static TOOL: OnceLock<PathBuf> = OnceLock::new();
     TOOL.get_or_init(|| {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("c_tests/dumpfile_ref.cc");
+        let source = support::root().join("c_tests/dumpfile_ref.cc");
         let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dump_reference");
         std::fs::create_dir_all(&out_dir).unwrap();
         let exe = out_dir.join(format!("dumpfile_ref-{}", std::process::id()));
@@ -619,7 +620,12 @@ fn errors_and_exit_codes_match() {
 
 #[test]
 fn usage_and_exit_codes() {
-    for args in [&[][..], &["list"][..], &["Dump", "x"][..]] {
+    for args in [
+        &[][..],
+        &["list"][..],
+        &["Dump", "x"][..],
+        &["--bogus", "dump"][..],
+    ] {
         let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
         let out = run_ours(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -630,4 +636,23 @@ fn usage_and_exit_codes() {
     let out = run_ours(&["dump".as_ref()]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    // A file name starting with '-' is a file, as in LevelDB.
+    let dir = tempfile::tempdir().unwrap();
+    let name = "-000004.log";
+    std::fs::write(dir.path().join(name), b"").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_leveldbutil"))
+        .args(["dump", name])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let reference = Command::new(reference_tool())
+        .arg(name)
+        .current_dir(dir.path())
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.stdout, out.stderr, out.status.code()),
+        (reference.stdout, reference.stderr, reference.status.code())
+    );
 }
