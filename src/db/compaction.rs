@@ -314,6 +314,10 @@ impl DbInner {
         let mut builder = state.builder.take().expect("an open output");
         let output = state.outputs.last_mut().expect("an output");
         let entries = builder.num_entries();
+        // The largest key is the builder's last (taken before `finish`,
+        // which shortens it), not copied entry by entry.
+        output.largest.clear();
+        output.largest.extend_from_slice(builder.last_key());
         if let Some(filter) = &mut state.key_filter {
             output.key_filter = Some(Arc::new(filter.take_filter(entries as usize)));
         }
@@ -443,15 +447,13 @@ impl DbInner {
                     if builder.num_entries() == 0 {
                         output.smallest.clear();
                         output.smallest.extend_from_slice(key);
-                    } else if self.icmp.compare(key, &output.largest) != Ordering::Greater {
+                    } else if self.icmp.compare(key, builder.last_key()) != Ordering::Greater {
                         // Only a damaged input table (keys out of order)
                         // gets here: writing its keys out would spread the
                         // damage into a table that claims to be sorted.
                         result = Err(Error::corruption("compaction input keys out of order"));
                         break;
                     }
-                    output.largest.clear();
-                    output.largest.extend_from_slice(key);
                     if let Some(filter) = &mut state.key_filter {
                         filter.add_key(crate::key::extract_user_key(key));
                     }
