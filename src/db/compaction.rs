@@ -69,7 +69,6 @@ struct CompactionState {
 /// it (one still reading keeps its own handle).
 struct ReleasingLevelInput {
     inner: LevelIterator,
-    icmp: crate::key::InternalKeyComparator,
     table_cache: Arc<crate::table::TableCache>,
     /// The level's input files, sorted and disjoint (as the iterator reads them).
     files: crate::version::version::FileList,
@@ -78,15 +77,20 @@ struct ReleasingLevelInput {
 }
 
 impl ReleasingLevelInput {
-    /// Evicts every file wholly before the current position (all of them
-    /// once the input is exhausted). The current key is past a file when it
-    /// is greater than the file's largest key: files are disjoint and sorted.
+    /// Evicts every file before the one the level iterator reads (all of
+    /// them once it is exhausted). Asking the iterator which file it is in
+    /// costs nothing per entry, where comparing each key with the file's
+    /// largest key was an internal-key comparison per entry merged.
     fn release_passed(&mut self) {
-        while let Some(f) = self.files.get(self.passed) {
-            if self.inner.valid() && self.icmp.compare(self.inner.key(), &f.largest).is_le() {
-                return;
+        let reading = if self.inner.valid() {
+            self.inner.file_index()
+        } else {
+            self.files.len()
+        };
+        while self.passed < reading {
+            if let Some(f) = self.files.get(self.passed) {
+                self.table_cache.evict(f.number);
             }
-            self.table_cache.evict(f.number);
             self.passed += 1;
         }
     }
@@ -272,7 +276,6 @@ impl DbInner {
                         LevelFiles::Owned(c.inputs[which].clone()),
                         options,
                     ),
-                    icmp: self.icmp.clone(),
                     table_cache: Arc::clone(&self.table_cache),
                     files: c.inputs[which].clone(),
                     passed: 0,
@@ -314,6 +317,10 @@ impl DbInner {
         let mut builder = state.builder.take().expect("an open output");
         let output = state.outputs.last_mut().expect("an output");
         let entries = builder.num_entries();
+        // The largest key is the builder's last (taken before `finish`,
+        // which shortens it), not copied entry by entry.
+        output.largest.clear();
+        output.largest.extend_from_slice(builder.last_key());
         if let Some(filter) = &mut state.key_filter {
             output.key_filter = Some(Arc::new(filter.take_filter(entries as usize)));
         }
@@ -443,15 +450,13 @@ impl DbInner {
                     if builder.num_entries() == 0 {
                         output.smallest.clear();
                         output.smallest.extend_from_slice(key);
-                    } else if self.icmp.compare(key, &output.largest) != Ordering::Greater {
+                    } else if self.icmp.compare(key, builder.last_key()) != Ordering::Greater {
                         // Only a damaged input table (keys out of order)
                         // gets here: writing its keys out would spread the
                         // damage into a table that claims to be sorted.
                         result = Err(Error::corruption("compaction input keys out of order"));
                         break;
                     }
-                    output.largest.clear();
-                    output.largest.extend_from_slice(key);
                     if let Some(filter) = &mut state.key_filter {
                         filter.add_key(crate::key::extract_user_key(key));
                     }
@@ -647,7 +652,6 @@ mod tests {
                 LevelFiles::Owned(files.clone()),
                 BlockReadOptions::default(),
             ),
-            icmp: inner.icmp.clone(),
             table_cache: Arc::clone(cache),
             files,
             passed: 0,

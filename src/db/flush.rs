@@ -48,19 +48,17 @@ pub(crate) fn build_table(
             let file = env.new_writable_file(&fname)?;
             let mut builder = TableBuilder::new(table_options, file);
             meta.smallest = iter.key().to_vec();
-            let mut last_key_len = 0;
             while iter.valid() {
                 let key = iter.key();
                 builder.add(key, iter.value());
                 if let Some(filter) = key_filter.as_deref_mut() {
                     filter.add_key(crate::key::extract_user_key(key));
                 }
-                last_key_len = key.len();
-                meta.largest.clear();
-                meta.largest.extend_from_slice(key);
                 iter.next();
             }
-            debug_assert!(last_key_len > 0 || meta.largest.is_empty());
+            // The builder's last key, before `finish` shortens it: one copy
+            // per table rather than one per entry.
+            meta.largest = builder.last_key().to_vec();
             builder.finish()?;
             meta.file_size = builder.file_size();
             builder.file_mut().sync()?;

@@ -39,6 +39,9 @@ pub struct TableBuilder {
     index_block: BlockBuilder,
     /// Used for the metaindex block, which uses the table's restart interval.
     block_restart_interval: usize,
+    /// The last key of the last data block written (taken from the block
+    /// when it is flushed): the start of its index entry's separator. The
+    /// last key of the open block is the data block's own.
     last_key: Vec<u8>,
     num_entries: u64,
     closed: bool,
@@ -132,7 +135,7 @@ impl TableBuilder {
         }
         if self.num_entries > 0 {
             debug_assert_eq!(
-                self.comparator.compare(key, &self.last_key),
+                self.comparator.compare(key, self.last_key()),
                 Ordering::Greater,
                 "keys must be added in increasing order"
             );
@@ -146,8 +149,6 @@ impl TableBuilder {
         if let Some(f) = self.filter_block.as_mut() {
             f.add_key(key);
         }
-        self.last_key.clear();
-        self.last_key.extend_from_slice(key);
         self.num_entries += 1;
         self.data_block.add(key, value);
         if self.data_block.current_size_estimate() >= self.block_size {
@@ -172,6 +173,7 @@ impl TableBuilder {
         let raw = self.data_block.finish();
         let (contents, block_type) = self.compressor.compress(raw);
         let written = write_raw_block(&mut *self.file, &mut self.offset, contents, block_type);
+        self.data_block.swap_last_key(&mut self.last_key);
         self.data_block.reset();
         match written {
             Ok(handle) => {
@@ -272,6 +274,16 @@ impl TableBuilder {
     pub fn abandon(&mut self) {
         assert!(!self.closed, "abandon() after finish()");
         self.closed = true;
+    }
+
+    /// The last key added (empty before the first); meaningless after
+    /// `finish`, which may shorten it.
+    pub fn last_key(&self) -> &[u8] {
+        if self.data_block.is_empty() {
+            &self.last_key
+        } else {
+            self.data_block.last_key()
+        }
     }
 
     pub fn num_entries(&self) -> u64 {

@@ -512,6 +512,12 @@ impl LevelIterator {
         self.index = index;
     }
 
+    /// The index of the file the iterator reads (the number of files once
+    /// it has run off the end): every file before it has been read past.
+    pub fn file_index(&self) -> usize {
+        self.index
+    }
+
     fn save_status(&mut self) {
         if let Some(it) = &self.current {
             if self.status.is_ok() {
