@@ -52,7 +52,9 @@ pub mod write_batch;
 #[doc(hidden)]
 pub mod ffi;
 
-pub use db::{destroy_db, repair_db, DbIterator, DB};
+pub use db::{
+    destroy_db, repair_db, DbIterator, Entries, KeyBounds, Keys, SnapshotView, Values, DB,
+};
 pub use env::{Env, Logger};
 pub use filter::FilterPolicy;
 pub use iterator::InternalIterator as Iterator;

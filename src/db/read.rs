@@ -9,11 +9,20 @@ use std::sync::Arc;
 
 use super::{DbInner, DbIterator, ReadView};
 use crate::iterator::InternalIterator;
-use crate::key::{LookupKey, LookupOutcome};
+use crate::key::{LookupKey, LookupOutcome, SequenceNumber};
 use crate::options::ReadOptions;
 use crate::status::Result;
+use crate::table::BlockReadOptions;
 use crate::version::version::GetStats;
 use crate::version::NUM_LEVELS;
+
+/// A read point held for iterators made later (see
+/// [`DbInner::pin_read_point`]).
+pub(crate) struct PinnedReadPoint {
+    view: Arc<ReadView>,
+    sequence: SequenceNumber,
+    seed: u32,
+}
 
 impl DbInner {
     /// Passes the value of `key`, if any, to `value_sink`.
@@ -42,13 +51,33 @@ impl DbInner {
     }
 
     pub(super) fn new_iterator(self: &Arc<Self>, options: &ReadOptions) -> DbIterator {
-        let (view, sequence, seed) = {
-            let mut guard = self.state.lock();
-            guard.seed = guard.seed.wrapping_add(1);
-            let (view, sequence) = guard.read_point(options);
-            (view, sequence, guard.seed)
-        };
-        let ReadView { mem, imm, current } = &*view;
+        let point = self.pin_read_point(options);
+        self.iterator_at(&point, &options.block_reads())
+    }
+
+    /// Pins what an iterator as of `options` reads: the read view and the
+    /// sequence number (its snapshot's, or the last one written now). Any
+    /// number of iterators made from it with [`DbInner::iterator_at`], now
+    /// or later, see the same entries: the pinned memtables and version
+    /// hold every entry visible at that sequence, and nothing newer shows.
+    pub(super) fn pin_read_point(&self, options: &ReadOptions) -> PinnedReadPoint {
+        let mut guard = self.state.lock();
+        guard.seed = guard.seed.wrapping_add(1);
+        let (view, sequence) = guard.read_point(options);
+        PinnedReadPoint {
+            view,
+            sequence,
+            seed: guard.seed,
+        }
+    }
+
+    /// An iterator over `point`, reading table blocks as `reads` says.
+    pub(super) fn iterator_at(
+        self: &Arc<Self>,
+        point: &PinnedReadPoint,
+        reads: &BlockReadOptions,
+    ) -> DbIterator {
+        let ReadView { mem, imm, current } = &*point.view;
         // A memtable empty now was empty at `sequence` too (entries are
         // never removed), and whatever it gets later is newer than the
         // iterator can see: leaving it out lets a settled database (one
@@ -59,7 +88,7 @@ impl DbInner {
                 children.push(Box::new(table.iter()));
             }
         }
-        current.add_iterators(&options.block_reads(), &mut children);
+        current.add_iterators(reads, &mut children);
         let merged: Box<dyn InternalIterator> = match children.len() {
             0 => Box::new(crate::iterator::EmptyIterator::new()),
             1 => children.pop().expect("one child"),
@@ -71,10 +100,10 @@ impl DbInner {
         DbIterator::new(
             self.icmp.clone(),
             merged,
-            sequence,
+            point.sequence,
             Arc::clone(current),
             Arc::downgrade(self),
-            seed,
+            point.seed,
         )
     }
 
