@@ -48,6 +48,13 @@ fn not_found(path: &str) -> Error {
 }
 
 impl MemEnv {
+    /// An empty in-memory file system with its own background thread.
+    ///
+    /// ```
+    /// use leveldb::env::{mem::MemEnv, Env};
+    /// let env = MemEnv::new();
+    /// assert!(!env.file_exists("/db/CURRENT"));
+    /// ```
     pub fn new() -> Arc<MemEnv> {
         Arc::new(MemEnv {
             files: Mutex::new(HashMap::new()),

@@ -15,10 +15,22 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-/// How table blocks are compressed; the values are the on-disk type bytes.
+/// How table blocks are compressed ([`Options::compression`](crate::Options::compression));
+/// the values are the type bytes stored after each block. Blocks of
+/// either kind are read whatever the option says.
+///
+/// ```
+/// use leveldb::{CompressionType, Options};
+///
+/// let options = Options { compression: CompressionType::None, ..Options::default() };
+/// assert_eq!(CompressionType::Snappy as u8, 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompressionType {
+    /// Blocks are stored as they are (type byte 0).
     None = 0,
+    /// Blocks are compressed with Snappy when that saves more than an
+    /// eighth of their size (type byte 1), as LevelDB does. The default.
     Snappy = 1,
 }
 

@@ -91,7 +91,19 @@ impl Default for BlockReadOptions {
 /// The shared cache of uncompressed table blocks, charged by block size:
 /// the engine's sharded LRU keyed by (table cache id, block offset), or a
 /// cache the caller wrote (a C++ `leveldb::Cache` given as
-/// `Options::block_cache`), reached through [`UserBlockCache`].
+/// `Options::block_cache`), reached through `UserBlockCache`.
+///
+/// Share one between databases to bound their cache memory together
+/// (LevelDB's `NewLRUCache`):
+///
+/// ```
+/// use std::sync::Arc;
+/// use leveldb::{BlockCache, Options};
+///
+/// let cache = Arc::new(BlockCache::new(64 << 20));
+/// let options = Options { block_cache: Some(Arc::clone(&cache)), ..Options::default() };
+/// assert_eq!(cache.capacity(), 64 << 20);
+/// ```
 pub struct BlockCache {
     kind: CacheKind,
 }
@@ -137,6 +149,7 @@ impl BlockCache {
     }
 
     /// A fresh id for a table's keys.
+    #[doc(hidden)]
     pub fn new_id(&self) -> u64 {
         match &self.kind {
             CacheKind::Native(c) => c.new_id(),
@@ -145,6 +158,10 @@ impl BlockCache {
     }
 
     /// Bytes of blocks cached (LevelDB's `TotalCharge`).
+    ///
+    /// ```
+    /// assert_eq!(leveldb::BlockCache::new(1 << 20).total_charge(), 0);
+    /// ```
     pub fn total_charge(&self) -> usize {
         match &self.kind {
             CacheKind::Native(c) => c.total_charge(),
@@ -154,6 +171,10 @@ impl BlockCache {
 
     /// The capacity in bytes; 0 for a caller's cache (LevelDB's cache
     /// interface does not tell it).
+    ///
+    /// ```
+    /// assert_eq!(leveldb::BlockCache::new(1 << 20).capacity(), 1 << 20);
+    /// ```
     pub fn capacity(&self) -> usize {
         match &self.kind {
             CacheKind::Native(c) => c.capacity(),
@@ -161,6 +182,8 @@ impl BlockCache {
         }
     }
 
+    /// The block cached under (table cache id, block offset), if any.
+    #[doc(hidden)]
     #[inline]
     pub fn lookup(&self, key: &(u64, u64)) -> Option<Arc<Block>> {
         match &self.kind {
@@ -169,6 +192,8 @@ impl BlockCache {
         }
     }
 
+    /// Caches `block` under (table cache id, block offset).
+    #[doc(hidden)]
     pub fn insert(&self, key: (u64, u64), block: Arc<Block>) {
         let charge = block.size();
         match &self.kind {
@@ -177,6 +202,8 @@ impl BlockCache {
         }
     }
 
+    /// Drops the block cached under (table cache id, block offset).
+    #[doc(hidden)]
     pub fn erase(&self, key: &(u64, u64)) {
         match &self.kind {
             CacheKind::Native(c) => c.erase(key),

@@ -26,7 +26,7 @@
 //!   started on first use.
 //!
 //! - Random-access files are memory-mapped read-only (LevelDB's
-//!   `PosixMmapReadableFile`) while fewer than [`MAX_MAPPED_FILES`] are
+//!   `PosixMmapReadableFile`) while fewer than `MAX_MAPPED_FILES` are
 //!   mapped process-wide; beyond that, or if `mmap` fails, they read with
 //!   `pread`. A mapping is made once at open for the file's size then and
 //!   unmapped on drop; the files opened this way (tables) are immutable,
