@@ -28,6 +28,11 @@ use crate::util::coding::{
 };
 
 /// Bytes of the header: an 8-byte sequence number and a 4-byte count.
+///
+/// ```
+/// use leveldb::write_batch::{WriteBatch, HEADER_SIZE};
+/// assert_eq!(WriteBatch::new().approximate_size(), HEADER_SIZE);
+/// ```
 pub const HEADER_SIZE: usize = 12;
 
 /// Receives the operations of a batch, in order, from [`WriteBatch::iterate`]

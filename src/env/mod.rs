@@ -18,7 +18,20 @@ pub mod fault;
 pub mod mem;
 pub mod posix;
 
-/// A file read from front to back (logs, MANIFEST, CURRENT).
+/// A file read from front to back (logs, MANIFEST, CURRENT), from
+/// [`Env::new_sequential_file`].
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, write_string_to_file, Env};
+///
+/// let env = MemEnv::new();
+/// write_string_to_file(&*env, b"header:body", "/f", false).unwrap();
+/// let mut file = env.new_sequential_file("/f").unwrap();
+/// file.skip(7).unwrap();
+/// let mut buf = [0u8; 16];
+/// let n = file.read(&mut buf).unwrap();
+/// assert_eq!(&buf[..n], b"body");
+/// ```
 pub trait SequentialFile: Send {
     /// Reads up to `buf.len()` bytes; returns how many were read (0 at EOF).
     fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
@@ -26,7 +39,19 @@ pub trait SequentialFile: Send {
     fn skip(&mut self, n: u64) -> Result<()>;
 }
 
-/// A file read at arbitrary offsets, by many threads at once (tables).
+/// A file read at arbitrary offsets, by many threads at once (tables),
+/// from [`Env::new_random_access_file`].
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, write_string_to_file, Env};
+///
+/// let env = MemEnv::new();
+/// write_string_to_file(&*env, b"0123456789", "/f", false).unwrap();
+/// let file = env.new_random_access_file("/f").unwrap();
+/// let mut buf = [0u8; 3];
+/// assert_eq!(file.read_at(4, &mut buf).unwrap(), 3);
+/// assert_eq!(&buf, b"456");
+/// ```
 pub trait RandomAccessFile: Send + Sync {
     /// Reads up to `buf.len()` bytes at `offset`; returns how many were
     /// read (fewer only at end of file).
@@ -41,7 +66,19 @@ pub trait RandomAccessFile: Send + Sync {
     }
 }
 
-/// A file written sequentially (logs, tables, MANIFEST).
+/// A file written sequentially (logs, tables, MANIFEST), from
+/// [`Env::new_writable_file`] and its kin.
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, Env};
+///
+/// let env = MemEnv::new();
+/// let mut file = env.new_writable_file("/f").unwrap();
+/// file.append(b"hello").unwrap();
+/// file.sync().unwrap();
+/// file.close().unwrap();
+/// assert_eq!(env.get_file_size("/f").unwrap(), 5);
+/// ```
 pub trait WritableFile: Send {
     /// Adds `data` at the end of the file (perhaps only to a buffer).
     fn append(&mut self, data: &[u8]) -> Result<()>;
@@ -91,7 +128,20 @@ pub trait WritableFile: Send {
     }
 }
 
-/// A held lock on a file; released when dropped.
+/// A held lock on a file, from [`Env::lock_file`]; released when dropped.
+///
+/// ```
+/// use leveldb::env::{default_env, Env};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("LOCK");
+/// let path = path.to_str().unwrap();
+/// let env = default_env();
+/// let lock = env.lock_file(path).unwrap();
+/// assert!(env.lock_file(path).is_err(), "held");
+/// drop(lock);
+/// let _again = env.lock_file(path).unwrap();
+/// ```
 pub trait FileLock: Send + Sync {}
 
 /// A sink for the human-readable info log (`LOG`), set as

@@ -64,15 +64,27 @@ use writable::*;
 
 /// Bytes a [`WritableFile`] buffers before writing (LevelDB's
 /// `kWritableFileBufferSize`).
+///
+/// ```
+/// assert_eq!(leveldb::env::posix::WRITABLE_FILE_BUFFER_SIZE, 65536);
+/// ```
 pub const WRITABLE_FILE_BUFFER_SIZE: usize = 64 * 1024;
 
-/// The environment backed by the real file system.
+/// The environment backed by the real file system; [`PosixEnv::shared`]
+/// (also [`default_env`](crate::env::default_env)) is the one instance.
 pub struct PosixEnv {
     background: BackgroundQueue,
 }
 
 impl PosixEnv {
     /// The process-wide instance (LevelDB's `Env::Default()`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use leveldb::env::posix::PosixEnv;
+    ///
+    /// assert!(Arc::ptr_eq(&PosixEnv::shared(), &leveldb::env::default_env()));
+    /// ```
     pub fn shared() -> Arc<dyn Env> {
         static SHARED: OnceLock<Arc<PosixEnv>> = OnceLock::new();
         SHARED
