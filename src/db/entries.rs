@@ -245,6 +245,33 @@ impl Bounds {
     }
 }
 
+/// One end of a scan.
+#[derive(Clone, Copy)]
+enum End {
+    /// Walks up from the lower bound (`next`).
+    Front,
+    /// Walks down from the upper bound (`next_back`).
+    Back,
+}
+
+impl End {
+    fn advance(self, cursor: &mut DbIterator) {
+        match self {
+            End::Front => cursor.next(),
+            End::Back => cursor.prev(),
+        }
+    }
+
+    /// How this end's keys compare with the other end's while the two
+    /// have not met.
+    fn toward_other(self) -> Ordering {
+        match self {
+            End::Front => Ordering::Less,
+            End::Back => Ordering::Greater,
+        }
+    }
+}
+
 /// Where a step of one end left the scan.
 enum Step {
     /// The end's cursor sits on the entry to yield.
@@ -400,8 +427,8 @@ impl<'db> Entries<'db> {
     /// ```
     #[allow(clippy::type_complexity)]
     pub fn next_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
-        let step = self.step_front();
-        self.entry(step, true)
+        let step = self.step(End::Front);
+        self.entry(step, End::Front)
     }
 
     /// The next entry from the back, borrowed: as
@@ -422,8 +449,8 @@ impl<'db> Entries<'db> {
     /// ```
     #[allow(clippy::type_complexity)]
     pub fn next_back_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
-        let step = self.step_back();
-        self.entry(step, false)
+        let step = self.step(End::Back);
+        self.entry(step, End::Back)
     }
 
     /// Only the keys of this scan (values are not copied).
@@ -454,20 +481,23 @@ impl<'db> Entries<'db> {
 
     /// The current entry of one end after a step.
     #[allow(clippy::type_complexity)]
-    fn entry(&self, step: Step, front: bool) -> Option<Result<(&[u8], &[u8])>> {
+    fn entry(&self, step: Step, end: End) -> Option<Result<(&[u8], &[u8])>> {
         match step {
             Step::Finished => None,
             Step::Failed(e) => Some(Err(e)),
             Step::Entry => {
-                let cursor = if front { &self.front } else { &self.back };
+                let cursor = match end {
+                    End::Front => &self.front,
+                    End::Back => &self.back,
+                };
                 let cursor = cursor.as_ref().expect("a stepped end has a cursor");
                 Some(Ok((cursor.key(), cursor.value())))
             }
         }
     }
 
-    /// Moves the front end to its next entry.
-    fn step_front(&mut self) -> Step {
+    /// Moves one end to its next entry.
+    fn step(&mut self, end: End) -> Step {
         let Entries {
             db,
             point,
@@ -480,14 +510,21 @@ impl<'db> Entries<'db> {
         if *done {
             return Step::Finished;
         }
-        let cursor = match front {
+        let (mine, other) = match end {
+            End::Front => (front, &*back),
+            End::Back => (back, &*front),
+        };
+        let cursor = match mine {
             Some(cursor) => {
-                cursor.next();
+                end.advance(cursor);
                 cursor
             }
             None => {
-                let cursor = front.insert(db.inner.iterator_at(point, reads));
-                bounds.seek_front(cursor);
+                let cursor = mine.insert(db.inner.iterator_at(point, reads));
+                match end {
+                    End::Front => bounds.seek_front(cursor),
+                    End::Back => bounds.seek_back(cursor),
+                }
                 cursor
             }
         };
@@ -500,65 +537,22 @@ impl<'db> Entries<'db> {
                 break;
             }
             let key = cursor.key();
-            let met_back = back
+            // This end may only yield keys strictly on its side of the
+            // other end's last key.
+            let met_other = other
                 .as_ref()
-                .is_some_and(|b| bounds.compare(key, b.key()) != Ordering::Less);
-            if met_back || !bounds.below_upper(key) {
+                .is_some_and(|o| bounds.compare(key, o.key()) != end.toward_other());
+            let in_range = match end {
+                End::Front => bounds.below_upper(key),
+                End::Back => bounds.above_lower(key),
+            };
+            if met_other || !in_range {
                 break;
             }
             if bounds.has_prefix(key) {
                 return Step::Entry;
             }
-            cursor.next();
-        }
-        *done = true;
-        Step::Finished
-    }
-
-    /// Moves the back end to its next entry (backwards).
-    fn step_back(&mut self) -> Step {
-        let Entries {
-            db,
-            point,
-            reads,
-            bounds,
-            front,
-            back,
-            done,
-        } = self;
-        if *done {
-            return Step::Finished;
-        }
-        let cursor = match back {
-            Some(cursor) => {
-                cursor.prev();
-                cursor
-            }
-            None => {
-                let cursor = back.insert(db.inner.iterator_at(point, reads));
-                bounds.seek_back(cursor);
-                cursor
-            }
-        };
-        loop {
-            if let Err(e) = cursor.status() {
-                *done = true;
-                return Step::Failed(e);
-            }
-            if !cursor.valid() {
-                break;
-            }
-            let key = cursor.key();
-            let met_front = front
-                .as_ref()
-                .is_some_and(|f| bounds.compare(key, f.key()) != Ordering::Greater);
-            if met_front || !bounds.above_lower(key) {
-                break;
-            }
-            if bounds.has_prefix(key) {
-                return Step::Entry;
-            }
-            cursor.prev();
+            end.advance(cursor);
         }
         *done = true;
         Step::Finished
