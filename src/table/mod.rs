@@ -134,7 +134,13 @@ fn user_key(key: &(u64, u64)) -> [u8; 16] {
 }
 
 impl BlockCache {
-    /// A cache holding up to `capacity` bytes of blocks.
+    /// A cache holding up to `capacity` bytes of blocks (LevelDB's
+    /// `NewLRUCache(capacity)`).
+    ///
+    /// ```
+    /// let cache = leveldb::BlockCache::new(32 << 20);
+    /// assert_eq!((cache.capacity(), cache.total_charge()), (32 << 20, 0));
+    /// ```
     pub fn new(capacity: usize) -> BlockCache {
         BlockCache {
             kind: CacheKind::Native(Cache::new(capacity)),

@@ -72,6 +72,15 @@ pub const WRITABLE_FILE_BUFFER_SIZE: usize = 64 * 1024;
 
 /// The environment backed by the real file system; [`PosixEnv::shared`]
 /// (also [`default_env`](crate::env::default_env)) is the one instance.
+///
+/// ```
+/// use leveldb::env::{posix::PosixEnv, Env};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let env = PosixEnv::shared();
+/// let children = env.get_children(dir.path().to_str().unwrap()).unwrap();
+/// assert!(children.is_empty());
+/// ```
 pub struct PosixEnv {
     background: BackgroundQueue,
 }
