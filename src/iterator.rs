@@ -9,16 +9,58 @@
 
 use crate::status::Result;
 
+/// LevelDB's iterator interface: a cursor over sorted entries that is
+/// either positioned at one (`valid()`) or not. Re-exported as
+/// `leveldb::Iterator`; [`DB::iter`](crate::DB::iter) returns one over a
+/// database (a [`DbIterator`](crate::DbIterator)), and the engine's blocks,
+/// tables and memtables implement it too.
+///
+/// `key()` and `value()` may only be called while valid, and borrow the
+/// entry in place until the iterator moves. `next()` and `prev()` require
+/// `valid()`. An iterator that met an error becomes invalid (or skips what
+/// it could not read) and reports the error from `status()`: check it when
+/// the loop ends. For a Rust iterator with bounds and `Result` items, see
+/// [`DB::range`](crate::DB::range).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+/// use leveldb::{Iterator as _, ReadOptions};
+///
+/// for k in [b"a", b"b", b"c"] {
+///     db.put(&Default::default(), k, b"").unwrap();
+/// }
+/// let mut it = db.iter(&ReadOptions::new());
+/// let mut backwards = Vec::new();
+/// it.seek_to_last();
+/// while it.valid() {
+///     backwards.push(it.key().to_vec());
+///     it.prev();
+/// }
+/// it.status().unwrap();
+/// assert_eq!(backwards, [b"c".to_vec(), b"b".to_vec(), b"a".to_vec()]);
+/// ```
 pub trait InternalIterator: Send {
+    /// Whether the iterator is positioned at an entry.
     fn valid(&self) -> bool;
+    /// Positions at the first entry (invalid if there is none).
     fn seek_to_first(&mut self);
+    /// Positions at the last entry (invalid if there is none).
     fn seek_to_last(&mut self);
     /// Positions at the first entry with key `>= target`.
     fn seek(&mut self, target: &[u8]);
+    /// Moves to the next entry (invalid after the last). Requires `valid()`.
     fn next(&mut self);
+    /// Moves to the previous entry (invalid before the first). Requires
+    /// `valid()`.
     fn prev(&mut self);
+    /// The current entry's key, borrowed until the iterator moves.
+    /// Requires `valid()`.
     fn key(&self) -> &[u8];
+    /// The current entry's value, borrowed until the iterator moves.
+    /// Requires `valid()`.
     fn value(&self) -> &[u8];
+    /// The first error met, `Ok` if none.
     fn status(&self) -> Result<()>;
     /// `key()` when valid, else `None`: one walk down a stack of
     /// iterators where `valid()` then `key()` would take two. The merge
@@ -119,6 +161,7 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
 }
 
 /// An iterator over nothing, or over nothing but an error.
+#[doc(hidden)]
 pub struct EmptyIterator {
     status: Result<()>,
 }
@@ -165,6 +208,7 @@ impl InternalIterator for EmptyIterator {
 /// An iterator of a known type, or the error that kept it from being
 /// created. Holding this instead of a `Box<dyn InternalIterator>` keeps the
 /// per-entry calls (`key`, `value`, `next`) static, so they inline.
+#[doc(hidden)]
 pub enum OrFailed<I> {
     Ok(I),
     Failed(EmptyIterator),

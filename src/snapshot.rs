@@ -58,16 +58,45 @@ impl Drop for SnapshotHandle {
     }
 }
 
-/// A consistent read view of a database; released when the last clone drops.
+/// A snapshot of a database (LevelDB's `Snapshot`), from
+/// [`DB::snapshot`](crate::DB::snapshot): reads given it in
+/// [`ReadOptions::snapshot`](crate::ReadOptions::snapshot) see the
+/// database as it was when it was taken. Released when the last clone is
+/// dropped. It does not borrow the database (the C and C++ APIs hold it
+/// that way); [`SnapshotView`](crate::SnapshotView) is the borrowing form
+/// with reads of its own. `Send + Sync`.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+/// use leveldb::ReadOptions;
+///
+/// let snapshot = db.snapshot();
+/// db.put(&Default::default(), b"k", b"v").unwrap();
+/// let then = ReadOptions { snapshot: Some(snapshot.clone()), ..ReadOptions::new() };
+/// assert_eq!(db.get(&then, b"k").unwrap(), None);
+/// assert!(snapshot.sequence() < db.snapshot().sequence());
+/// ```
 #[derive(Clone)]
 pub struct Snapshot(Arc<SnapshotHandle>);
 
 impl Snapshot {
+    /// The sequence number the snapshot reads at: the number of the last
+    /// write it sees.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// let before = db.snapshot().sequence();
+    /// db.put(&Default::default(), b"k", b"v").unwrap();
+    /// assert_eq!(db.snapshot().sequence(), before + 1);
+    /// ```
     pub fn sequence(&self) -> SequenceNumber {
         self.0.sequence
     }
 
     /// Whether this snapshot was taken from the database owning `list`.
+    #[doc(hidden)]
     pub fn belongs_to(&self, list: &Arc<SnapshotList>) -> bool {
         Arc::ptr_eq(&self.0.list, list)
     }

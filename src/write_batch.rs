@@ -28,15 +28,60 @@ use crate::util::coding::{
 };
 
 /// Bytes of the header: an 8-byte sequence number and a 4-byte count.
+///
+/// ```
+/// use leveldb::write_batch::{WriteBatch, HEADER_SIZE};
+/// assert_eq!(WriteBatch::new().approximate_size(), HEADER_SIZE);
+/// ```
 pub const HEADER_SIZE: usize = 12;
 
-/// Receives the operations of a batch, in order, from [`WriteBatch::iterate`].
+/// Receives the operations of a batch, in order, from [`WriteBatch::iterate`]
+/// (LevelDB's `WriteBatch::Handler`).
+///
+/// ```
+/// use leveldb::{WriteBatch, WriteBatchHandler};
+///
+/// struct Log(Vec<String>);
+/// impl WriteBatchHandler for Log {
+///     fn put(&mut self, key: &[u8], value: &[u8]) {
+///         self.0.push(format!("put {}={}", key.escape_ascii(), value.escape_ascii()));
+///     }
+///     fn delete(&mut self, key: &[u8]) {
+///         self.0.push(format!("delete {}", key.escape_ascii()));
+///     }
+/// }
+///
+/// let mut batch = WriteBatch::new();
+/// batch.put(b"a", b"1");
+/// batch.delete(b"b");
+/// let mut log = Log(Vec::new());
+/// batch.iterate(&mut log).unwrap();
+/// assert_eq!(log.0, ["put a=1", "delete b"]);
+/// ```
 pub trait WriteBatchHandler {
+    /// A put of `key` to `value`.
     fn put(&mut self, key: &[u8], value: &[u8]);
+    /// A deletion of `key`.
     fn delete(&mut self, key: &[u8]);
 }
 
-/// A batch of updates in LevelDB's representation.
+/// An ordered group of puts and deletes that [`DB::write`](crate::DB::write)
+/// applies atomically, held in LevelDB's own representation (what goes to
+/// the log). Later operations on a key win over earlier ones.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+/// use leveldb::{ReadOptions, WriteBatch, WriteOptions};
+///
+/// let mut batch = WriteBatch::new();
+/// batch.put(b"k", b"first");
+/// batch.put(b"k", b"second");
+/// batch.delete(b"gone");
+/// assert_eq!(batch.count(), 3);
+/// db.write(&WriteOptions::default(), &batch).unwrap();
+/// assert_eq!(db.get(&ReadOptions::new(), b"k").unwrap(), Some(b"second".to_vec()));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct WriteBatch {
     rep: Vec<u8>,
@@ -60,6 +105,11 @@ impl std::fmt::Debug for WriteBatch {
 
 impl WriteBatch {
     /// An empty batch: sequence 0, count 0, 12 bytes.
+    ///
+    /// ```
+    /// let batch = leveldb::WriteBatch::new();
+    /// assert_eq!((batch.count(), batch.approximate_size()), (0, 12));
+    /// ```
     pub fn new() -> WriteBatch {
         WriteBatch {
             rep: vec![0; HEADER_SIZE],
@@ -67,6 +117,12 @@ impl WriteBatch {
     }
 
     /// Queues `key -> value`.
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.put(b"key", b"value");
+    /// assert_eq!(batch.count(), 1);
+    /// ```
     pub fn put(&mut self, key: &[u8], value: &[u8]) {
         self.ensure_header();
         self.set_count(self.count().wrapping_add(1));
@@ -82,6 +138,12 @@ impl WriteBatch {
     }
 
     /// Queues the deletion of `key`.
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.delete(b"key");
+    /// assert_eq!(batch.count(), 1);
+    /// ```
     pub fn delete(&mut self, key: &[u8]) {
         self.ensure_header();
         self.set_count(self.count().wrapping_add(1));
@@ -92,6 +154,13 @@ impl WriteBatch {
     }
 
     /// Empties the batch (sequence and count back to 0), keeping its buffer.
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.put(b"k", b"v");
+    /// batch.clear();
+    /// assert_eq!(batch, leveldb::WriteBatch::new());
+    /// ```
     pub fn clear(&mut self) {
         self.rep.clear();
         self.rep.resize(HEADER_SIZE, 0);
@@ -99,6 +168,14 @@ impl WriteBatch {
 
     /// Appends the operations of `source` after ours, as LevelDB's
     /// `WriteBatchInternal::Append`: our sequence is kept, the counts add up.
+    ///
+    /// ```
+    /// let (mut a, mut b) = (leveldb::WriteBatch::new(), leveldb::WriteBatch::new());
+    /// a.put(b"x", b"1");
+    /// b.delete(b"y");
+    /// a.append(&b);
+    /// assert_eq!(a.count(), 2);
+    /// ```
     pub fn append(&mut self, source: &WriteBatch) {
         self.ensure_header();
         self.set_count(self.count().wrapping_add(source.count()));
@@ -108,11 +185,24 @@ impl WriteBatch {
     }
 
     /// The size of the representation in bytes (what it will take in the log).
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.put(b"k", b"v"); // tag, two length bytes, two bytes of data
+    /// assert_eq!(batch.approximate_size(), 12 + 5);
+    /// ```
     pub fn approximate_size(&self) -> usize {
         self.rep.len()
     }
 
     /// The number of operations the header claims.
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.put(b"a", b"");
+    /// batch.delete(b"a");
+    /// assert_eq!(batch.count(), 2);
+    /// ```
     pub fn count(&self) -> u32 {
         match self.rep.get(8..HEADER_SIZE) {
             Some(bytes) => decode_fixed32(bytes),
@@ -120,13 +210,32 @@ impl WriteBatch {
         }
     }
 
-    /// Overwrites the count in the header.
+    /// Overwrites the count in the header (for tests of damaged batches:
+    /// [`iterate`](WriteBatch::iterate) then reports the mismatch).
+    ///
+    /// ```
+    /// struct Ignore;
+    /// impl leveldb::WriteBatchHandler for Ignore {
+    ///     fn put(&mut self, _: &[u8], _: &[u8]) {}
+    ///     fn delete(&mut self, _: &[u8]) {}
+    /// }
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.put(b"k", b"v");
+    /// batch.set_count(5);
+    /// let e = batch.iterate(&mut Ignore).unwrap_err();
+    /// assert_eq!(e.to_string(), "Corruption: WriteBatch has wrong count");
+    /// ```
     pub fn set_count(&mut self, count: u32) {
         self.ensure_header();
         self.rep[8..HEADER_SIZE].copy_from_slice(&count.to_le_bytes());
     }
 
-    /// The sequence number of the first operation.
+    /// The sequence number of the first operation (set by the database when
+    /// the batch is written in place, 0 for a new batch).
+    ///
+    /// ```
+    /// assert_eq!(leveldb::WriteBatch::new().sequence(), 0);
+    /// ```
     pub fn sequence(&self) -> SequenceNumber {
         match self.rep.get(..8) {
             Some(bytes) => decode_fixed64(bytes),
@@ -135,18 +244,38 @@ impl WriteBatch {
     }
 
     /// Overwrites the sequence number in the header.
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.set_sequence(42);
+    /// assert_eq!(batch.sequence(), 42);
+    /// ```
     pub fn set_sequence(&mut self, seq: SequenceNumber) {
         self.ensure_header();
         self.rep[..8].copy_from_slice(&seq.to_le_bytes());
     }
 
     /// The representation, as written to the log.
+    ///
+    /// ```
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.delete(b"k");
+    /// assert_eq!(batch.contents(), b"\0\0\0\0\0\0\0\0\x01\0\0\0\0\x01k");
+    /// ```
     pub fn contents(&self) -> &[u8] {
         &self.rep
     }
 
     /// Replaces the representation with `contents` (a log record), unchecked:
     /// call [`iterate`](WriteBatch::iterate) to validate it.
+    ///
+    /// ```
+    /// let mut original = leveldb::WriteBatch::new();
+    /// original.put(b"k", b"v");
+    /// let mut copy = leveldb::WriteBatch::new();
+    /// copy.set_contents(original.contents());
+    /// assert_eq!(copy, original);
+    /// ```
     pub fn set_contents(&mut self, contents: &[u8]) {
         self.rep.clear();
         self.rep.extend_from_slice(contents);
@@ -155,6 +284,21 @@ impl WriteBatch {
     /// Calls `handler` for each operation, in order. On malformed contents
     /// returns LevelDB's Corruption error; the operations before the bad one
     /// have been delivered by then.
+    ///
+    /// ```
+    /// use leveldb::{WriteBatch, WriteBatchHandler};
+    ///
+    /// struct Count(usize);
+    /// impl WriteBatchHandler for Count {
+    ///     fn put(&mut self, _: &[u8], _: &[u8]) { self.0 += 1 }
+    ///     fn delete(&mut self, _: &[u8]) { self.0 += 1 }
+    /// }
+    /// let mut batch = WriteBatch::new();
+    /// batch.put(b"a", b"1");
+    /// let mut count = Count(0);
+    /// batch.iterate(&mut count).unwrap();
+    /// assert_eq!(count.0, 1);
+    /// ```
     pub fn iterate(&self, handler: &mut dyn WriteBatchHandler) -> Result<()> {
         let Some(mut input) = self.rep.get(HEADER_SIZE..) else {
             return Err(Error::corruption("malformed WriteBatch (too small)"));

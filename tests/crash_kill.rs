@@ -474,9 +474,7 @@ fn damage_followed_by_records_is_still_corruption() {
     let later = full_record(&batch_record(22, b"key22", b"x"));
     log[32 << 10..(32 << 10) + later.len()].copy_from_slice(&later);
     let (_tmp, name) = database_with_log(&log);
-    let e = DB::open(options(), &name)
-        .err()
-        .expect("damage must be reported");
+    let e = DB::open(options(), &name).expect_err("damage must be reported");
     assert_eq!(e.to_string(), "Corruption: checksum mismatch");
     // Without paranoid checks it is skipped, and the later record read.
     let db = DB::open(

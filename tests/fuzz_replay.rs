@@ -376,7 +376,7 @@ fn leveldb_1311_manifest_key_shorter_than_8_bytes() {
         env: env as std::sync::Arc<dyn Env>,
         ..Default::default()
     };
-    let err = leveldb::DB::open(options, "/d").err().expect("refused");
+    let err = leveldb::DB::open(options, "/d").expect_err("refused");
     assert_eq!(err.to_string(), "Corruption: VersionEdit: new-file entry");
 }
 

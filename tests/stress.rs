@@ -266,7 +266,7 @@ fn concurrent_writers_readers_snapshots_compactions_and_reopens() {
             by_writer(&scan(&db, &ReadOptions::new())) == want,
             "phase {p}: db != model"
         );
-        drop(Arc::try_unwrap(db).ok().expect("no other users"));
+        drop(Arc::try_unwrap(db).expect("no other users"));
         let db = DB::open(options.clone(), &name).unwrap();
         assert!(
             by_writer(&scan(&db, &ReadOptions::new())) == want,

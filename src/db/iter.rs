@@ -62,7 +62,25 @@ enum Direction {
     Reverse,
 }
 
-/// An iterator over the user keys and values of a database.
+/// LevelDB's cursor over a database, from [`DB::iter`](crate::DB::iter):
+/// it sees the database as of its creation (or its snapshot), moves both
+/// ways through the [`Iterator`](crate::Iterator) trait and lends each key
+/// and value in place. It keeps the files it reads alive, so it stays
+/// usable while compactions replace them. `Send`, not `Sync`.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+/// use leveldb::{Iterator as _, ReadOptions};
+///
+/// db.put(&Default::default(), b"k1", b"v1").unwrap();
+/// let mut it = db.iter(&ReadOptions::new());
+/// db.put(&Default::default(), b"k2", b"v2").unwrap(); // not seen by `it`
+/// it.seek_to_first();
+/// assert_eq!((it.key(), it.value()), (&b"k1"[..], &b"v1"[..]));
+/// it.next();
+/// assert!(!it.valid());
+/// ```
 pub struct DbIterator {
     /// Compares user keys (inline for the bytewise comparator).
     icmp: InternalKeyComparator,

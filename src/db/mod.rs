@@ -25,14 +25,18 @@
 //! log and releases the `LOCK`.
 
 pub mod compaction;
+mod entries;
 mod flush;
 pub mod iter;
 mod open;
 mod read;
 pub mod read_only;
 mod repair;
+mod snapshot_view;
 mod write;
+pub use entries::{Entries, KeyBounds, Keys, Values};
 pub use repair::repair_db;
+pub use snapshot_view::SnapshotView;
 
 #[cfg(test)]
 mod tests;
@@ -210,13 +214,75 @@ pub(crate) struct DbInner {
     background_jobs: Arc<BackgroundJobs>,
 }
 
-/// A LevelDB database.
+/// A LevelDB database: a persistent, ordered map from byte-string keys to
+/// byte-string values, in LevelDB 1.23's on-disk format.
+///
+/// Open one with [`DB::open`]; it is closed when dropped (background work
+/// is waited for and the directory's `LOCK` released).
+///
+/// Reads:
+/// * [`get`](DB::get) one key;
+/// * [`range`](DB::range), [`prefix`](DB::prefix) and
+///   [`entries`](DB::entries): Rust iterators over `(key, value)` pairs,
+///   double-ended (`.rev()`), with `Result` items;
+/// * [`snapshot_view`](DB::snapshot_view): a frozen view to read from while
+///   writes go on;
+/// * [`iter`](DB::iter): LevelDB's cursor, seekable both ways, reading
+///   entries in place.
+///
+/// Writes: [`put`](DB::put), [`delete`](DB::delete), and
+/// [`write`](DB::write) of a [`WriteBatch`] applied atomically.
+///
+/// **Threads**: `DB` is `Send + Sync`. Every method takes `&self`, so
+/// threads share one database by reference (`std::thread::scope`) or
+/// through an `Arc<DB>`, with no lock of their own: writers queue up and
+/// are committed in groups, readers take a consistent view under a short
+/// internal lock and then read without it, as in LevelDB, whose `DB` is
+/// safe for concurrent use without external synchronization.
+///
+/// ```
+/// # fn main() -> Result<(), leveldb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// use leveldb::{Options, ReadOptions, WriteOptions, DB};
+///
+/// let db = DB::open(Options { create_if_missing: true, ..Options::default() }, dir.path())?;
+/// std::thread::scope(|s| {
+///     for t in 0..4u8 {
+///         let db = &db;
+///         s.spawn(move || db.put(&WriteOptions::default(), &[t], b"written").unwrap());
+///     }
+/// });
+/// assert_eq!(db.entries().count(), 4);
+/// assert_eq!(db.get(&ReadOptions::new(), &[2])?.as_deref(), Some(&b"written"[..]));
+/// # Ok(())
+/// # }
+/// ```
 pub struct DB {
     inner: Arc<DbInner>,
 }
 
+impl std::fmt::Debug for DB {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DB")
+            .field("name", &self.inner.dbname)
+            .finish_non_exhaustive()
+    }
+}
+
 impl DB {
-    /// Sets `key` to `value`.
+    /// Sets `key` to `value` (LevelDB's `Put`), replacing any value it had.
+    /// With `options.sync` the write is on stable storage before this
+    /// returns.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// use leveldb::{ReadOptions, WriteOptions};
+    ///
+    /// db.put(&WriteOptions::default(), b"color", b"red").unwrap();
+    /// db.put(&WriteOptions { sync: true }, b"color", b"blue").unwrap();
+    /// assert_eq!(db.get(&ReadOptions::new(), b"color").unwrap(), Some(b"blue".to_vec()));
+    /// ```
     pub fn put(&self, options: &WriteOptions, key: &[u8], value: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.put(key, value);
@@ -224,7 +290,19 @@ impl DB {
             .write(options, Some(WriterBatch::Own(&mut batch)))
     }
 
-    /// Removes `key` (not an error if absent).
+    /// Removes `key` (LevelDB's `Delete`); removing a missing key is not an
+    /// error.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// use leveldb::{ReadOptions, WriteOptions};
+    ///
+    /// db.put(&WriteOptions::default(), b"k", b"v").unwrap();
+    /// db.delete(&WriteOptions::default(), b"k").unwrap();
+    /// db.delete(&WriteOptions::default(), b"never there").unwrap();
+    /// assert_eq!(db.get(&ReadOptions::new(), b"k").unwrap(), None);
+    /// ```
     pub fn delete(&self, options: &WriteOptions, key: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.delete(key);
@@ -232,7 +310,22 @@ impl DB {
             .write(options, Some(WriterBatch::Own(&mut batch)))
     }
 
-    /// Applies `batch` atomically.
+    /// Applies `batch` atomically (LevelDB's `Write`): readers see all of
+    /// its operations or none, and after a crash the database holds all or
+    /// none of them.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// use leveldb::{WriteBatch, WriteOptions};
+    ///
+    /// let mut batch = WriteBatch::new();
+    /// batch.put(b"from", b"0");
+    /// batch.put(b"to", b"100");
+    /// batch.delete(b"pending");
+    /// db.write(&WriteOptions::default(), &batch).unwrap();
+    /// assert_eq!(db.entries().count(), 2);
+    /// ```
     pub fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
         self.inner.write(options, Some(WriterBatch::Caller(batch)))
     }
@@ -240,11 +333,32 @@ impl DB {
     /// As [`DB::write`], but the batch's sequence number may be set in
     /// place, as LevelDB's `Write` does: a batch that is written alone then
     /// goes to the log without being copied. Its operations are unchanged.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// let mut batch = leveldb::WriteBatch::new();
+    /// batch.put(b"k", b"v");
+    /// db.write_in_place(&Default::default(), &mut batch).unwrap();
+    /// assert_eq!(batch.count(), 1);
+    /// ```
     pub fn write_in_place(&self, options: &WriteOptions, batch: &mut WriteBatch) -> Result<()> {
         self.inner.write(options, Some(WriterBatch::Own(batch)))
     }
 
-    /// The value of `key`, `None` if absent.
+    /// The value of `key`, `None` if absent (LevelDB's `Get`, whose
+    /// `NotFound` status becomes `Ok(None)`), as of now or of
+    /// `options.snapshot`.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// use leveldb::{ReadOptions, WriteOptions};
+    ///
+    /// db.put(&WriteOptions::default(), b"k", b"v").unwrap();
+    /// assert_eq!(db.get(&ReadOptions::new(), b"k").unwrap(), Some(b"v".to_vec()));
+    /// assert_eq!(db.get(&ReadOptions::new(), b"other").unwrap(), None);
+    /// ```
     pub fn get(&self, options: &ReadOptions, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.get_with(options, key, <[u8]>::to_vec)
     }
@@ -253,6 +367,14 @@ impl DB {
     /// it is stored, so a caller that copies it into its own buffer copies
     /// it once. `f` runs at most once, and only for a lookup that then
     /// succeeds: nothing after the value is found can fail.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// db.put(&Default::default(), b"k", b"a long value").unwrap();
+    /// let len = db.get_with(&Default::default(), b"k", |v| v.len()).unwrap();
+    /// assert_eq!(len, Some(12));
+    /// ```
     pub fn get_with<R>(
         &self,
         options: &ReadOptions,
@@ -272,24 +394,83 @@ impl DB {
         })
     }
 
-    /// An iterator over the database as of now (or `options.snapshot`).
+    /// LevelDB's cursor over the database as of now (or
+    /// `options.snapshot`): a [`DbIterator`], driven through the
+    /// [`Iterator`](crate::Iterator) trait (`seek`, `next`, `prev`, `key`,
+    /// `value`, `status`), that reads entries in place. For a Rust
+    /// iterator, see [`DB::range`], [`DB::prefix`] and [`DB::entries`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// use leveldb::{Iterator as _, ReadOptions};
+    ///
+    /// for k in [b"a", b"b", b"c"] {
+    ///     db.put(&Default::default(), k, b"").unwrap();
+    /// }
+    /// let mut it = db.iter(&ReadOptions::new());
+    /// it.seek(b"b");
+    /// assert!(it.valid() && it.key() == b"b");
+    /// it.prev();
+    /// assert_eq!(it.key(), b"a");
+    /// it.prev();
+    /// assert!(!it.valid());
+    /// it.status().unwrap();
+    /// ```
     pub fn iter(&self, options: &ReadOptions) -> DbIterator {
         self.inner.new_iterator(options)
     }
 
-    /// A snapshot of the current state, released when dropped.
+    /// A snapshot of the current state, as LevelDB's `GetSnapshot`: a
+    /// handle to put in [`ReadOptions::snapshot`], released when its last
+    /// clone is dropped. It is not tied to a borrow of the database (the C
+    /// and C++ APIs hand it out); [`DB::snapshot_view`] gives one that is,
+    /// with reads of its own.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// use leveldb::{ReadOptions, WriteOptions};
+    ///
+    /// db.put(&WriteOptions::default(), b"k", b"old").unwrap();
+    /// let at_old = ReadOptions { snapshot: Some(db.snapshot()), ..ReadOptions::new() };
+    /// db.put(&WriteOptions::default(), b"k", b"new").unwrap();
+    /// assert_eq!(db.get(&at_old, b"k").unwrap(), Some(b"old".to_vec()));
+    /// ```
     pub fn snapshot(&self) -> Snapshot {
         let guard = self.inner.state.lock();
         self.inner.snapshots.acquire(guard.versions.last_sequence())
     }
 
-    /// A LevelDB property (`leveldb.num-files-at-level<N>`, `leveldb.stats`,
-    /// `leveldb.sstables`, `leveldb.approximate-memory-usage`).
+    /// A LevelDB property, `None` for an unknown name:
+    /// `leveldb.num-files-at-level<N>`, `leveldb.stats`,
+    /// `leveldb.sstables` and `leveldb.approximate-memory-usage`, with
+    /// LevelDB's texts.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// assert_eq!(db.property("leveldb.num-files-at-level0").as_deref(), Some("0"));
+    /// assert!(db.property("leveldb.stats").unwrap().contains("Compactions"));
+    /// assert_eq!(db.property("no.such.property"), None);
+    /// ```
     pub fn property(&self, name: &str) -> Option<String> {
         self.inner.property(name)
     }
 
-    /// Approximate bytes of table data in each `[start, limit)` range.
+    /// Approximate bytes of table data in each `[start, limit)` range
+    /// (LevelDB's `GetApproximateSizes`); data still in memory counts 0.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// for i in 0..1000u32 {
+    ///     db.put(&Default::default(), format!("k{i:04}").as_bytes(), &[7; 100]).unwrap();
+    /// }
+    /// db.compact_range(None, None).unwrap();
+    /// let sizes = db.approximate_sizes(&[(b"k0000", b"k0500"), (b"x", b"y")]);
+    /// assert!(sizes[0] > 0 && sizes[1] == 0, "{sizes:?}");
+    /// ```
     pub fn approximate_sizes(&self, ranges: &[(&[u8], &[u8])]) -> Vec<u64> {
         let version = Arc::clone(self.inner.state.lock().versions.current());
         ranges
@@ -305,13 +486,30 @@ impl DB {
     }
 
     /// Compacts the key range `[begin, end]` (`None` = unbounded) down the
-    /// levels.
+    /// levels (LevelDB's `CompactRange`): deleted and overwritten entries
+    /// in it are dropped from the files. Waits until done.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// db.put(&Default::default(), b"k", b"v").unwrap();
+    /// db.compact_range(None, None).unwrap();
+    /// assert_eq!(db.property("leveldb.num-files-at-level0").as_deref(), Some("0"));
+    /// ```
     pub fn compact_range(&self, begin: Option<&[u8]>, end: Option<&[u8]>) -> Result<()> {
         self.inner.compact_range(begin, end)
     }
 
     /// Flushes the memtable to a table and waits for it (what
     /// `compact_range` does first).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = leveldb::DB::open(leveldb::Options { create_if_missing: true, ..Default::default() }, dir.path()).unwrap();
+    /// db.put(&Default::default(), b"k", b"v").unwrap();
+    /// db.flush_memtable().unwrap();
+    /// assert!(db.property("leveldb.sstables").unwrap().contains("k"));
+    /// ```
     pub fn flush_memtable(&self) -> Result<()> {
         self.inner.flush_memtable()
     }
@@ -509,9 +707,37 @@ impl DbInner {
     }
 }
 
-/// Deletes the database at `dbname` (LevelDB's DestroyDB): every file whose
-/// name LevelDB recognises, then the directory if it is left empty.
-pub fn destroy_db(dbname: &str, options: &Options) -> Result<()> {
+/// The database name `path` as the [`Env`] takes it: a UTF-8 string.
+pub(crate) fn utf8_name(path: &std::path::Path) -> Result<&str> {
+    path.to_str().ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "{}: database name is not valid UTF-8",
+            path.display()
+        ))
+    })
+}
+
+/// Deletes the database in the directory `name` (LevelDB's `DestroyDB`):
+/// every file whose name LevelDB recognises, then the directory if that
+/// leaves it empty. A missing directory is not an error; a database open
+/// elsewhere is (its `LOCK` is held). `name` must be valid UTF-8.
+///
+/// ```
+/// # fn main() -> Result<(), leveldb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// use leveldb::{destroy_db, Options, DB};
+///
+/// let path = dir.path().join("db");
+/// let db = DB::open(Options { create_if_missing: true, ..Options::default() }, &path)?;
+/// assert!(destroy_db(&path, &Options::default()).is_err(), "still open");
+/// drop(db);
+/// destroy_db(&path, &Options::default())?;
+/// assert!(!path.exists());
+/// # Ok(())
+/// # }
+/// ```
+pub fn destroy_db(name: impl AsRef<std::path::Path>, options: &Options) -> Result<()> {
+    let dbname = utf8_name(name.as_ref())?;
     let env = Arc::clone(&options.env);
     let Ok(children) = env.get_children(dbname) else {
         // Nothing to destroy.

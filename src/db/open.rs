@@ -93,8 +93,37 @@ pub(crate) fn sanitize_options_with_logger(
 }
 
 impl DB {
-    /// Opens (or creates) the database at `dbname` (LevelDB's DB::Open).
-    pub fn open(options: Options, dbname: &str) -> Result<DB> {
+    /// Opens the database in the directory `name` (LevelDB's `DB::Open`),
+    /// creating it if `options.create_if_missing` is set. The directory
+    /// is locked (its `LOCK` file) until the `DB` is dropped: a second open,
+    /// in this process or another, fails with an `IO error` naming the
+    /// lock. `name` must be valid UTF-8 (the [`Env`](crate::Env) works on
+    /// string paths).
+    ///
+    /// Errors (as LevelDB's): `Invalid argument: <name>: does not exist
+    /// (create_if_missing is false)` for a missing database,
+    /// `Invalid argument: <name>: exists (error_if_exists is true)`, a
+    /// `Corruption` for damaged files, an `IO error` for I/O failures.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), leveldb::Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use leveldb::{Code, Options, DB};
+    ///
+    /// let path = dir.path().join("db");
+    /// let missing = DB::open(Options::default(), &path).unwrap_err();
+    /// assert_eq!(missing.code(), Code::InvalidArgument);
+    ///
+    /// let db = DB::open(Options { create_if_missing: true, ..Options::default() }, &path)?;
+    /// let locked = DB::open(Options::default(), &path).unwrap_err();
+    /// assert!(locked.is_io_error(), "{locked}");
+    /// drop(db);
+    /// let _again = DB::open(Options::default(), &path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(options: Options, name: impl AsRef<std::path::Path>) -> Result<DB> {
+        let dbname = super::utf8_name(name.as_ref())?;
         let Sanitized {
             options,
             table_options,

@@ -9,12 +9,21 @@ use std::sync::Arc;
 
 use super::{CompactionStats, DbInner, DbIterator, ReadView};
 use crate::iterator::InternalIterator;
-use crate::key::{InternalKeyComparator, LookupKey, LookupOutcome};
+use crate::key::{InternalKeyComparator, LookupKey, LookupOutcome, SequenceNumber};
 use crate::memtable::MemTable;
 use crate::options::ReadOptions;
 use crate::status::Result;
+use crate::table::BlockReadOptions;
 use crate::version::version::{GetStats, Version};
 use crate::version::NUM_LEVELS;
+
+/// A read point held for iterators made later (see
+/// [`DbInner::pin_read_point`]).
+pub(crate) struct PinnedReadPoint {
+    view: Arc<ReadView>,
+    sequence: SequenceNumber,
+    seed: u32,
+}
 
 impl DbInner {
     /// Passes the value of `key`, if any, to `value_sink`.
@@ -43,26 +52,41 @@ impl DbInner {
     }
 
     pub(super) fn new_iterator(self: &Arc<Self>, options: &ReadOptions) -> DbIterator {
-        let (view, sequence, seed) = {
-            let mut guard = self.state.lock();
-            guard.seed = guard.seed.wrapping_add(1);
-            let (view, sequence) = guard.read_point(options);
-            (view, sequence, guard.seed)
-        };
-        let ReadView { mem, imm, current } = &*view;
-        let merged = merged_iterator(
-            &self.icmp,
-            std::iter::once(mem).chain(imm),
-            current,
-            options,
-        );
+        let point = self.pin_read_point(options);
+        self.iterator_at(&point, &options.block_reads())
+    }
+
+    /// Pins what an iterator as of `options` reads: the read view and the
+    /// sequence number (its snapshot's, or the last one written now). Any
+    /// number of iterators made from it with [`DbInner::iterator_at`], now
+    /// or later, see the same entries: the pinned memtables and version
+    /// hold every entry visible at that sequence, and nothing newer shows.
+    pub(super) fn pin_read_point(&self, options: &ReadOptions) -> PinnedReadPoint {
+        let mut guard = self.state.lock();
+        guard.seed = guard.seed.wrapping_add(1);
+        let (view, sequence) = guard.read_point(options);
+        PinnedReadPoint {
+            view,
+            sequence,
+            seed: guard.seed,
+        }
+    }
+
+    /// An iterator over `point`, reading table blocks as `reads` says.
+    pub(super) fn iterator_at(
+        self: &Arc<Self>,
+        point: &PinnedReadPoint,
+        reads: &BlockReadOptions,
+    ) -> DbIterator {
+        let ReadView { mem, imm, current } = &*point.view;
+        let merged = merged_iterator(&self.icmp, std::iter::once(mem).chain(imm), current, reads);
         DbIterator::new(
             self.icmp.clone(),
             merged,
-            sequence,
+            point.sequence,
             Arc::clone(current),
             Arc::downgrade(self),
-            seed,
+            point.seed,
         )
     }
 
@@ -85,7 +109,7 @@ pub(crate) fn merged_iterator<'a>(
     icmp: &InternalKeyComparator,
     mems: impl IntoIterator<Item = &'a Arc<MemTable>>,
     current: &Arc<Version>,
-    options: &ReadOptions,
+    reads: &BlockReadOptions,
 ) -> Box<dyn InternalIterator> {
     // A memtable empty now was empty at the iterator's sequence too
     // (entries are never removed), and whatever it gets later is newer than
@@ -97,7 +121,7 @@ pub(crate) fn merged_iterator<'a>(
             children.push(Box::new(table.iter()));
         }
     }
-    current.add_iterators(&options.block_reads(), &mut children);
+    current.add_iterators(reads, &mut children);
     match children.len() {
         0 => Box::new(crate::iterator::EmptyIterator::new()),
         1 => children.pop().expect("one child"),

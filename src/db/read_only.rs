@@ -132,7 +132,12 @@ impl ReadOnlyDb {
 
     /// An iterator over every live entry (as [`super::DB::iter`]).
     pub fn iter(&self, options: &ReadOptions) -> DbIterator {
-        let merged = merged_iterator(&self.icmp, [&self.mem], &self.current, options);
+        let merged = merged_iterator(
+            &self.icmp,
+            [&self.mem],
+            &self.current,
+            &options.block_reads(),
+        );
         // No database behind the iterator: its read samples go nowhere.
         DbIterator::new(
             self.icmp.clone(),

@@ -62,9 +62,30 @@ fn status_text(r: &Result<()>) -> String {
     }
 }
 
-/// Rebuilds the MANIFEST of the database at `dbname` from its logs and
-/// tables. Some data may be lost; nothing is deleted.
-pub fn repair_db(dbname: &str, options: &Options) -> Result<()> {
+/// Rebuilds the MANIFEST of the database in the directory `name` from its
+/// logs and tables (LevelDB's `RepairDB`), for a database that no longer
+/// opens. Some data may be lost; files that cannot be used are moved to
+/// `name/lost/`, not deleted. `name` must be valid UTF-8.
+///
+/// ```
+/// # fn main() -> Result<(), leveldb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// use leveldb::{repair_db, Options, ReadOptions, WriteOptions, DB};
+///
+/// let options = Options { create_if_missing: true, ..Options::default() };
+/// let db = DB::open(options.clone(), dir.path())?;
+/// db.put(&WriteOptions::default(), b"key", b"value")?;
+/// drop(db);
+///
+/// std::fs::remove_file(dir.path().join("CURRENT")).unwrap(); // the database no longer opens
+/// repair_db(dir.path(), &options)?;
+/// let db = DB::open(options, dir.path())?;
+/// assert_eq!(db.get(&ReadOptions::new(), b"key")?.as_deref(), Some(&b"value"[..]));
+/// # Ok(())
+/// # }
+/// ```
+pub fn repair_db(name: impl AsRef<std::path::Path>, options: &Options) -> Result<()> {
+    let dbname = super::utf8_name(name.as_ref())?;
     let s = sanitize_options(dbname, options);
     let mut r = Repairer {
         dbname: dbname.to_string(),

@@ -459,7 +459,7 @@ fn destroy_removes_db_files_only() {
     destroy_db(&name, &Options::default()).unwrap();
     assert_eq!(file_names(&name), vec!["keep.txt".to_string()]);
     // A missing directory is fine.
-    destroy_db(&format!("{name}-nope"), &Options::default()).unwrap();
+    destroy_db(format!("{name}-nope"), &Options::default()).unwrap();
 }
 
 #[test]

@@ -36,7 +36,18 @@ use crate::status::{Code, Error, Result};
 /// The contents of one in-memory file, shared by every handle opened on it.
 type Contents = Arc<RwLock<Vec<u8>>>;
 
-/// An [`Env`] whose files live in memory.
+/// An [`Env`] whose files live in memory (LevelDB's `NewMemEnv`): for
+/// tests and for databases that need no disk.
+///
+/// ```
+/// use leveldb::env::mem::MemEnv;
+/// use leveldb::{Options, ReadOptions, WriteOptions, DB};
+///
+/// let options = Options { create_if_missing: true, env: MemEnv::new(), ..Options::default() };
+/// let db = DB::open(options, "/anywhere").unwrap();
+/// db.put(&WriteOptions::default(), b"k", b"v").unwrap();
+/// assert_eq!(db.get(&ReadOptions::new(), b"k").unwrap(), Some(b"v".to_vec()));
+/// ```
 pub struct MemEnv {
     files: Mutex<HashMap<String, Contents>>,
     background: BackgroundQueue,
@@ -48,6 +59,13 @@ fn not_found(path: &str) -> Error {
 }
 
 impl MemEnv {
+    /// An empty in-memory file system with its own background thread.
+    ///
+    /// ```
+    /// use leveldb::env::{mem::MemEnv, Env};
+    /// let env = MemEnv::new();
+    /// assert!(!env.file_exists("/db/CURRENT"));
+    /// ```
     pub fn new() -> Arc<MemEnv> {
         Arc::new(MemEnv {
             files: Mutex::new(HashMap::new()),

@@ -13,11 +13,25 @@ use std::sync::Arc;
 use crate::status::Result;
 
 #[cfg(any(test, feature = "test-hooks"))]
+#[doc(hidden)]
 pub mod fault;
 pub mod mem;
 pub mod posix;
 
-/// A file read from front to back (logs, MANIFEST, CURRENT).
+/// A file read from front to back (logs, MANIFEST, CURRENT), from
+/// [`Env::new_sequential_file`].
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, write_string_to_file, Env};
+///
+/// let env = MemEnv::new();
+/// write_string_to_file(&*env, b"header:body", "/f", false).unwrap();
+/// let mut file = env.new_sequential_file("/f").unwrap();
+/// file.skip(7).unwrap();
+/// let mut buf = [0u8; 16];
+/// let n = file.read(&mut buf).unwrap();
+/// assert_eq!(&buf[..n], b"body");
+/// ```
 pub trait SequentialFile: Send {
     /// Reads up to `buf.len()` bytes; returns how many were read (0 at EOF).
     fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
@@ -25,7 +39,19 @@ pub trait SequentialFile: Send {
     fn skip(&mut self, n: u64) -> Result<()>;
 }
 
-/// A file read at arbitrary offsets, by many threads at once (tables).
+/// A file read at arbitrary offsets, by many threads at once (tables),
+/// from [`Env::new_random_access_file`].
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, write_string_to_file, Env};
+///
+/// let env = MemEnv::new();
+/// write_string_to_file(&*env, b"0123456789", "/f", false).unwrap();
+/// let file = env.new_random_access_file("/f").unwrap();
+/// let mut buf = [0u8; 3];
+/// assert_eq!(file.read_at(4, &mut buf).unwrap(), 3);
+/// assert_eq!(&buf, b"456");
+/// ```
 pub trait RandomAccessFile: Send + Sync {
     /// Reads up to `buf.len()` bytes at `offset`; returns how many were
     /// read (fewer only at end of file).
@@ -40,13 +66,27 @@ pub trait RandomAccessFile: Send + Sync {
     }
 }
 
-/// A file written sequentially (logs, tables, MANIFEST).
+/// A file written sequentially (logs, tables, MANIFEST), from
+/// [`Env::new_writable_file`] and its kin.
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, Env};
+///
+/// let env = MemEnv::new();
+/// let mut file = env.new_writable_file("/f").unwrap();
+/// file.append(b"hello").unwrap();
+/// file.sync().unwrap();
+/// file.close().unwrap();
+/// assert_eq!(env.get_file_size("/f").unwrap(), 5);
+/// ```
 pub trait WritableFile: Send {
+    /// Adds `data` at the end of the file (perhaps only to a buffer).
     fn append(&mut self, data: &[u8]) -> Result<()>;
     /// Hands buffered data to the operating system.
     fn flush(&mut self) -> Result<()>;
     /// Makes everything appended so far durable.
     fn sync(&mut self) -> Result<()>;
+    /// Flushes and closes the file; later calls fail.
     fn close(&mut self) -> Result<()>;
 
     /// Crash-ordered writing, for files written through a shared memory
@@ -88,18 +128,70 @@ pub trait WritableFile: Send {
     }
 }
 
-/// A held lock on a file; released when dropped.
+/// A held lock on a file, from [`Env::lock_file`]; released when dropped.
+///
+/// ```
+/// use leveldb::env::{default_env, Env};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("LOCK");
+/// let path = path.to_str().unwrap();
+/// let env = default_env();
+/// let lock = env.lock_file(path).unwrap();
+/// assert!(env.lock_file(path).is_err(), "held");
+/// drop(lock);
+/// let _again = env.lock_file(path).unwrap();
+/// ```
 pub trait FileLock: Send + Sync {}
 
-/// A sink for the human-readable info log (`LOG`).
+/// A sink for the human-readable info log (`LOG`), set as
+/// [`Options::info_log`](crate::Options::info_log).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use leveldb::{Logger, Options, DB};
+///
+/// #[derive(Default)]
+/// struct Lines(Mutex<Vec<String>>);
+/// impl Logger for Lines {
+///     fn log(&self, message: &str) {
+///         self.0.lock().unwrap().push(message.to_string());
+///     }
+/// }
+///
+/// let lines = Arc::new(Lines::default());
+/// let options = Options { create_if_missing: true, info_log: Some(lines.clone()), ..Options::default() };
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = DB::open(options, dir.path()).unwrap();
+/// db.compact_range(None, None).unwrap();
+/// drop(db);
+/// assert!(!lines.0.lock().unwrap().is_empty());
+/// ```
 pub trait Logger: Send + Sync {
     /// Writes one line (the logger adds the timestamp, thread id and newline).
     fn log(&self, message: &str);
 }
 
-/// The operating-system interface the database uses.
+/// The operating-system interface the database uses (LevelDB's `Env`),
+/// set as [`Options::env`](crate::Options::env): files, directories, locks,
+/// the clock and the background thread. [`default_env`] is the POSIX one;
+/// [`mem::MemEnv`] keeps everything in memory. Implement it to put a
+/// database somewhere else, or to inject faults in tests.
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, Env};
+/// use leveldb::{Options, WriteOptions, DB};
+///
+/// let env = MemEnv::new();
+/// let options = Options { create_if_missing: true, env: env.clone(), ..Options::default() };
+/// let db = DB::open(options, "/db").unwrap();
+/// db.put(&WriteOptions::default(), b"k", b"v").unwrap();
+/// assert!(env.file_exists("/db/CURRENT"));
+/// ```
 pub trait Env: Send + Sync {
+    /// Opens `path` for reading from the start.
     fn new_sequential_file(&self, path: &str) -> Result<Box<dyn SequentialFile>>;
+    /// Opens `path` for reading at any offset, shared between threads.
     fn new_random_access_file(&self, path: &str) -> Result<Arc<dyn RandomAccessFile>>;
     /// Creates (or truncates) a file for writing.
     fn new_writable_file(&self, path: &str) -> Result<Box<dyn WritableFile>>;
@@ -113,15 +205,19 @@ pub trait Env: Send + Sync {
     }
     /// Opens a file for appending, creating it if missing.
     fn new_appendable_file(&self, path: &str) -> Result<Box<dyn WritableFile>>;
+    /// Whether `path` names an existing file.
     fn file_exists(&self, path: &str) -> bool;
     /// The names (not paths) of the entries of `dir`, without `.` and `..`.
     fn get_children(&self, dir: &str) -> Result<Vec<String>>;
+    /// Deletes the file `path`.
     fn remove_file(&self, path: &str) -> Result<()>;
     /// Creates a directory. An existing one is an error in the POSIX env
     /// (as in LevelDB's), not in the in-memory one; callers that only need
     /// the directory to exist ignore the result, as LevelDB does.
     fn create_dir(&self, path: &str) -> Result<()>;
+    /// Removes the (empty) directory `path`.
     fn remove_dir(&self, path: &str) -> Result<()>;
+    /// The size of the file `path` in bytes.
     fn get_file_size(&self, path: &str) -> Result<u64>;
     /// Atomically replaces `to` with `from`.
     fn rename_file(&self, from: &str, to: &str) -> Result<()>;
@@ -135,12 +231,21 @@ pub trait Env: Send + Sync {
     fn new_logger(&self, path: &str) -> Result<Arc<dyn Logger>>;
     /// Microseconds since some fixed point; only differences are meaningful.
     fn now_micros(&self) -> u64;
+    /// Blocks the calling thread for `micros` microseconds.
     fn sleep_for_micros(&self, micros: u64);
     /// Runs `work` on the environment's background thread, in order.
     fn schedule(&self, work: Box<dyn FnOnce() + Send>);
 }
 
-/// Reads a whole file into memory.
+/// Reads a whole file into memory (LevelDB's `ReadFileToString`).
+///
+/// ```
+/// use leveldb::env::{mem::MemEnv, read_file_to_vec, write_string_to_file};
+///
+/// let env = MemEnv::new();
+/// write_string_to_file(&*env, b"hello", "/f", false).unwrap();
+/// assert_eq!(read_file_to_vec(&*env, "/f").unwrap(), b"hello");
+/// ```
 pub fn read_file_to_vec(env: &dyn Env, path: &str) -> Result<Vec<u8>> {
     let mut file = env.new_sequential_file(path)?;
     let mut data = Vec::new();
@@ -154,7 +259,18 @@ pub fn read_file_to_vec(env: &dyn Env, path: &str) -> Result<Vec<u8>> {
     }
 }
 
-/// Writes `data` to `path`, syncing it when `sync` is set.
+/// Writes `data` to `path`, syncing it when `sync` is set (LevelDB's
+/// `WriteStringToFile`); a file that could not be written is removed.
+///
+/// ```
+/// use leveldb::env::{default_env, write_string_to_file, Env};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("f");
+/// let path = path.to_str().unwrap();
+/// write_string_to_file(&*default_env(), b"data", path, true).unwrap();
+/// assert_eq!(default_env().get_file_size(path).unwrap(), 4);
+/// ```
 pub fn write_string_to_file(env: &dyn Env, data: &[u8], path: &str, sync: bool) -> Result<()> {
     let mut file = env.new_writable_file(path)?;
     let result = file
@@ -167,7 +283,13 @@ pub fn write_string_to_file(env: &dyn Env, data: &[u8], path: &str, sync: bool) 
     result
 }
 
-/// The process-wide POSIX environment.
+/// The process-wide POSIX environment (LevelDB's `Env::Default()`), the
+/// default of [`Options::env`](crate::Options::env).
+///
+/// ```
+/// let env = leveldb::env::default_env();
+/// assert!(env.file_exists("/"));
+/// ```
 pub fn default_env() -> Arc<dyn Env> {
     posix::PosixEnv::shared()
 }

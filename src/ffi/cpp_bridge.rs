@@ -1,7 +1,7 @@
 //! The one internal ABI between the C++ layer (`cpp/*.cc`, LevelDB 1.23's
 //! C++ API) and the engine: `extern "C"` functions named `strata_cpp_*`
 //! that the C++ layer calls, and one table of C++ trampolines
-//! ([`CppCallbacks`]) through which the engine calls C++ objects
+//! (`CppCallbacks`) through which the engine calls C++ objects
 //! (comparators, filter policies, loggers, environments and their files,
 //! block caches).
 //!
@@ -20,7 +20,7 @@
 //!   borrowed (LevelDB's rule: the caller keeps comparators, filter
 //!   policies, loggers, caches and environments alive while a database
 //!   uses them) unless a function says it takes them.
-//! - **Errors** cross as `*mut Error` ([`CppStatus`]): NULL is OK, anything
+//! - **Errors** cross as `*mut Error` (`CppStatus`): NULL is OK, anything
 //!   else a boxed error that the receiver frees exactly once.
 //! - The callbacks table is registered once by the C++ layer
 //!   (`strata_cpp_init`) before it creates any object that calls back, and

@@ -1,13 +1,13 @@
 //! A caller's `leveldb::Cache` subclass as a database's block cache: the
-//! engine's [`UserBlockCache`] over the C++ object's virtual methods, used
+//! engine's `UserBlockCache` over the C++ object's virtual methods, used
 //! as LevelDB 1.23's table reader uses `Options::block_cache`.
 //!
 //! Invariants:
 //! - Keys are LevelDB's 16 bytes (table cache id, block offset, each
-//!   fixed64), built by [`BlockCache`]; one `NewId` per table opened.
+//!   fixed64), built by `BlockCache`; one `NewId` per table opened.
 //! - A value in the C++ cache is a `Box<Arc<Block>>` made here; the cache
 //!   frees it through the deleter given to `Insert` (`cpp/callbacks.cc`),
-//!   which calls [`strata_cpp_block_free`]. Values under keys this module
+//!   which calls `strata_cpp_block_free`. Values under keys this module
 //!   did not insert are never read: the engine looks up only keys built
 //!   from its own table ids, which the caller's cache handed out.
 //! - Every handle returned by `Insert` or `Lookup` is released before the

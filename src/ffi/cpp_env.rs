@@ -1,7 +1,7 @@
 //! Environments across the C++ boundary, both ways.
 //!
-//! - [`CppEnv`] makes a C++ `leveldb::Env` subclass of the caller (an
-//!   `EnvWrapper`, a counting env...) an engine [`Env`]: every file
+//! - `CppEnv` makes a C++ `leveldb::Env` subclass of the caller (an
+//!   `EnvWrapper`, a counting env...) an engine `Env`: every file
 //!   operation, lock, logger and schedule call of a database opened with it
 //!   goes to the C++ object's virtual functions, and the files it returns are
 //!   wrapped the same way (and deleted by us, their owner, as LevelDB does).

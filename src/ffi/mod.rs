@@ -5,12 +5,12 @@
 //! function is also its documentation in the header.
 //!
 //! Invariants, for every exported function:
-//! - **No unwinding into C.** Each body runs inside [`boundary!`]: a panic is
+//! - **No unwinding into C.** Each body runs inside `boundary!`: a panic is
 //!   caught and turned into the function's fallback (an error stored through
 //!   `errptr` where there is one, otherwise NULL / 0 / nothing).
 //! - **Typed handles.** Each opaque `leveldb_*_t` names exactly one Rust type
-//!   and one ownership kind ([`BoxHandle`]: created with `Box`, freed by its
-//!   `*_destroy`; [`ArcHandle`]: shared with the options and databases that
+//!   and one ownership kind (`BoxHandle`: created with `Box`, freed by its
+//!   `*_destroy`; `ArcHandle`: shared with the options and databases that
 //!   use it, the C handle being one of the owners). All casts and frees go
 //!   through the helpers here, never ad hoc.
 //! - **NULL is checked, never trusted.** A NULL handle, or a NULL buffer with

@@ -24,13 +24,24 @@
 
 use crate::status::{Error, Result};
 
-/// How table blocks are compressed; the values are the on-disk type bytes.
+/// How table blocks are compressed ([`Options::compression`](crate::Options::compression));
+/// the values are the type bytes stored after each block. Blocks of any
+/// kind are read whatever the option says.
+///
+/// ```
+/// use leveldb::{CompressionType, Options};
+///
+/// let options = Options { compression: CompressionType::None, ..Options::default() };
+/// assert_eq!(CompressionType::Snappy as u8, 1);
+/// assert_eq!(CompressionType::Zstd as u8, 2);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompressionType {
-    /// Blocks stored as they are.
+    /// Blocks are stored as they are (type byte 0).
     None = 0,
-    /// Raw snappy: LevelDB's default and the only compression LevelDB 1.23
-    /// reads.
+    /// Blocks are compressed with raw Snappy when that saves more than an
+    /// eighth of their size (type byte 1), as LevelDB does. The default,
+    /// and the only compression LevelDB 1.23 reads.
     Snappy = 1,
     /// zstd, at `Options::zstd_compression_level`: the compression of
     /// LevelDB releases after 1.23. LevelDB 1.23 cannot read such tables.

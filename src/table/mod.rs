@@ -97,7 +97,19 @@ impl Default for BlockReadOptions {
 /// The shared cache of uncompressed table blocks, charged by block size:
 /// the engine's sharded LRU keyed by (table cache id, block offset), or a
 /// cache the caller wrote (a C++ `leveldb::Cache` given as
-/// `Options::block_cache`), reached through [`UserBlockCache`].
+/// `Options::block_cache`), reached through `UserBlockCache`.
+///
+/// Share one between databases to bound their cache memory together
+/// (LevelDB's `NewLRUCache`):
+///
+/// ```
+/// use std::sync::Arc;
+/// use leveldb::{BlockCache, Options};
+///
+/// let cache = Arc::new(BlockCache::new(64 << 20));
+/// let options = Options { block_cache: Some(Arc::clone(&cache)), ..Options::default() };
+/// assert_eq!(cache.capacity(), 64 << 20);
+/// ```
 pub struct BlockCache {
     kind: CacheKind,
 }
@@ -128,7 +140,13 @@ fn user_key(key: &(u64, u64)) -> [u8; 16] {
 }
 
 impl BlockCache {
-    /// A cache holding up to `capacity` bytes of blocks.
+    /// A cache holding up to `capacity` bytes of blocks (LevelDB's
+    /// `NewLRUCache(capacity)`).
+    ///
+    /// ```
+    /// let cache = leveldb::BlockCache::new(32 << 20);
+    /// assert_eq!((cache.capacity(), cache.total_charge()), (32 << 20, 0));
+    /// ```
     pub fn new(capacity: usize) -> BlockCache {
         BlockCache {
             kind: CacheKind::Native(Cache::new(capacity)),
@@ -143,6 +161,7 @@ impl BlockCache {
     }
 
     /// A fresh id for a table's keys.
+    #[doc(hidden)]
     pub fn new_id(&self) -> u64 {
         match &self.kind {
             CacheKind::Native(c) => c.new_id(),
@@ -151,6 +170,10 @@ impl BlockCache {
     }
 
     /// Bytes of blocks cached (LevelDB's `TotalCharge`).
+    ///
+    /// ```
+    /// assert_eq!(leveldb::BlockCache::new(1 << 20).total_charge(), 0);
+    /// ```
     pub fn total_charge(&self) -> usize {
         match &self.kind {
             CacheKind::Native(c) => c.total_charge(),
@@ -160,6 +183,10 @@ impl BlockCache {
 
     /// The capacity in bytes; 0 for a caller's cache (LevelDB's cache
     /// interface does not tell it).
+    ///
+    /// ```
+    /// assert_eq!(leveldb::BlockCache::new(1 << 20).capacity(), 1 << 20);
+    /// ```
     pub fn capacity(&self) -> usize {
         match &self.kind {
             CacheKind::Native(c) => c.capacity(),
@@ -167,6 +194,8 @@ impl BlockCache {
         }
     }
 
+    /// The block cached under (table cache id, block offset), if any.
+    #[doc(hidden)]
     #[inline]
     pub fn lookup(&self, key: &(u64, u64)) -> Option<Arc<Block>> {
         match &self.kind {
@@ -175,6 +204,8 @@ impl BlockCache {
         }
     }
 
+    /// Caches `block` under (table cache id, block offset).
+    #[doc(hidden)]
     pub fn insert(&self, key: (u64, u64), block: Arc<Block>) {
         let charge = block.size();
         match &self.kind {
@@ -183,6 +214,8 @@ impl BlockCache {
         }
     }
 
+    /// Drops the block cached under (table cache id, block offset).
+    #[doc(hidden)]
     pub fn erase(&self, key: &(u64, u64)) {
         match &self.kind {
             CacheKind::Native(c) => c.erase(key),

@@ -173,7 +173,7 @@ struct Region {
     mapped: bool,
 }
 
-/// Alignment of a heap-backed [`Region`] (mapped ones are page-aligned).
+/// Alignment of a heap-backed `Region` (mapped ones are page-aligned).
 const REGION_ALIGN: usize = 64;
 
 // SAFETY: a region is exclusively owned plain memory with no thread
@@ -253,7 +253,7 @@ impl Drop for Region {
     }
 }
 
-/// A zeroed array of atomic words in a [`Region`] of its own (the
+/// A zeroed array of atomic words in a `Region` of its own (the
 /// memtable's key filter).
 pub struct ZeroedWords {
     region: Region,

@@ -179,7 +179,17 @@ pub fn hash_may_match(mut h: u32, filter: &[u8]) -> bool {
     true
 }
 
-/// A Bloom filter with a fixed number of bits per key.
+/// LevelDB's Bloom filter policy (`NewBloomFilterPolicy`,
+/// `leveldb.BuiltinBloomFilter2`), with the same filters byte for byte, so
+/// tables filtered by either library are filtered by the other.
+///
+/// ```
+/// use std::sync::Arc;
+/// use leveldb::{BloomFilterPolicy, Options};
+///
+/// // About 1% false positives.
+/// let options = Options { filter_policy: Some(Arc::new(BloomFilterPolicy::new(10))), ..Options::default() };
+/// ```
 #[derive(Clone, Debug)]
 pub struct BloomFilterPolicy {
     bits_per_key: usize,
@@ -188,6 +198,18 @@ pub struct BloomFilterPolicy {
 }
 
 impl BloomFilterPolicy {
+    /// A policy spending `bits_per_key` bits per key (10 gives about 1%
+    /// false positives), probing `bits_per_key * 0.69` times (1 to 30).
+    ///
+    /// ```
+    /// use leveldb::{BloomFilterPolicy, FilterPolicy};
+    ///
+    /// let bloom = BloomFilterPolicy::new(10);
+    /// let mut filter = Vec::new();
+    /// bloom.create_filter(&[b"hello", b"world"], &mut filter);
+    /// assert!(bloom.key_may_match(b"hello", &filter));
+    /// assert_eq!(bloom.name(), "leveldb.BuiltinBloomFilter2");
+    /// ```
     pub fn new(bits_per_key: usize) -> BloomFilterPolicy {
         // 0.69 ~= ln(2) minimises the false-positive rate; truncation as the
         // C++ `static_cast<size_t>`.

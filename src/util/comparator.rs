@@ -10,7 +10,44 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// A total order over user keys, as LevelDB's `Comparator`.
+/// A total order over user keys, as LevelDB's `Comparator`, set as
+/// [`Options::comparator`](crate::Options::comparator). Its name is stored
+/// in the database, which only opens again with a comparator of that name:
+/// change the name whenever the order changes. The two `find_*` methods
+/// may leave their key alone (they only shorten index keys).
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use std::sync::Arc;
+/// use leveldb::{Comparator, Options, WriteOptions, DB};
+///
+/// /// Orders keys as little-endian u64s (all keys 8 bytes).
+/// struct U64Le;
+///
+/// impl Comparator for U64Le {
+///     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+///         let n = |k: &[u8]| u64::from_le_bytes(k.try_into().expect("8-byte key"));
+///         n(a).cmp(&n(b))
+///     }
+///     fn name(&self) -> &str {
+///         "example.U64Le"
+///     }
+///     fn find_shortest_separator(&self, _start: &mut Vec<u8>, _limit: &[u8]) {}
+///     fn find_short_successor(&self, _key: &mut Vec<u8>) {}
+/// }
+///
+/// # let dir = tempfile::tempdir().unwrap();
+/// let options = Options { comparator: Arc::new(U64Le), create_if_missing: true, ..Options::default() };
+/// let db = DB::open(options, dir.path()).unwrap();
+/// for n in [256u64, 1, 2] {
+///     db.put(&WriteOptions::default(), &n.to_le_bytes(), b"").unwrap();
+/// }
+/// let order: Vec<u64> = db
+///     .entries()
+///     .map(|e| u64::from_le_bytes(e.unwrap().0.try_into().unwrap()))
+///     .collect();
+/// assert_eq!(order, [1, 2, 256]);
+/// ```
 pub trait Comparator: Send + Sync {
     /// Three-way comparison of two keys.
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering;
@@ -77,6 +114,17 @@ impl<T: Comparator + ?Sized> Comparator for Arc<T> {
 }
 
 /// LevelDB's default order: lexicographic over unsigned bytes.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use leveldb::{BytewiseComparator, Comparator};
+///
+/// assert_eq!(BytewiseComparator.compare(b"abc", b"abd"), Ordering::Less);
+/// assert_eq!(BytewiseComparator.name(), "leveldb.BytewiseComparator");
+/// let mut key = b"abc\xff".to_vec();
+/// BytewiseComparator.find_short_successor(&mut key);
+/// assert_eq!(key, b"b");
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BytewiseComparator;
 

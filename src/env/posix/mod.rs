@@ -26,7 +26,7 @@
 //!   started on first use.
 //!
 //! - Random-access files are memory-mapped read-only (LevelDB's
-//!   `PosixMmapReadableFile`) while fewer than [`MAX_MAPPED_FILES`] are
+//!   `PosixMmapReadableFile`) while fewer than `MAX_MAPPED_FILES` are
 //!   mapped process-wide; beyond that, or if `mmap` fails, they read with
 //!   `pread`. A mapping is made once at open for the file's size then and
 //!   unmapped on drop; the files opened this way (tables) are immutable,
@@ -64,15 +64,36 @@ use writable::*;
 
 /// Bytes a [`WritableFile`] buffers before writing (LevelDB's
 /// `kWritableFileBufferSize`).
+///
+/// ```
+/// assert_eq!(leveldb::env::posix::WRITABLE_FILE_BUFFER_SIZE, 65536);
+/// ```
 pub const WRITABLE_FILE_BUFFER_SIZE: usize = 64 * 1024;
 
-/// The environment backed by the real file system.
+/// The environment backed by the real file system; [`PosixEnv::shared`]
+/// (also [`default_env`](crate::env::default_env)) is the one instance.
+///
+/// ```
+/// use leveldb::env::{posix::PosixEnv, Env};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let env = PosixEnv::shared();
+/// let children = env.get_children(dir.path().to_str().unwrap()).unwrap();
+/// assert!(children.is_empty());
+/// ```
 pub struct PosixEnv {
     background: BackgroundQueue,
 }
 
 impl PosixEnv {
     /// The process-wide instance (LevelDB's `Env::Default()`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use leveldb::env::posix::PosixEnv;
+    ///
+    /// assert!(Arc::ptr_eq(&PosixEnv::shared(), &leveldb::env::default_env()));
+    /// ```
     pub fn shared() -> Arc<dyn Env> {
         static SHARED: OnceLock<Arc<PosixEnv>> = OnceLock::new();
         SHARED
