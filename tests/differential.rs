@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 use runner::{handover_counts, Drivers, Finding, Kind, Mode};
 
 /// The seeds of every `cargo test` run.
-const CI_SEEDS: std::ops::Range<u64> = 1..15;
+const CI_SEEDS: std::ops::Range<u64> = 1..121;
 /// Checks a shrink may spend (each runs up to three short processes).
 const SHRINK_BUDGET: usize = 4000;
 

@@ -14,7 +14,8 @@
 //! open of the destroyed database. Keys and values go for the edges: the
 //! empty key and value, long shared prefixes, keys differing only in the
 //! last byte, a hot key with many versions, absent keys, values around the
-//! block size and above a 32 KiB log block.
+//! block size and above a 32 KiB log block. One run in eight also writes
+//! bulk batches, to grow past level 1.
 //!
 //! Invariant: the script is well formed for the driver: every handle it
 //! uses is live, and nothing runs on a closed database except what should
@@ -167,6 +168,8 @@ struct Generator {
     /// Operations between reopens, on average: a few long sessions (deep
     /// levels) or many short ones (many hand-overs).
     reopen_every: u64,
+    /// One run in eight writes bulk batches too (`bulk`).
+    heavy: bool,
 }
 
 impl Generator {
@@ -186,8 +189,10 @@ impl Generator {
             iters: vec![None; HANDLES],
             snaps: vec![false; HANDLES],
             reopen_every: 0,
+            heavy: false,
         };
         g.reopen_every = *pick(&mut g.rng, &[20, 50, 100, 300]);
+        g.heavy = one_in(&mut g.rng, 8);
         g.block = g.option("block").max(1024);
         g
     }
@@ -306,6 +311,9 @@ impl Generator {
     }
 
     fn batch(&mut self) {
+        if self.heavy && one_in(&mut self.rng, 3) {
+            return self.bulk();
+        }
         let n = match self.rng.below(10) {
             0 => 0,
             1 => 20 + self.rng.below(80),
@@ -330,6 +338,24 @@ impl Generator {
         }
         if one_in(&mut self.rng, 30) {
             line += " +sync";
+        }
+        self.push(line);
+    }
+
+    /// A batch of 200-300 puts of 0.5-3 KB under keys of their own: the
+    /// heavy runs grow past level 1's 10 MiB, so automatic compactions
+    /// reach deeper levels. (At most 300: the driver reads up to 1024
+    /// tokens a line.)
+    fn bulk(&mut self) {
+        let mut line = "batch".to_string();
+        for _ in 0..200 + self.rng.below(100) {
+            self.serial += 1;
+            let k = format!("b{:06}", self.rng.below(100_000));
+            let len = 500 + self.rng.below(2500) as usize;
+            line += &format!(
+                " p '{k} {}",
+                generated(len, self.serial * 2 + self.rng.below(2))
+            );
         }
         self.push(line);
     }
