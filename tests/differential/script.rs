@@ -103,3 +103,14 @@ pub fn segments(lines: &[String]) -> Vec<(Library, Range<usize>)> {
     }
     out
 }
+
+/// For each operation (in `operations` order), the library that runs it in
+/// hand-over mode.
+pub fn library_of_operations(lines: &[String]) -> Vec<Library> {
+    let mut out = Vec::new();
+    for (library, range) in segments(lines) {
+        let ops = lines[range].iter().filter(|l| is_operation(l)).count();
+        out.extend(std::iter::repeat(library).take(ops));
+    }
+    out
+}
