@@ -1,6 +1,6 @@
 //! The shape of the shared library: its header is current and means what
 //! LevelDB 1.23's c.h means, it exports exactly LevelDB 1.23's functions,
-//! its SONAME is LevelDB's, the static-link line in the README is complete,
+//! its SONAME is LevelDB's, the static-link line in docs/c-api.md is complete,
 //! and the install script lays out a usable prefix.
 
 mod support;
@@ -246,13 +246,13 @@ fn soname_is_libleveldb_so_1() {
     assert_eq!(soname, Some("libleveldb.so.1"));
 }
 
-/// The `-l` flags of the README's static link line.
+/// The `-l` flags of docs/c-api.md's static link line.
 fn readme_static_line() -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/c-api.md")).unwrap();
     readme
         .lines()
         .find(|l| l.starts_with("cc ") && l.contains("libleveldb.a"))
-        .expect("README has a static link line")
+        .expect("docs/c-api.md has a static link line")
         .to_string()
 }
 
@@ -263,7 +263,7 @@ fn l_flags(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The README's static link line names exactly the native libraries rustc
+/// docs/c-api.md's static link line names exactly the native libraries rustc
 /// says a Rust staticlib needs. Our dependencies add none, so rustc's answer
 /// for an empty staticlib is the answer for ours (checked in seconds rather
 /// than by rebuilding the crate).
@@ -298,14 +298,14 @@ fn readme_static_link_line_matches_rustc() {
     assert_eq!(
         l_flags(&readme_static_line()),
         l_flags(&native),
-        "README vs rustc"
+        "docs/c-api.md vs rustc"
     );
     let pc = std::fs::read_to_string(root().join("leveldb.pc.in")).unwrap();
     let private = pc.lines().find(|l| l.starts_with("Libs.private:")).unwrap();
     assert_eq!(l_flags(private), l_flags(&native), "leveldb.pc.in vs rustc");
 }
 
-/// The README's static link line, run: examples/hello.c linked with our
+/// docs/c-api.md's static link line, run: examples/hello.c linked with our
 /// libleveldb.a and those libraries works without any shared libleveldb.
 #[test]
 fn readme_static_link_line_builds_a_working_program() {
