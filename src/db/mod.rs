@@ -208,8 +208,13 @@ pub(crate) struct DbInner {
     pub has_imm: AtomicBool,
     log: Mutex<LogState>,
     /// Taken by every write that does not sync, before the writer queue:
-    /// see `DbInner::write` for why.
-    serial_writers: Mutex<()>,
+    /// see `DbInner::write` for why. The standard library's mutex, not
+    /// parking_lot's: when contended, it spins briefly and then sleeps on
+    /// a futex, where parking_lot's spins by calling `sched_yield`; with
+    /// more writer threads than cores those yields become a storm of
+    /// context switches (438 000 in 800 000 writes with 4 threads on 2
+    /// cores, against 2 200 here; benches/RESULTS.md, "Writer threads and write latency").
+    serial_writers: std::sync::Mutex<()>,
     /// Background closures still holding a reference (see `DB::drop`).
     background_jobs: Arc<BackgroundJobs>,
 }

@@ -176,7 +176,7 @@ impl DB {
                 dir_synced: false,
                 group: WriteBatch::new(),
             }),
-            serial_writers: Mutex::new(()),
+            serial_writers: std::sync::Mutex::new(()),
             background_jobs: Arc::default(),
             options,
             table_options,

@@ -11,7 +11,7 @@
 //! durable before its own sync.
 
 use std::sync::atomic::Ordering as AtomicOrdering;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
@@ -78,7 +78,13 @@ impl DbInner {
         // pays for those switches (benches/RESULTS.md, "Writer threads",
         // has the figures). Sync writes still queue and group:
         // there one fdatasync shared by the group is the point.
-        let _serial = (!options.sync).then(|| self.serial_writers.lock());
+        // The mutex guards nothing but the turn, so a panic elsewhere that
+        // poisoned it leaves nothing inconsistent.
+        let _serial = (!options.sync).then(|| {
+            self.serial_writers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        });
         let mut guard = self.state.lock();
         let me = if guard.writers.is_empty() {
             None
