@@ -64,6 +64,16 @@ pub trait RandomAccessFile: Send + Sync {
     fn mapped(&self) -> Option<&[u8]> {
         None
     }
+
+    /// A hint that the caller has copied out what it needs of
+    /// `offset..offset + len` and will not read it again soon: a mapped
+    /// file may drop those pages from the process's resident set (they stay
+    /// in the page cache; a later read maps them back). Slices borrowed
+    /// from [`mapped`](RandomAccessFile::mapped) stay valid and unchanged.
+    /// The default does nothing.
+    fn release_range(&self, offset: u64, len: u64) {
+        let _ = (offset, len);
+    }
 }
 
 /// A file written sequentially (logs, tables, MANIFEST), from

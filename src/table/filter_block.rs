@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::filter::FilterPolicy;
 use crate::key::extract_user_key;
+use crate::table::format::BlockContents;
 use crate::util::coding::{decode_fixed32, put_fixed32};
 
 /// Generate a new filter every 2 KiB of file.
@@ -93,7 +94,8 @@ impl FilterBlockBuilder {
 /// Answers "may this block hold the key?" from a filter block.
 pub struct FilterBlockReader {
     policy: Arc<dyn FilterPolicy>,
-    data: Vec<u8>,
+    /// The block: in the heap, or in place in a mapped table file.
+    data: BlockContents,
     /// Start of the offset array (end of the filters).
     array_offset: usize,
     num: usize,
@@ -101,21 +103,21 @@ pub struct FilterBlockReader {
 }
 
 impl FilterBlockReader {
-    pub fn new(policy: Arc<dyn FilterPolicy>, data: Vec<u8>) -> FilterBlockReader {
+    pub fn new(policy: Arc<dyn FilterPolicy>, data: impl Into<BlockContents>) -> FilterBlockReader {
         let mut reader = FilterBlockReader {
             policy,
-            data,
+            data: data.into(),
             array_offset: 0,
             num: 0,
             base_lg: 0,
         };
-        let n = reader.data.len();
+        let n = reader.data.bytes().len();
         if n < 5 {
             // 1 byte base_lg and 4 for the array start: nothing usable.
             return reader;
         }
-        reader.base_lg = reader.data[n - 1];
-        let array_offset = decode_fixed32(&reader.data[n - 5..]) as usize;
+        reader.base_lg = reader.data.bytes()[n - 1];
+        let array_offset = decode_fixed32(&reader.data.bytes()[n - 5..]) as usize;
         if array_offset > n - 5 {
             return reader;
         }
@@ -133,12 +135,12 @@ impl FilterBlockReader {
         if index < self.num as u64 {
             let index = index as usize;
             let at = self.array_offset + index * 4;
-            let start = decode_fixed32(&self.data[at..]) as usize;
+            let start = decode_fixed32(&self.data.bytes()[at..]) as usize;
             // The last filter ends where the offset array begins; that word
             // (the array's own offset) follows the last entry.
-            let limit = decode_fixed32(&self.data[at + 4..]) as usize;
+            let limit = decode_fixed32(&self.data.bytes()[at + 4..]) as usize;
             if start <= limit && limit <= self.array_offset {
-                let filter = &self.data[start..limit];
+                let filter = &self.data.bytes()[start..limit];
                 return self.policy.key_may_match(key, filter);
             } else if start == limit {
                 // Empty filters do not match any keys.

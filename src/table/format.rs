@@ -173,6 +173,12 @@ impl BlockContents {
     }
 }
 
+impl From<Vec<u8>> for BlockContents {
+    fn from(bytes: Vec<u8>) -> BlockContents {
+        BlockContents::owned(bytes)
+    }
+}
+
 impl Drop for BlockContents {
     fn drop(&mut self) {
         if let ContentsOwner::Heap(bytes) = &mut self.owner {

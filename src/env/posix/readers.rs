@@ -162,4 +162,26 @@ impl RandomAccessFile for PosixMmapFile {
     fn mapped(&self) -> Option<&[u8]> {
         Some(self.bytes())
     }
+
+    fn release_range(&self, offset: u64, len: u64) {
+        let page = super::mmap_log::page_size();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.len) / page * page;
+        let end = usize::try_from(offset.saturating_add(len))
+            .unwrap_or(usize::MAX)
+            .min(self.len);
+        if end > start {
+            // SAFETY: a page-aligned range inside our live read-only shared
+            // mapping. MADV_DONTNEED only unmaps its pages from this
+            // process; the file is never modified while open, so the next
+            // access maps the same bytes again from the page cache, and
+            // slices borrowed from `bytes()` stay valid.
+            unsafe {
+                libc::madvise(
+                    self.base.add(start) as *mut libc::c_void,
+                    end - start,
+                    libc::MADV_DONTNEED,
+                )
+            };
+        }
+    }
 }

@@ -440,3 +440,65 @@ fn mapped_files_are_limited_and_fall_back_to_pread() {
     let mut buf = [0u8; 10];
     assert_eq!(again.read_at(0, &mut buf).unwrap(), 10);
 }
+
+/// Resident KiB of the mapping that contains `addr`, from /proc/self/smaps.
+#[cfg(target_os = "linux")]
+fn resident_kib_of_mapping(addr: usize) -> usize {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut inside = false;
+    for line in smaps.lines() {
+        if let Some((range, _)) = line.split_once(' ') {
+            if let Some((lo, hi)) = range.split_once('-') {
+                if let (Ok(lo), Ok(hi)) =
+                    (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                {
+                    inside = (lo..hi).contains(&addr);
+                    continue;
+                }
+            }
+        }
+        if inside {
+            if let Some(kib) = line.strip_prefix("Rss:") {
+                return kib.trim().trim_end_matches("kB").trim().parse().unwrap();
+            }
+        }
+    }
+    panic!("no mapping contains {addr:#x}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn release_range_drops_resident_pages_and_keeps_the_bytes() {
+    let (_guard, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/t");
+    let data: Vec<u8> = (0..1_000_000u32)
+        .map(|i| (i * 7 + i / 4096) as u8)
+        .collect();
+    write_string_to_file(&*env, &data, &path, false).unwrap();
+    let r = env.new_random_access_file(&path).unwrap();
+    let Some(map) = r.mapped() else {
+        return; // no mapping slot left in this process: nothing to release
+    };
+    // Touch every page, then release all but the first 100 000 bytes with
+    // an unaligned start and a length past the end.
+    let sum: u64 = map.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+    assert!(sum > 0);
+    let before = resident_kib_of_mapping(map.as_ptr() as usize);
+    assert!(before >= 900, "pages were touched: {before} KiB");
+    r.release_range(100_001, 10_000_000);
+    let after = resident_kib_of_mapping(map.as_ptr() as usize);
+    assert!(
+        after <= 200,
+        "{before} KiB resident before, {after} KiB after"
+    );
+    // The bytes read the same, through the slice and through read_at.
+    assert_eq!(map, &data[..]);
+    let mut buf = vec![0u8; 5000];
+    assert_eq!(r.read_at(500_000, &mut buf).unwrap(), 5000);
+    assert_eq!(&buf[..], &data[500_000..505_000]);
+    // Out-of-range and empty requests are ignored.
+    r.release_range(2_000_000, 10);
+    r.release_range(0, 0);
+    assert_eq!(map, &data[..]);
+}
