@@ -72,6 +72,24 @@ use write::WriterBatch;
 /// Tables kept out of the table cache's budget for other open files.
 const NUM_NON_TABLE_CACHE_FILES: usize = 10;
 
+/// The table cache of a database opened with (sanitized) `options`: every
+/// open file `max_open_files` allows but the few a database keeps besides
+/// tables (LevelDB's sizing).
+fn new_table_cache(
+    dbname: &str,
+    options: &Options,
+    table_options: &TableOptions,
+    icmp: &InternalKeyComparator,
+) -> Arc<TableCache> {
+    Arc::new(TableCache::new(
+        dbname,
+        Arc::clone(&options.env),
+        table_options,
+        icmp,
+        options.max_open_files - NUM_NON_TABLE_CACHE_FILES,
+    ))
+}
+
 /// Per-level compaction statistics (`leveldb.stats`).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CompactionStats {

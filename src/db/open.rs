@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::{DbInner, LogState, State, DB, NUM_NON_TABLE_CACHE_FILES};
+use super::{new_table_cache, DbInner, LogState, State, DB};
 use crate::env::Logger;
 use crate::filename::{
     current_file_name, descriptor_file_name, info_log_file_name, lock_file_name, log_file_name,
@@ -26,7 +26,6 @@ use crate::memtable::MemTable;
 use crate::options::Options;
 use crate::snapshot::SnapshotList;
 use crate::status::{Code, Error, Result};
-use crate::table::TableCache;
 use crate::table::{BlockCache, InternalFilterPolicy, TableOptions};
 use crate::util::comparator::Comparator;
 use crate::version::edit::VersionEdit;
@@ -132,13 +131,7 @@ impl DB {
             icmp,
         } = sanitize_options(dbname, &options);
         let env = Arc::clone(&options.env);
-        let table_cache = Arc::new(TableCache::new(
-            dbname,
-            Arc::clone(&env),
-            &table_options,
-            &icmp,
-            options.max_open_files - NUM_NON_TABLE_CACHE_FILES,
-        ));
+        let table_cache = new_table_cache(dbname, &options, &table_options, &icmp);
         let versions = VersionSet::new(dbname, &options, logger.clone(), Arc::clone(&table_cache));
         let inner = Arc::new(DbInner {
             dbname: dbname.to_string(),

@@ -21,7 +21,7 @@ use std::sync::{Arc, Weak};
 
 use super::open::{logs_to_replay, only_torn_tail, sanitize_options_with_logger, Sanitized};
 use super::read::{merged_iterator, property_value};
-use super::{CompactionStats, DbIterator, NUM_NON_TABLE_CACHE_FILES};
+use super::{new_table_cache, CompactionStats, DbIterator};
 use crate::env::{Env, FileLock};
 use crate::filename::{current_file_name, lock_file_name, log_file_name};
 use crate::key::{
@@ -32,7 +32,7 @@ use crate::log;
 use crate::memtable::MemTable;
 use crate::options::{Options, ReadOptions};
 use crate::status::{Code, Error, Result};
-use crate::table::{BlockCache, TableCache};
+use crate::table::BlockCache;
 use crate::version::set::VersionSet;
 use crate::version::version::{GetStats, Version};
 use crate::version::NUM_LEVELS;
@@ -74,13 +74,7 @@ impl ReadOnlyDb {
         };
         let env = Arc::clone(&options.env);
         let lock = lock_existing(env.as_ref(), dbname)?;
-        let table_cache = Arc::new(TableCache::new(
-            dbname,
-            Arc::clone(&env),
-            &table_options,
-            &icmp,
-            options.max_open_files - NUM_NON_TABLE_CACHE_FILES,
-        ));
+        let table_cache = new_table_cache(dbname, &options, &table_options, &icmp);
         let mut versions = VersionSet::new(dbname, &options, None, table_cache);
         // With `reuse_logs` off, recovery only reads the MANIFEST.
         versions.recover()?;
