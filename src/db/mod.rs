@@ -235,6 +235,30 @@ pub(crate) struct DbInner {
     serial_writers: std::sync::Mutex<()>,
     /// Background closures still holding a reference (see `DB::drop`).
     background_jobs: Arc<BackgroundJobs>,
+    /// Last, so that it is dropped after everything above (memtables,
+    /// tables, caches) has been freed.
+    _release_freed_memory: ReleaseFreedMemory,
+}
+
+/// Gives back to the operating system the heap memory a closed database
+/// leaves free. glibc's `malloc` keeps freed memory for reuse, so without
+/// this a process's resident set stays as large as its largest database
+/// ever made it (two full memtables, the last tables' buffers) after that
+/// database is closed. LevelDB 1.23 does not do this; it is not
+/// observable but in the resident set, and it costs a close well under a
+/// millisecond.
+#[derive(Default)]
+struct ReleaseFreedMemory;
+
+impl Drop for ReleaseFreedMemory {
+    fn drop(&mut self) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim takes no pointers and has no preconditions;
+        // it only returns free pages of malloc's heaps to the kernel.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
 }
 
 /// A LevelDB database: a persistent, ordered map from byte-string keys to

@@ -171,6 +171,7 @@ impl DB {
             }),
             serial_writers: std::sync::Mutex::new(()),
             background_jobs: Arc::default(),
+            _release_freed_memory: Default::default(),
             options,
             table_options,
         });
