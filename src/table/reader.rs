@@ -23,7 +23,7 @@ use crate::status::{Error, Result};
 use crate::table::block::{Block, BlockCursor, BlockIter};
 use crate::table::filter_block::FilterBlockReader;
 use crate::table::format::{
-    read_block, read_block_contents, BlockHandle, Footer, FOOTER_ENCODED_LENGTH,
+    read_block, read_block_contents, BlockContents, BlockHandle, Footer, FOOTER_ENCODED_LENGTH,
 };
 use crate::table::index_search::IndexSearch;
 use crate::table::two_level::TwoLevelIterator;
@@ -196,12 +196,7 @@ impl Table {
                 if let Some(block) = cache.lookup(&key) {
                     return Ok(block);
                 }
-                let contents = read_block_contents(
-                    &self.file,
-                    self.file_size,
-                    options.verify_checksums,
-                    &handle,
-                )?;
+                let contents = self.read_block(options, &handle)?;
                 let block = Arc::new(Block::from_contents(contents));
                 // Like LevelDB, blocks read in place from a mapping are not
                 // cached: re-reading them costs no copy, and caching would
@@ -211,16 +206,27 @@ impl Table {
                 }
                 Ok(block)
             }
-            None => {
-                let contents = read_block_contents(
-                    &self.file,
-                    self.file_size,
-                    options.verify_checksums,
-                    &handle,
-                )?;
-                Ok(Arc::new(Block::from_contents(contents)))
-            }
+            None => Ok(Arc::new(Block::from_contents(
+                self.read_block(options, &handle)?,
+            ))),
         }
+    }
+
+    /// Reads the block at `handle`. A read that does not fill the block
+    /// cache (a compaction's, a bulk scan's) passes through the file once:
+    /// its pages of a mapped file are released after use, so that a
+    /// compaction does not leave its inputs resident (LevelDB does).
+    fn read_block(
+        &self,
+        options: &BlockReadOptions,
+        handle: &BlockHandle,
+    ) -> Result<BlockContents> {
+        let mut contents =
+            read_block_contents(&self.file, self.file_size, options.verify_checksums, handle)?;
+        if !options.fill_cache {
+            contents.release_pages_after_use(&self.file, handle);
+        }
+        Ok(contents)
     }
 
     /// An iterator over the data block of an index entry (an error
