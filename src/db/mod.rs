@@ -136,6 +136,10 @@ pub(crate) struct State {
     seed: u32,
     /// The last [`ReadView`] handed out; see [`State::read_view`].
     read_view: Option<Arc<ReadView>>,
+    /// Logs made obsolete by a log switch and not yet closed: closing one
+    /// frees its blocks, which the background thread does
+    /// ([`DbInner::remove_obsolete_files`]) so that writers do not wait.
+    pub obsolete_logs: Vec<log::Writer>,
 }
 
 /// What a read consults, bundled so that a point lookup takes one shared
@@ -579,6 +583,9 @@ impl Drop for DB {
                 let _ = w.file_mut().close();
             }
         }
+        for mut w in std::mem::take(&mut guard.obsolete_logs) {
+            let _ = w.file_mut().discard();
+        }
         guard.lock = None;
         drop(guard);
         // A finished background job clears `bg_scheduled` while its closure
@@ -699,9 +706,14 @@ impl DbInner {
                 to_delete.push(name);
             }
         }
+        let obsolete_logs = std::mem::take(&mut guard.obsolete_logs);
         MutexGuard::unlocked(guard, || {
             for name in to_delete {
                 let _ = self.env.remove_file(&format!("{}/{}", self.dbname, name));
+            }
+            // Their contents are in tables; a failed close loses nothing.
+            for mut w in obsolete_logs {
+                let _ = w.file_mut().discard();
             }
         });
     }

@@ -159,6 +159,7 @@ impl DB {
                 lock: None,
                 seed: 0,
                 read_view: None,
+                obsolete_logs: Vec::new(),
             }),
             bg_cv: Condvar::new(),
             shutting_down: AtomicBool::new(false),

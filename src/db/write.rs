@@ -280,7 +280,13 @@ impl DbInner {
                 self.bg_cv.wait(guard);
             } else {
                 let number = guard.versions.new_file_number();
-                let file = match self.env.new_log_file(&log_file_name(&self.dbname, number)) {
+                // Creating a log reserves and maps its first chunk: file-system
+                // calls that can wait on the journal, so they run without the
+                // mutex. Only this writer, the head of the queue, switches
+                // logs and memtables, so `imm` is still empty when it relocks
+                // (the background thread only ever clears it).
+                let path = log_file_name(&self.dbname, number);
+                let file = match MutexGuard::unlocked(guard, || self.env.new_log_file(&path)) {
                     Ok(f) => f,
                     Err(e) => {
                         guard.versions.reuse_file_number(number);
@@ -288,19 +294,19 @@ impl DbInner {
                     }
                 };
                 // The old log stays open as `previous` (a later sync write
-                // syncs it); the one before it is closed: no memtable is
-                // waiting (`imm` is empty), so its writes are in a table.
+                // syncs it). The one before it is obsolete: no memtable is
+                // waiting (`imm` is empty), so its writes are in a table and
+                // the MANIFEST's log number has passed it. Closing it frees
+                // its blocks (it is usually deleted already), which takes
+                // milliseconds; the background thread does that, not this
+                // writer, which every queued write is waiting on.
                 let older = {
                     let mut log_state = self.log.lock();
                     let old = log_state.writer.replace(log::Writer::new(file));
                     log_state.dir_synced = false;
                     std::mem::replace(&mut log_state.previous, old)
                 };
-                if let Some(mut older) = older {
-                    if let Err(e) = older.file_mut().close() {
-                        self.record_background_error(guard, e);
-                    }
-                }
+                guard.obsolete_logs.extend(older);
                 guard.logfile_number = number;
                 let full = std::mem::replace(&mut guard.mem, self.new_memtable());
                 guard.imm = Some(full);

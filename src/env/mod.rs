@@ -99,6 +99,14 @@ pub trait WritableFile: Send {
     /// Flushes and closes the file; later calls fail.
     fn close(&mut self) -> Result<()>;
 
+    /// Closes a file whose contents nobody will read again (an obsolete
+    /// log, usually deleted already). A file may skip work that only keeps
+    /// its contents tidy, such as trimming space it reserved ahead; the
+    /// default is [`close`](WritableFile::close).
+    fn discard(&mut self) -> Result<()> {
+        self.close()
+    }
+
     /// Crash-ordered writing, for files written through a shared memory
     /// mapping (the write-ahead log): makes the `len` bytes just past what
     /// has been appended writable in place and returns true, or returns

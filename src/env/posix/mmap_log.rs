@@ -339,6 +339,16 @@ impl WritableFile for PosixMmapLogFile {
         let truncated = file.set_len(size).map_err(|e| self.io_error(e));
         truncated.and(close_file(&self.path, file))
     }
+
+    fn discard(&mut self) -> Result<()> {
+        // No trim: the reserved tail goes with the file, and a truncate is
+        // a journal transaction we would wait for.
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        self.unmap();
+        close_file(&self.path, file)
+    }
 }
 
 impl Drop for PosixMmapLogFile {
