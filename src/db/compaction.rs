@@ -34,6 +34,7 @@ use crate::version::key_filter;
 use crate::version::version::{LevelFiles, LevelIterator};
 use crate::version::NUM_LEVELS;
 
+use super::output_sync::OutputSyncer;
 use super::{CompactionStats, DbInner, ManualCompaction, State};
 
 struct Output {
@@ -312,6 +313,7 @@ impl DbInner {
     fn finish_compaction_output(
         &self,
         state: &mut CompactionState,
+        syncer: &mut OutputSyncer<'_, '_>,
         input_status: Result<()>,
     ) -> Result<()> {
         let mut builder = state.builder.take().expect("an open output");
@@ -334,14 +336,18 @@ impl DbInner {
         output.file_size = file_size;
         state.total_bytes += file_size;
         if result.is_ok() {
-            result = builder.file_mut().sync();
+            // Buffered bytes go to the kernel now, so that the check below
+            // can read them; the sync happens on the syncer's thread.
+            result = builder.file_mut().flush();
         }
         if result.is_ok() {
-            result = builder.file_mut().close();
+            syncer.submit(builder.into_file());
+        } else {
+            drop(builder);
         }
-        drop(builder);
         if result.is_ok() && entries > 0 {
-            // Make sure the table is usable before it is installed.
+            // Make sure the table is usable before it is installed (it is
+            // read from the page cache: the sync need not be done).
             let check =
                 self.table_cache
                     .iter(&BlockReadOptions::default(), output.number, file_size);
@@ -376,110 +382,15 @@ impl DbInner {
         let mut input = self.make_input_iterator(c);
         let mut imm_micros = 0;
 
-        let result = MutexGuard::unlocked(guard, || -> Result<()> {
-            let ucmp = Arc::clone(self.icmp.user_comparator());
-            input.seek_to_first();
-            let mut current_user_key: Vec<u8> = Vec::new();
-            let mut has_current_user_key = false;
-            let mut last_sequence_for_key = MAX_SEQUENCE;
-            let mut result: Result<()> = Ok(());
-            while input.valid() && !self.shutting_down.load(AtomicOrdering::Acquire) {
-                // Flushing a full memtable takes priority: writers may be
-                // waiting for it.
-                if self.has_imm.load(AtomicOrdering::Relaxed) {
-                    let imm_start = self.env.now_micros();
-                    let mut g = self.state.lock();
-                    if g.imm.is_some() {
-                        self.compact_memtable(&mut g);
-                        self.bg_cv.notify_all();
-                    }
-                    drop(g);
-                    imm_micros += self.env.now_micros().saturating_sub(imm_start);
-                }
-
-                let key = input.key();
-                if state.compaction.should_stop_before(key) && state.builder.is_some() {
-                    result = self.finish_compaction_output(state, Ok(()));
-                    if result.is_err() {
-                        break;
-                    }
-                }
-
-                let mut drop_entry = false;
-                match parse_internal_key(key) {
-                    None => {
-                        // Keep corrupt keys; do not let them hide anything.
-                        current_user_key.clear();
-                        has_current_user_key = false;
-                        last_sequence_for_key = MAX_SEQUENCE;
-                    }
-                    Some(ikey) => {
-                        if !has_current_user_key
-                            || ucmp.compare(ikey.user_key, &current_user_key) != Ordering::Equal
-                        {
-                            current_user_key.clear();
-                            current_user_key.extend_from_slice(ikey.user_key);
-                            has_current_user_key = true;
-                            last_sequence_for_key = MAX_SEQUENCE;
-                        }
-                        if last_sequence_for_key <= state.smallest_snapshot {
-                            // Shadowed by a newer entry every snapshot sees.
-                            drop_entry = true;
-                        } else if ikey.value_type == ValueType::Deletion
-                            && ikey.sequence <= state.smallest_snapshot
-                            && state.compaction.is_base_level_for_key(ikey.user_key)
-                        {
-                            // Nothing older remains below for the deletion
-                            // to hide, and newer entries of this key have
-                            // their own fate: the deletion can go.
-                            drop_entry = true;
-                        }
-                        last_sequence_for_key = ikey.sequence;
-                    }
-                }
-
-                if !drop_entry {
-                    if state.builder.is_none() {
-                        result = self.open_compaction_output(state);
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    let builder = state.builder.as_mut().expect("open output");
-                    let output = state.outputs.last_mut().expect("output");
-                    if builder.num_entries() == 0 {
-                        output.smallest.clear();
-                        output.smallest.extend_from_slice(key);
-                    } else if self.icmp.compare(key, builder.last_key()) != Ordering::Greater {
-                        // Only a damaged input table (keys out of order)
-                        // gets here: writing its keys out would spread the
-                        // damage into a table that claims to be sorted.
-                        result = Err(Error::corruption("compaction input keys out of order"));
-                        break;
-                    }
-                    if let Some(filter) = &mut state.key_filter {
-                        filter.add_key(crate::key::extract_user_key(key));
-                    }
-                    builder.add(key, input.value());
-                    if builder.file_size() >= state.compaction.max_output_file_size {
-                        result = self.finish_compaction_output(state, Ok(()));
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                }
-                input.next();
-            }
-            if result.is_ok() && self.shutting_down.load(AtomicOrdering::Acquire) {
-                result = Err(Error::io_error("Deleting DB during compaction"));
-            }
-            if result.is_ok() && state.builder.is_some() {
-                result = self.finish_compaction_output(state, input.status());
-            }
-            if result.is_ok() {
-                result = input.status();
-            }
-            result
+        let result = MutexGuard::unlocked(guard, || {
+            std::thread::scope(|scope| {
+                let mut syncer = OutputSyncer::new(scope);
+                let merged =
+                    self.merge_into_outputs(state, &mut syncer, &mut *input, &mut imm_micros);
+                // Every output is durable before the version naming them is
+                // installed.
+                merged.and(syncer.finish())
+            })
         });
         drop(input);
 
@@ -504,6 +415,124 @@ impl DbInner {
         let summary = guard.versions.current().level_summary();
         self.log(&format!("compacted to: {summary}"));
         Ok(())
+    }
+
+    /// The merge of a compaction: reads `input` in order, drops what no
+    /// snapshot can see, and writes the rest into outputs of at most the
+    /// compaction's file size, handing each finished one to `syncer`.
+    /// Flushes a full memtable first whenever one appears (its time is
+    /// added to `imm_micros`).
+    fn merge_into_outputs(
+        &self,
+        state: &mut CompactionState,
+        syncer: &mut OutputSyncer<'_, '_>,
+        input: &mut dyn InternalIterator,
+        imm_micros: &mut u64,
+    ) -> Result<()> {
+        let ucmp = Arc::clone(self.icmp.user_comparator());
+
+        input.seek_to_first();
+        let mut current_user_key: Vec<u8> = Vec::new();
+        let mut has_current_user_key = false;
+        let mut last_sequence_for_key = MAX_SEQUENCE;
+        let mut result: Result<()> = Ok(());
+        while input.valid() && !self.shutting_down.load(AtomicOrdering::Acquire) {
+            // Flushing a full memtable takes priority: writers may be
+            // waiting for it.
+            if self.has_imm.load(AtomicOrdering::Relaxed) {
+                let imm_start = self.env.now_micros();
+                let mut g = self.state.lock();
+                if g.imm.is_some() {
+                    self.compact_memtable(&mut g);
+                    self.bg_cv.notify_all();
+                }
+                drop(g);
+                *imm_micros += self.env.now_micros().saturating_sub(imm_start);
+            }
+
+            let key = input.key();
+            if state.compaction.should_stop_before(key) && state.builder.is_some() {
+                result = self.finish_compaction_output(state, syncer, Ok(()));
+                if result.is_err() {
+                    break;
+                }
+            }
+
+            let mut drop_entry = false;
+            match parse_internal_key(key) {
+                None => {
+                    // Keep corrupt keys; do not let them hide anything.
+                    current_user_key.clear();
+                    has_current_user_key = false;
+                    last_sequence_for_key = MAX_SEQUENCE;
+                }
+                Some(ikey) => {
+                    if !has_current_user_key
+                        || ucmp.compare(ikey.user_key, &current_user_key) != Ordering::Equal
+                    {
+                        current_user_key.clear();
+                        current_user_key.extend_from_slice(ikey.user_key);
+                        has_current_user_key = true;
+                        last_sequence_for_key = MAX_SEQUENCE;
+                    }
+                    if last_sequence_for_key <= state.smallest_snapshot {
+                        // Shadowed by a newer entry every snapshot sees.
+                        drop_entry = true;
+                    } else if ikey.value_type == ValueType::Deletion
+                        && ikey.sequence <= state.smallest_snapshot
+                        && state.compaction.is_base_level_for_key(ikey.user_key)
+                    {
+                        // Nothing older remains below for the deletion
+                        // to hide, and newer entries of this key have
+                        // their own fate: the deletion can go.
+                        drop_entry = true;
+                    }
+                    last_sequence_for_key = ikey.sequence;
+                }
+            }
+
+            if !drop_entry {
+                if state.builder.is_none() {
+                    result = self.open_compaction_output(state);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                let builder = state.builder.as_mut().expect("open output");
+                let output = state.outputs.last_mut().expect("output");
+                if builder.num_entries() == 0 {
+                    output.smallest.clear();
+                    output.smallest.extend_from_slice(key);
+                } else if self.icmp.compare(key, builder.last_key()) != Ordering::Greater {
+                    // Only a damaged input table (keys out of order)
+                    // gets here: writing its keys out would spread the
+                    // damage into a table that claims to be sorted.
+                    result = Err(Error::corruption("compaction input keys out of order"));
+                    break;
+                }
+                if let Some(filter) = &mut state.key_filter {
+                    filter.add_key(crate::key::extract_user_key(key));
+                }
+                builder.add(key, input.value());
+                if builder.file_size() >= state.compaction.max_output_file_size {
+                    result = self.finish_compaction_output(state, syncer, Ok(()));
+                    if result.is_err() {
+                        break;
+                    }
+                }
+            }
+            input.next();
+        }
+        if result.is_ok() && self.shutting_down.load(AtomicOrdering::Acquire) {
+            result = Err(Error::io_error("Deleting DB during compaction"));
+        }
+        if result.is_ok() && state.builder.is_some() {
+            result = self.finish_compaction_output(state, syncer, input.status());
+        }
+        if result.is_ok() {
+            result = input.status();
+        }
+        result
     }
 
     fn install_compaction_results(

@@ -29,6 +29,7 @@ mod entries;
 mod flush;
 pub mod iter;
 mod open;
+mod output_sync;
 mod read;
 pub mod read_only;
 mod repair;

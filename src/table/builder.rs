@@ -303,6 +303,11 @@ impl TableBuilder {
     pub fn file_mut(&mut self) -> &mut dyn WritableFile {
         &mut *self.file
     }
+
+    /// Gives up the file (to sync and close elsewhere) after `finish`.
+    pub fn into_file(self) -> Box<dyn WritableFile> {
+        self.file
+    }
 }
 
 /// Appends `contents` and its trailer at `*offset`, advancing it.
