@@ -142,6 +142,10 @@ fn valgrind_clean(program: &str, env: &[(&str, &str)]) {
     cmd.args([
         "--quiet",
         "--leak-check=full",
+        // valgrind runs one thread at a time, and its default lock lets a
+        // thread that spins (readers looping until the writers finish)
+        // take it back again and again: the writers starved for minutes.
+        "--fair-sched=yes",
         "--errors-for-leak-kinds=definite",
         "--error-exitcode=1",
     ])

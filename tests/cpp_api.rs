@@ -236,6 +236,10 @@ fn cpp_programs_clean_under_valgrind_on_ours() {
                 cmd.args([
                     "--quiet",
                     "--leak-check=full",
+                    // valgrind runs one thread at a time, and its default lock lets a
+                    // thread that spins (readers looping until the writers finish)
+                    // take it back again and again: the writers starved for minutes.
+                    "--fair-sched=yes",
                     "--errors-for-leak-kinds=definite",
                     "--error-exitcode=1",
                 ])

@@ -270,6 +270,10 @@ fn cpp_programs_are_valgrind_clean_on_ours() {
             .args([
                 "--error-exitcode=9",
                 "--leak-check=full",
+                // valgrind runs one thread at a time, and its default lock lets a
+                // thread that spins (readers looping until the writers finish)
+                // take it back again and again: the writers starved for minutes.
+                "--fair-sched=yes",
                 "--errors-for-leak-kinds=definite",
                 "-q",
             ])
