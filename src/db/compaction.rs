@@ -313,7 +313,7 @@ impl DbInner {
     fn finish_compaction_output(
         &self,
         state: &mut CompactionState,
-        syncer: &mut OutputSyncer<'_, '_>,
+        syncer: Option<&mut OutputSyncer<'_, '_>>,
         input_status: Result<()>,
     ) -> Result<()> {
         let mut builder = state.builder.take().expect("an open output");
@@ -337,13 +337,19 @@ impl DbInner {
         state.total_bytes += file_size;
         if result.is_ok() {
             // Buffered bytes go to the kernel now, so that the check below
-            // can read them; the sync happens on the syncer's thread.
+            // can read them; the sync happens on the syncer's thread
+            // (or just below, for the last output).
             result = builder.file_mut().flush();
         }
-        if result.is_ok() {
-            syncer.submit(builder.into_file());
-        } else {
-            drop(builder);
+        match (result.is_ok(), syncer) {
+            (true, Some(syncer)) => syncer.submit(builder.into_file()),
+            (true, None) => {
+                result = builder.file_mut().sync();
+                if result.is_ok() {
+                    result = builder.file_mut().close();
+                }
+            }
+            (false, _) => {}
         }
         if result.is_ok() && entries > 0 {
             // Make sure the table is usable before it is installed (it is
@@ -452,7 +458,7 @@ impl DbInner {
 
             let key = input.key();
             if state.compaction.should_stop_before(key) && state.builder.is_some() {
-                result = self.finish_compaction_output(state, syncer, Ok(()));
+                result = self.finish_compaction_output(state, Some(&mut *syncer), Ok(()));
                 if result.is_err() {
                     break;
                 }
@@ -515,7 +521,7 @@ impl DbInner {
                 }
                 builder.add(key, input.value());
                 if builder.file_size() >= state.compaction.max_output_file_size {
-                    result = self.finish_compaction_output(state, syncer, Ok(()));
+                    result = self.finish_compaction_output(state, Some(&mut *syncer), Ok(()));
                     if result.is_err() {
                         break;
                     }
@@ -527,7 +533,9 @@ impl DbInner {
             result = Err(Error::io_error("Deleting DB during compaction"));
         }
         if result.is_ok() && state.builder.is_some() {
-            result = self.finish_compaction_output(state, syncer, input.status());
+            // The last output has nothing left to overlap with: it is synced
+            // here, and a compaction with one output starts no thread.
+            result = self.finish_compaction_output(state, None, input.status());
         }
         if result.is_ok() {
             result = input.status();
