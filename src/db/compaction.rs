@@ -34,7 +34,7 @@ use crate::version::key_filter;
 use crate::version::version::{LevelFiles, LevelIterator};
 use crate::version::NUM_LEVELS;
 
-use super::output_sync::OutputSyncer;
+use super::output_sync::{sync_and_close, OutputSyncer};
 use super::{CompactionStats, DbInner, ManualCompaction, State};
 
 struct Output {
@@ -341,15 +341,11 @@ impl DbInner {
             // (or just below, for the last output).
             result = builder.file_mut().flush();
         }
-        match (result.is_ok(), syncer) {
-            (true, Some(syncer)) => syncer.submit(builder.into_file()),
-            (true, None) => {
-                result = builder.file_mut().sync();
-                if result.is_ok() {
-                    result = builder.file_mut().close();
-                }
+        if result.is_ok() {
+            match syncer {
+                Some(syncer) => syncer.submit(builder.into_file()),
+                None => result = sync_and_close(builder.file_mut()),
             }
-            (false, _) => {}
         }
         if result.is_ok() && entries > 0 {
             // Make sure the table is usable before it is installed (it is

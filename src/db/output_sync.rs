@@ -47,7 +47,7 @@ impl<'scope, 'env> OutputSyncer<'scope, 'env> {
             let handle = self.scope.spawn(move || {
                 let mut first_error = Ok(());
                 for mut file in queue {
-                    let r = file.sync().and_then(|()| file.close());
+                    let r = sync_and_close(&mut *file);
                     if first_error.is_ok() {
                         first_error = r;
                     }
@@ -72,6 +72,12 @@ impl<'scope, 'env> OutputSyncer<'scope, 'env> {
             .join()
             .unwrap_or_else(|_| Err(Error::io_error("compaction output sync panicked")))
     }
+}
+
+/// Makes a finished output durable and closes it, as a compaction does
+/// with every output (here on the worker, or in line for the last one).
+pub(super) fn sync_and_close(file: &mut dyn WritableFile) -> Result<()> {
+    file.sync().and_then(|()| file.close())
 }
 
 #[cfg(test)]
