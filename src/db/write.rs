@@ -302,7 +302,14 @@ impl DbInner {
                 // writer, which every queued write is waiting on.
                 let older = {
                     let mut log_state = self.log.lock();
-                    let old = log_state.writer.replace(log::Writer::new(file));
+                    let mut old = log_state.writer.replace(log::Writer::new(file));
+                    // It takes no more appends: let it drop what it holds
+                    // for them (the mapped log's pages count in our RSS).
+                    // Nothing is lost if that fails; a later sync or close
+                    // reports any real trouble with the file.
+                    if let Some(old) = &mut old {
+                        let _ = old.file_mut().seal();
+                    }
                     log_state.dir_synced = false;
                     std::mem::replace(&mut log_state.previous, old)
                 };

@@ -107,6 +107,14 @@ pub trait WritableFile: Send {
         self.close()
     }
 
+    /// Declares that nothing more will be appended, while the file stays
+    /// open for `sync` and `close` (a log that is no longer current but
+    /// whose memtable is not yet in a table). A file may give back memory it
+    /// held for appending; later appends fail. The default does nothing.
+    fn seal(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Crash-ordered writing, for files written through a shared memory
     /// mapping (the write-ahead log): makes the `len` bytes just past what
     /// has been appended writable in place and returns true, or returns

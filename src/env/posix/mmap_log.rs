@@ -58,6 +58,8 @@ pub(super) struct PosixMmapLogFile {
     pub(super) used: usize,
     /// The file is preallocated up to here (see `LOG_MAX_RESERVE`).
     pub(super) reserved_end: u64,
+    /// Set by `seal`: the chunk is unmapped and appends fail.
+    pub(super) sealed: bool,
 }
 
 // SAFETY: the mapping is private to this object (no other handle to it
@@ -75,11 +77,26 @@ impl PosixMmapLogFile {
             map_offset: 0,
             used: 0,
             reserved_end: 0,
+            sealed: false,
         }
     }
 
     fn io_error(&self, err: io::Error) -> Error {
         Error::from_io(&self.path, &err)
+    }
+
+    /// The error of an append to a closed or sealed log.
+    fn check_appendable(&self) -> Result<()> {
+        if self.file.is_none() {
+            return Err(closed_file_error(&self.path));
+        }
+        if self.sealed {
+            return Err(Error::io_error(format!(
+                "{}: append to a log that is no longer current",
+                self.path
+            )));
+        }
+        Ok(())
     }
 
     fn unmap(&mut self) {
@@ -177,9 +194,7 @@ impl PosixMmapLogFile {
 
     /// `[at, at + len)` past the append position lies inside the mapping.
     fn check_ahead(&self, at: usize, len: usize) -> Result<*mut u8> {
-        if self.file.is_none() {
-            return Err(closed_file_error(&self.path));
-        }
+        self.check_appendable()?;
         match self.used.checked_add(at).and_then(|s| s.checked_add(len)) {
             Some(end) if end <= self.map_len && !self.map_base.is_null() => {
                 // SAFETY: `used + at <= map_len`, inside (or one past) our
@@ -219,9 +234,7 @@ pub(super) fn log_file(path: &str, file: File) -> Box<dyn WritableFile> {
 
 impl WritableFile for PosixMmapLogFile {
     fn append(&mut self, mut data: &[u8]) -> Result<()> {
-        if self.file.is_none() {
-            return Err(closed_file_error(&self.path));
-        }
+        self.check_appendable()?;
         while !data.is_empty() {
             if self.used == self.map_len {
                 self.map_next_chunk()?;
@@ -249,9 +262,7 @@ impl WritableFile for PosixMmapLogFile {
     }
 
     fn reserve_ahead(&mut self, len: usize) -> Result<bool> {
-        if self.file.is_none() {
-            return Err(closed_file_error(&self.path));
-        }
+        self.check_appendable()?;
         if self.used + len <= self.map_len {
             return Ok(true);
         }
@@ -338,6 +349,17 @@ impl WritableFile for PosixMmapLogFile {
         let size = self.map_offset + self.used as u64;
         let truncated = file.set_len(size).map_err(|e| self.io_error(e));
         truncated.and(close_file(&self.path, file))
+    }
+
+    fn seal(&mut self) -> Result<()> {
+        // The mapped chunk's pages count in the process's resident set for
+        // as long as they stay mapped; the bytes themselves are in the page
+        // cache, where `sync` and `close` find them. Elsewhere `sync` needs
+        // the mapping for its `msync`, so it stays until `close`.
+        self.sealed = true;
+        #[cfg(target_os = "linux")]
+        self.unmap();
+        Ok(())
     }
 
     fn discard(&mut self) -> Result<()> {

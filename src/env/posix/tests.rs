@@ -59,6 +59,28 @@ fn mapped_log_files_hold_exactly_what_was_appended() {
     assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
 }
 
+/// A sealed log gives up its mapping but keeps its bytes: appends and
+/// in-place writes fail, sync still works, and close trims the file to
+/// exactly what was appended before the seal.
+#[test]
+fn sealed_log_refuses_appends_and_closes_to_its_contents() {
+    let (_d, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/000009.log");
+    let mut f = env.new_log_file(&path).unwrap();
+    let want: Vec<u8> = (0..LOG_FIRST_CHUNK + 1000).map(|i| (i * 7) as u8).collect();
+    f.append(&want).unwrap();
+    f.seal().unwrap();
+    assert!(f.append(b"late").is_err());
+    assert!(f.reserve_ahead(10).is_err());
+    assert!(f.write_ahead(0, b"x").is_err());
+    assert!(f.advance(1).is_err());
+    f.sync().unwrap();
+    assert!(std::fs::read(&path).unwrap()[..want.len()] == want[..]);
+    f.close().unwrap();
+    assert!(read_file_to_vec(&*env, &path).unwrap() == want);
+}
+
 /// The log writer's in-place (crash-order) path through the mapped
 /// file: records of every size, some bigger than a chunk, some crossing
 /// chunk ends (which remaps from the record's block), read back whole
