@@ -13,17 +13,30 @@ use super::*;
 /// from the first to the largest (a record that does not fit in what is
 /// left of one is given a new one starting at its page) and always end on a
 /// log block boundary, so a crashed log's size is a multiple of the 32 KiB
-/// block.
+/// block. Each switch to a new chunk is an `munmap` and an `mmap`, which
+/// take the process's memory-map lock for writing (waiting out page faults
+/// of the other threads, such as a compaction reading its inputs): a few
+/// hundred of them in a million small writes made up much of the slowest
+/// 0.1%, so chunks are large and their written pages are given back as
+/// they go (`LOG_RELEASE_STEP`) instead.
 pub(super) const LOG_FIRST_CHUNK: usize = 64 << 10;
-pub(super) const LOG_MAX_CHUNK: usize = 256 << 10;
-/// Disk space is reserved (`posix_fallocate`) ahead of the mapping, in
-/// extents that double from the first chunk up to this size. Why: an
+pub(super) const LOG_MAX_CHUNK: usize = 1 << 20;
+/// Once this much of a chunk lies behind the append position, its pages
+/// are dropped from the mapping (`MADV_DONTNEED`; the bytes stay in the
+/// page cache, dirty until written back): they would otherwise count in
+/// the process's resident set until the chunk is unmapped. This takes the
+/// memory-map lock only for reading. Linux only; elsewhere the pages stay
+/// until the chunk is unmapped.
+pub(super) const LOG_RELEASE_STEP: usize = 256 << 10;
+/// Disk space is reserved (`posix_fallocate`) ahead of the mapping, this
+/// much at a time, the first time when the log is created. Why: an
 /// `fallocate` waits for the file system's journal, which a compaction's
-/// table sync may be holding, and a writer stalled there for milliseconds
-/// made up much of the slowest 0.1% of writes. Reserving in big steps takes
-/// that wait a few times per log instead of every 256 KiB; a crash leaves
-/// at most this much zero tail, which log readers skip.
-pub(super) const LOG_MAX_RESERVE: u64 = 4 << 20;
+/// table sync may be holding, and writes that met one made up much of the
+/// slowest 0.1%. With whole steps from the start a log of the default 4 MiB
+/// write buffer reserves once or twice, where doubling steps from 64 KiB
+/// reserved seven times; a crash leaves at most this much zero tail, which
+/// log readers skip.
+pub(super) const LOG_RESERVE_STEP: u64 = 4 << 20;
 /// Appends at least this long are written with `pwrite` rather than
 /// copied into the mapping: for big records the page faults of first
 /// stores into fresh pages cost more than one system call.
@@ -56,7 +69,10 @@ pub(super) struct PosixMmapLogFile {
     pub(super) map_offset: u64,
     /// Bytes of the current chunk written so far.
     pub(super) used: usize,
-    /// The file is preallocated up to here (see `LOG_MAX_RESERVE`).
+    /// Bytes at the start of the current chunk whose pages were given back
+    /// (a multiple of the page size, at most `used`).
+    pub(super) released: usize,
+    /// The file is preallocated up to here (see `LOG_RESERVE_STEP`).
     pub(super) reserved_end: u64,
     /// Set by `seal`: the chunk is unmapped and appends fail.
     pub(super) sealed: bool,
@@ -76,6 +92,7 @@ impl PosixMmapLogFile {
             map_len: 0,
             map_offset: 0,
             used: 0,
+            released: 0,
             reserved_end: 0,
             sealed: false,
         }
@@ -106,6 +123,30 @@ impl PosixMmapLogFile {
             unsafe { libc::munmap(self.map_base.cast(), self.map_len) };
             self.map_base = std::ptr::null_mut();
         }
+    }
+
+    /// Gives back the pages of the current chunk wholly behind the append
+    /// position, once `LOG_RELEASE_STEP` bytes of them have gathered.
+    fn release_behind(&mut self) {
+        if cfg!(not(target_os = "linux")) || self.used - self.released < LOG_RELEASE_STEP {
+            return;
+        }
+        let page = page_size();
+        let end = self.used / page * page;
+        // SAFETY: `released..end` is a page-aligned range inside our live
+        // mapping (`end <= used <= map_len`), all of it written already. On
+        // a shared file mapping MADV_DONTNEED only unmaps the pages: their
+        // contents stay in the page cache (dirty pages stay dirty), and a
+        // later access would fault them back in. A failure only leaves
+        // them resident, so its result is ignored.
+        unsafe {
+            libc::madvise(
+                self.map_base.add(self.released).cast(),
+                end - self.released,
+                libc::MADV_DONTNEED,
+            )
+        };
+        self.released = end;
     }
 
     /// Reserves and maps the chunk after the current one.
@@ -157,17 +198,18 @@ impl PosixMmapLogFile {
         self.map_len = len;
         self.map_offset = offset;
         self.used = used;
+        self.released = 0;
         Ok(())
     }
 
     /// Preallocates the file from `reserved_end` to at least `end`, a
-    /// doubling step at a time (see `LOG_MAX_RESERVE`).
+    /// `LOG_RESERVE_STEP` at a time.
     fn reserve_until(&mut self, fd: libc::c_int, end: u64) -> Result<()> {
-        let step = self
-            .reserved_end
-            .clamp(LOG_FIRST_CHUNK as u64, LOG_MAX_RESERVE);
         let block = crate::log::BLOCK_SIZE as u64;
-        let new_end = end.max(self.reserved_end + step).div_ceil(block) * block;
+        let new_end = end
+            .max(self.reserved_end + LOG_RESERVE_STEP)
+            .div_ceil(block)
+            * block;
         let (offset, len) = (self.reserved_end, new_end - self.reserved_end);
         // SAFETY: plain system calls on a descriptor we own.
         let rc = unsafe { libc::posix_fallocate(fd, offset as libc::off_t, len as libc::off_t) };
@@ -258,6 +300,7 @@ impl WritableFile for PosixMmapLogFile {
             self.used += n;
             data = &data[n..];
         }
+        self.release_behind();
         Ok(())
     }
 
@@ -311,6 +354,7 @@ impl WritableFile for PosixMmapLogFile {
     fn advance(&mut self, n: usize) -> Result<()> {
         self.check_ahead(0, n)?;
         self.used += n;
+        self.release_behind();
         Ok(())
     }
 

@@ -21,7 +21,8 @@ fn mapped_log_files_hold_exactly_what_was_appended() {
     let mut f = env.new_log_file(&path).unwrap();
     let mut want = Vec::new();
     let mut state = 1u32;
-    // Appends of many sizes, crossing the 64 KiB, 128 KiB ... chunks.
+    // Appends of many sizes, crossing the 64 KiB, 128 KiB ... chunks and
+    // the 256 KiB steps at which written pages are given back.
     while want.len() < 3 * LOG_MAX_CHUNK {
         state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         let n = (state >> 16) as usize % 70_000;
@@ -35,9 +36,9 @@ fn mapped_log_files_hold_exactly_what_was_appended() {
     // and what is there is the data, then zeros.
     let open_size = std::fs::metadata(&path).unwrap().len() as usize;
     assert!(open_size > want.len() && open_size % 32_768 == 0);
-    // Reserved in doubling steps: never more than about twice what was
-    // written (plus a chunk), so a crash leaves a bounded zero tail.
-    let bound = want.len() + want.len().min(LOG_MAX_RESERVE as usize) + LOG_MAX_CHUNK;
+    // Reserved a step at a time ahead of a mapped chunk, which runs at
+    // most a chunk ahead of the data: a crash leaves a bounded zero tail.
+    let bound = want.len() + LOG_MAX_CHUNK + LOG_RESERVE_STEP as usize;
     assert!(
         open_size <= bound,
         "{open_size} reserved for {}",
