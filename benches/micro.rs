@@ -12,6 +12,7 @@ use leveldb::filter::FilterPolicy;
 use leveldb::iterator::InternalIterator;
 use leveldb::log;
 use leveldb::table::block_builder::BlockBuilder;
+use leveldb::table::compression::uncompress;
 use leveldb::table::{Block, BlockCache, Table, TableBuilder};
 use leveldb::util::bloom::BloomFilterPolicy;
 use leveldb::util::comparator::bytewise;
@@ -179,6 +180,19 @@ fn bench_snappy(c: &mut Criterion) {
             snap::raw::Decoder::new()
                 .decompress(black_box(&compressed), &mut snap_out)
                 .unwrap()
+        })
+    });
+    // Ours, as a table read calls it (into a buffer the caller supplies).
+    let mut spare = Vec::new();
+    group.bench_function("decompress/block/strata", |b| {
+        b.iter(|| {
+            let out = uncompress(1, black_box(&compressed), |n| {
+                let mut buf = std::mem::take(&mut spare);
+                buf.resize(n, 0);
+                buf
+            })
+            .unwrap();
+            spare = out;
         })
     });
     group.finish();
