@@ -34,8 +34,9 @@ pub(super) const LOG_RELEASE_STEP: usize = 256 << 10;
 /// table sync may be holding, and writes that met one made up much of the
 /// slowest 0.1%. With whole steps from the start a log of the default 4 MiB
 /// write buffer reserves once or twice, where doubling steps from 64 KiB
-/// reserved seven times; a crash leaves at most this much zero tail, which
-/// log readers skip.
+/// reserved seven times; a crash leaves at most this much zero tail past
+/// the mapped chunk (so this plus a chunk past the records), which log
+/// readers skip.
 pub(super) const LOG_RESERVE_STEP: u64 = 4 << 20;
 /// Appends at least this long are written with `pwrite` rather than
 /// copied into the mapping: for big records the page faults of first
