@@ -111,7 +111,12 @@ impl Table {
         let footer = Footer::decode(&footer_bytes[..got])?;
 
         let verify = options.paranoid_checks;
-        let index_contents = read_block(&*file, size, verify, &footer.index_handle)?;
+        // In place when the file is mapped and the block is stored
+        // uncompressed, as LevelDB reads it: a copy would hold the whole
+        // index on the heap for as long as the table is open (tens of KiB a
+        // table with `compression=none`), where the mapping holds only the
+        // pages lookups touch.
+        let index_contents = read_block_contents(&file, size, verify, &footer.index_handle)?;
         let block_cache = options.block_cache.clone();
         let cache_id = block_cache.as_ref().map_or(0, |c| c.new_id());
         let index_searchable = internal_order
@@ -127,7 +132,7 @@ impl Table {
             block_cache,
             cache_id,
             metaindex_handle: footer.metaindex_handle,
-            index_block: Arc::new(Block::new(index_contents)),
+            index_block: Arc::new(Block::from_contents(index_contents)),
             filter: None,
         };
         let mut metadata_start = footer
@@ -141,15 +146,22 @@ impl Table {
                 metadata_start = metadata_start.min(offset);
             }
         }
-        // Index and metaindex are now on the heap and the filter is probed
-        // only on reads: a mapped file's pages of them need not stay
-        // resident after this. (LevelDB keeps ~56 KiB a table resident from
-        // its open; across a database's tables that was most of the peak
-        // RSS we had over it in fill workloads.)
+        // The metaindex and a compressed index are now on the heap, and an
+        // index or filter read in place is probed only on reads: a mapped
+        // file's pages of them need not stay resident after this (a later
+        // probe faults the page it needs back in). (LevelDB keeps ~56 KiB a
+        // table resident from its open; across a database's tables that was
+        // most of the peak RSS we had over it in fill workloads.)
         table
             .file
             .release_range(metadata_start, size.saturating_sub(metadata_start));
         Ok(Arc::new(table))
+    }
+
+    /// Whether the index block is read in place from the file's mapping.
+    #[cfg(test)]
+    pub(crate) fn index_is_mapped(&self) -> bool {
+        self.index_block.is_mapped()
     }
 
     /// The filter named after `policy` in the metaindex, if it can be read,
