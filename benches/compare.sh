@@ -2,7 +2,8 @@
 # benches/compare.sh -- LevelDB 1.23, Strata and RocksDB, side by side.
 #
 #   benches/compare.sh [--rounds=N] [--keep] [--prefill] [--no-rocksdb]
-#                      [--num=N[,N...]] [--threads=N[,N...]] [db_bench flags...]
+#                      [--num=N[,N...]] [--threads=N[,N...]] [--split-num]
+#                      [db_bench flags...]
 #
 # Builds benches/db_bench.c twice: against the distro LevelDB (-lleveldb) and
 # against the distro RocksDB (-DBENCH_ROCKSDB -lrocksdb, through
@@ -31,6 +32,11 @@
 # write amplification (bytes the process wrote, /proc/self/io write_bytes,
 # over key + value bytes the workload put) of every workload that writes.
 #
+# db_bench's --num counts each thread's operations, so --threads=4 does four
+# times the work of --threads=1. --split-num makes --num the total instead:
+# each of T threads gets num/T, and every row of a step does the same work
+# (thread rows then compare like with like; the database ends as large).
+#
 # --prefill measures reads on a settled database: per --num, one database
 # is filled once by LevelDB (fillrandom, then compact, with the pass-through
 # flags) and one by RocksDB (its own format), and every round starts from a
@@ -57,6 +63,7 @@ rocksdb=1
 nums=1000000
 threads_list=1
 threads_given=0
+split_num=0
 for arg in "$@"; do
   case "$arg" in
     --rounds=*) rounds=${arg#--rounds=} ;;
@@ -65,13 +72,14 @@ for arg in "$@"; do
     --no-rocksdb) rocksdb=0 ;;
     --num=*) nums=${arg#--num=} ;;
     --threads=*) threads_list=${arg#--threads=}; threads_given=1 ;;
+    --split-num) split_num=1 ;;
   esac
 done
 # Drop our own options (and the lists, passed per step), keep db_bench's.
 for arg in "$@"; do
   shift
   case "$arg" in
-    --rounds=* | --keep | --prefill | --no-rocksdb | --num=* | --threads=*) ;;
+    --rounds=* | --keep | --prefill | --no-rocksdb | --num=* | --threads=* | --split-num) ;;
     *) set -- "$@" "$arg" ;;
   esac
 done
@@ -172,7 +180,11 @@ run() {
   if [ "$prefill" = 1 ]; then
     cp -r "$(seed_of "$side" "$num")" "$db"
   fi
-  set -- "$@" --num="$num" --threads="$threads" --db="$db"
+  per_thread=$num
+  if [ "$split_num" = 1 ]; then
+    per_thread=$((num / threads))
+  fi
+  set -- "$@" --num="$per_thread" --threads="$threads" --db="$db"
   if [ "$side" = ours ]; then
     LD_LIBRARY_PATH="$work/ours" "$work/db_bench" "$@" >"$out" 2>"$err" || status=$?
   else

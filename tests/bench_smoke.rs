@@ -637,4 +637,43 @@ fn compare_script_prints_side_by_side_tables() {
         .filter(|out| out.contains("(2000 of 2000 found)"))
         .count();
     assert_eq!(found, 3, "prefilled runs should find every key");
+
+    // --split-num: --num is the total, so two threads write 1000 each and
+    // the step does the same 2000 writes as one thread (db_bench's `Ops:`
+    // line counts all threads).
+    let fresh = tempfile::tempdir().unwrap();
+    let out = Command::new("sh")
+        .arg(manifest_dir().join("benches/compare.sh"))
+        .args(["--rounds=1", "--num=2000", "--keep", "--no-rocksdb"])
+        .args(["--threads=1,2", "--split-num", "--benchmarks=fillrandom"])
+        .env("STRATA_CDYLIB", support::our_so())
+        .env("BENCH_TMPDIR", fresh.path())
+        .env("BENCH_SETTLE", "0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    row(&stdout, "Aggregate throughput", "| fillrandom | 2 |");
+    let ops: Vec<String> = std::fs::read_dir(fresh.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .flat_map(|dir| ["err.ours.1.1", "err.ours.2.1"].map(|f| dir.join(f)))
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|err| {
+            err.lines()
+                .filter(|l| l.starts_with("Ops:"))
+                .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        ops.iter().filter(|o| o.contains("ops=2000 ")).count(),
+        2,
+        "both steps should make 2000 writes: {ops:?}"
+    );
+    assert!(ops.iter().any(|o| o.starts_with("threads=2 ")), "{ops:?}");
 }
