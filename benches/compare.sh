@@ -34,8 +34,10 @@
 #
 # db_bench's --num counts each thread's operations, so --threads=4 does four
 # times the work of --threads=1. --split-num makes --num the total instead:
-# each of T threads gets num/T, and every row of a step does the same work
-# (thread rows then compare like with like; the database ends as large).
+# each of T threads gets num/T, so every row of a step makes the same
+# number of operations. (db_bench draws each thread's keys from 0..num/T
+# then, so threads write over one another's keys: the same writes, not the
+# same database.)
 #
 # --prefill measures reads on a settled database: per --num, one database
 # is filled once by LevelDB (fillrandom, then compact, with the pass-through
