@@ -525,3 +525,73 @@ fn release_range_drops_resident_pages_and_keeps_the_bytes() {
     r.release_range(0, 0);
     assert_eq!(map, &data[..]);
 }
+
+/// Resident KiB and number of the mappings of the file at `path`, from
+/// /proc/self/smaps.
+#[cfg(target_os = "linux")]
+fn mappings_of_file(path: &str) -> (usize, usize) {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let (mut kib, mut count, mut inside) = (0, 0, false);
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            inside = line.ends_with(path);
+            count += usize::from(inside);
+        } else if inside {
+            if let Some(rss) = line.strip_prefix("Rss:") {
+                kib += rss
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<usize>()
+                    .unwrap();
+            }
+        }
+    }
+    (kib, count)
+}
+
+/// Waits up to ten seconds for `done`, which the page releaser thread
+/// makes true in its own time.
+#[cfg(target_os = "linux")]
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{what}: not after 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// The page releaser does what the writer hands it: written pages leave
+/// the resident set, replaced and closed chunks are unmapped, and none of
+/// it changes a byte of the log.
+#[cfg(target_os = "linux")]
+#[test]
+fn log_pages_are_given_back_and_chunks_unmapped_off_the_writers_path() {
+    let (_d, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/000011.log");
+    let mut f = env.new_log_file(&path).unwrap();
+    let record: Vec<u8> = (0..1000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let records = 3 * LOG_MAX_CHUNK / record.len();
+    for _ in 0..records {
+        f.append(&record).unwrap();
+    }
+    // Only the current chunk stays mapped, with at most a release step
+    // (and the page being written) resident.
+    let bound = (LOG_RELEASE_STEP + page_size()) / 1024;
+    eventually("old chunks unmapped, written pages given back", || {
+        let (kib, count) = mappings_of_file(&path);
+        count == 1 && kib <= bound
+    });
+    f.close().unwrap();
+    eventually("the last chunk unmapped after close", || {
+        mappings_of_file(&path).1 == 0
+    });
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len(), records * record.len());
+    assert!(bytes.chunks(record.len()).all(|c| c == &record[..]));
+}
