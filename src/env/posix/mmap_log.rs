@@ -26,8 +26,9 @@ pub(super) const LOG_MAX_CHUNK: usize = 1 << 20;
 /// are dropped from the mapping (`MADV_DONTNEED`; the bytes stay in the
 /// page cache, dirty until written back): they would otherwise count in
 /// the process's resident set until the chunk is unmapped. This takes the
-/// memory-map lock only for reading. Linux only; elsewhere the pages stay
-/// until the chunk is unmapped.
+/// memory-map lock only for reading, and runs on the page releaser's
+/// thread (see `defer`). Linux only; elsewhere the pages stay until the
+/// chunk is unmapped.
 pub(super) const LOG_RELEASE_STEP: usize = 256 << 10;
 /// Disk space is reserved (`posix_fallocate`) ahead of the mapping, this
 /// much at a time, the first time when the log is created. Why: an
