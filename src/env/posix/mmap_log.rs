@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 
 use super::*;
@@ -476,8 +476,15 @@ pub(super) enum Deferred {
 /// 470-odd releases and 240 unmaps of a 1M fillrandom were most of its
 /// slowest 0.1% of writes. Neither changes a byte of the log: the pages
 /// stay in the page cache, where `sync` and readers find them.
+///
+/// A writer that gets ahead of the thread (two jobs still queued: on a
+/// busy machine it may wait for a core) does the job itself, so the pages
+/// waiting to be given back stay bounded, as they were on the writer's
+/// path: a deferred release is resident memory that lingers.
 fn defer(job: Deferred) {
     static RELEASER: OnceLock<Option<mpsc::Sender<Deferred>>> = OnceLock::new();
+    static QUEUED: AtomicUsize = AtomicUsize::new(0);
+    const MAX_QUEUED: usize = 2;
     let sender = RELEASER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Deferred>();
         std::thread::Builder::new()
@@ -485,17 +492,24 @@ fn defer(job: Deferred) {
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
                     run(job);
+                    QUEUED.fetch_sub(1, Ordering::Release);
                 }
             })
             .ok()
             .map(|_| tx)
     });
+    if QUEUED.load(Ordering::Acquire) >= MAX_QUEUED {
+        run(job);
+        return;
+    }
     match sender {
         Some(sender) => {
+            QUEUED.fetch_add(1, Ordering::AcqRel);
             // The receiver lives as long as the process (the thread never
             // returns while a sender exists), so a send cannot fail; if it
             // ever did, the job comes back and is done here.
             if let Err(mpsc::SendError(job)) = sender.send(job) {
+                QUEUED.fetch_sub(1, Ordering::AcqRel);
                 run(job);
             }
         }
