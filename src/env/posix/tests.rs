@@ -464,29 +464,39 @@ fn mapped_files_are_limited_and_fall_back_to_pread() {
     assert_eq!(again.read_at(0, &mut buf).unwrap(), 10);
 }
 
-/// Resident KiB of the mapping that contains `addr`, from /proc/self/smaps.
+/// The process's mappings from /proc/self/smaps: address range, the
+/// path (empty for anonymous ones) and resident KiB.
 #[cfg(target_os = "linux")]
-fn resident_kib_of_mapping(addr: usize) -> usize {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let mut inside = false;
-    for line in smaps.lines() {
-        if let Some((range, _)) = line.split_once(' ') {
-            if let Some((lo, hi)) = range.split_once('-') {
-                if let (Ok(lo), Ok(hi)) =
-                    (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
-                {
-                    inside = (lo..hi).contains(&addr);
-                    continue;
-                }
-            }
-        }
-        if inside {
-            if let Some(kib) = line.strip_prefix("Rss:") {
-                return kib.trim().trim_end_matches("kB").trim().parse().unwrap();
-            }
+fn smaps() -> Vec<(std::ops::Range<usize>, String, usize)> {
+    let text = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut maps: Vec<(std::ops::Range<usize>, String, usize)> = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let range = fields
+            .next()
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(lo, hi)| {
+                Some(usize::from_str_radix(lo, 16).ok()?..usize::from_str_radix(hi, 16).ok()?)
+            });
+        if let Some(range) = range {
+            // address perms offset dev inode [path]
+            let path = fields.nth(4).unwrap_or("").to_string();
+            maps.push((range, path, 0));
+        } else if let (Some(kib), Some(last)) = (line.strip_prefix("Rss:"), maps.last_mut()) {
+            last.2 = kib.trim().trim_end_matches("kB").trim().parse().unwrap();
         }
     }
-    panic!("no mapping contains {addr:#x}");
+    maps
+}
+
+/// Resident KiB of the mapping that contains `addr`.
+#[cfg(target_os = "linux")]
+fn resident_kib_of_mapping(addr: usize) -> usize {
+    smaps()
+        .into_iter()
+        .find(|(range, _, _)| range.contains(&addr))
+        .unwrap_or_else(|| panic!("no mapping contains {addr:#x}"))
+        .2
 }
 
 #[cfg(target_os = "linux")]
@@ -526,29 +536,13 @@ fn release_range_drops_resident_pages_and_keeps_the_bytes() {
     assert_eq!(map, &data[..]);
 }
 
-/// Resident KiB and number of the mappings of the file at `path`, from
-/// /proc/self/smaps.
+/// Resident KiB and number of the mappings of the file at `path`.
 #[cfg(target_os = "linux")]
 fn mappings_of_file(path: &str) -> (usize, usize) {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let (mut kib, mut count, mut inside) = (0, 0, false);
-    for line in smaps.lines() {
-        let first = line.split_whitespace().next().unwrap_or("");
-        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            inside = line.ends_with(path);
-            count += usize::from(inside);
-        } else if inside {
-            if let Some(rss) = line.strip_prefix("Rss:") {
-                kib += rss
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<usize>()
-                    .unwrap();
-            }
-        }
-    }
-    (kib, count)
+    smaps()
+        .into_iter()
+        .filter(|(_, p, _)| p == path)
+        .fold((0, 0), |(kib, count), (_, _, rss)| (kib + rss, count + 1))
 }
 
 /// Waits up to ten seconds for `done`, which the page releaser thread
