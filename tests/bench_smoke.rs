@@ -546,13 +546,14 @@ fn compare_script_prints_side_by_side_tables() {
     support::require_reference();
     require_rocksdb();
     let tmp = tempfile::tempdir().unwrap();
-    let run = |extra: &[&str]| -> String {
+    // One tiny round with `extra`, its raw outputs kept under `dir`.
+    let run_in = |dir: &Path, extra: &[&str]| -> String {
         let out = Command::new("sh")
             .arg(manifest_dir().join("benches/compare.sh"))
             .args(["--rounds=1", "--num=2000", "--keep"])
             .args(extra)
             .env("STRATA_CDYLIB", support::our_so())
-            .env("BENCH_TMPDIR", tmp.path())
+            .env("BENCH_TMPDIR", dir)
             .env("BENCH_SETTLE", "0")
             .output()
             .unwrap();
@@ -563,6 +564,7 @@ fn compare_script_prints_side_by_side_tables() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
+    let run = |extra: &[&str]| run_in(tmp.path(), extra);
     // The cells of the first row starting with `lead` at or after the line
     // starting with `heading`.
     let row = |output: &str, heading: &str, lead: &str| -> Vec<String> {
@@ -641,23 +643,18 @@ fn compare_script_prints_side_by_side_tables() {
     // --split-num: --num is the total, so two threads write 1000 each and
     // the step does the same 2000 writes as one thread (db_bench's `Ops:`
     // line counts all threads).
+    // (A directory of its own: the runs above kept outputs of the same names.)
     let fresh = tempfile::tempdir().unwrap();
-    let out = Command::new("sh")
-        .arg(manifest_dir().join("benches/compare.sh"))
-        .args(["--rounds=1", "--num=2000", "--keep", "--no-rocksdb"])
-        .args(["--threads=1,2", "--split-num", "--benchmarks=fillrandom"])
-        .env("STRATA_CDYLIB", support::our_so())
-        .env("BENCH_TMPDIR", fresh.path())
-        .env("BENCH_SETTLE", "0")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let output = run_in(
+        fresh.path(),
+        &[
+            "--no-rocksdb",
+            "--threads=1,2",
+            "--split-num",
+            "--benchmarks=fillrandom",
+        ],
     );
-    row(&stdout, "Aggregate throughput", "| fillrandom | 2 |");
+    row(&output, "Aggregate throughput", "| fillrandom | 2 |");
     let ops: Vec<String> = std::fs::read_dir(fresh.path())
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -481,6 +481,7 @@ pub fn block_trailer(contents: &[u8], block_type: u8) -> [u8; BLOCK_TRAILER_SIZE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::tests::{MappedSource, Source};
 
     #[test]
     fn spare_buffers_fit_without_growing_and_stay_few() {
@@ -520,16 +521,6 @@ mod tests {
         })
         .join()
         .unwrap();
-    }
-
-    struct Bytes(Vec<u8>);
-    impl RandomAccessFile for Bytes {
-        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-            let off = (offset as usize).min(self.0.len());
-            let n = buf.len().min(self.0.len() - off);
-            buf[..n].copy_from_slice(&self.0[off..off + n]);
-            Ok(n)
-        }
     }
 
     #[test]
@@ -604,7 +595,7 @@ mod tests {
         let raw = b"hello hello hello hello hello hello hello hello".to_vec();
         for compression in [CompressionType::Snappy, CompressionType::Zstd] {
             let (stored, t) = compressed(&raw, compression);
-            let file = Bytes(framed(&stored, t));
+            let file = Source(framed(&stored, t));
             let h = BlockHandle::new(0, stored.len() as u64);
             assert_eq!(
                 read_block(&file, file.0.len() as u64, true, &h).unwrap(),
@@ -612,12 +603,12 @@ mod tests {
             );
         }
 
-        let plain = Bytes(framed(b"abc", NO_COMPRESSION));
+        let plain = Source(framed(b"abc", NO_COMPRESSION));
         assert_eq!(
             read_block(&plain, 8, true, &BlockHandle::new(0, 3)).unwrap(),
             b"abc"
         );
-        let err = |f: &Bytes, verify, h| {
+        let err = |f: &Source, verify, h| {
             read_block(f, f.0.len() as u64, verify, &h)
                 .unwrap_err()
                 .to_string()
@@ -632,7 +623,7 @@ mod tests {
         );
         let mut flipped = plain.0.clone();
         flipped[1] ^= 1;
-        let flipped = Bytes(flipped);
+        let flipped = Source(flipped);
         assert_eq!(
             err(&flipped, true, BlockHandle::new(0, 3)),
             "Corruption: block checksum mismatch"
@@ -641,12 +632,12 @@ mod tests {
             read_block(&flipped, 8, false, &BlockHandle::new(0, 3)).unwrap(),
             b"acc"
         );
-        let bad_type = Bytes(framed(b"abc", 7));
+        let bad_type = Source(framed(b"abc", 7));
         assert_eq!(
             err(&bad_type, true, BlockHandle::new(0, 3)),
             "Corruption: bad block type"
         );
-        let bad_snappy = Bytes(framed(
+        let bad_snappy = Source(framed(
             &[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2],
             SNAPPY_COMPRESSION,
         ));
@@ -654,22 +645,11 @@ mod tests {
             err(&bad_snappy, true, BlockHandle::new(0, 7)),
             "Corruption: corrupted compressed block contents"
         );
-        let bad_zstd = Bytes(framed(b"zstd?", ZSTD_COMPRESSION));
+        let bad_zstd = Source(framed(b"zstd?", ZSTD_COMPRESSION));
         assert_eq!(
             err(&bad_zstd, true, BlockHandle::new(0, 5)),
             "Corruption: corrupted zstd compressed block length"
         );
-    }
-
-    /// Like `Bytes`, but also exposes its bytes as a mapping.
-    struct MappedBytes(Vec<u8>);
-    impl RandomAccessFile for MappedBytes {
-        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-            Bytes(self.0.clone()).read_at(offset, buf)
-        }
-        fn mapped(&self) -> Option<&[u8]> {
-            Some(&self.0)
-        }
     }
 
     #[test]
@@ -684,7 +664,7 @@ mod tests {
             bytes.extend_from_slice(&framed(&stored, t));
         }
         let size = bytes.len() as u64;
-        let file: Arc<dyn RandomAccessFile> = Arc::new(MappedBytes(bytes.clone()));
+        let file: Arc<dyn RandomAccessFile> = Arc::new(MappedSource(bytes.clone()));
 
         // Uncompressed: borrowed in place; compressed: decompressed, owned.
         let plain = read_block_contents(&file, size, true, &plain_handle).unwrap();
@@ -709,7 +689,7 @@ mod tests {
             "Corruption: truncated block read"
         );
         bytes[1] ^= 1;
-        let flipped: Arc<dyn RandomAccessFile> = Arc::new(MappedBytes(bytes));
+        let flipped: Arc<dyn RandomAccessFile> = Arc::new(MappedSource(bytes));
         assert_eq!(
             err(&flipped, plain_handle),
             "Corruption: block checksum mismatch"
@@ -718,7 +698,7 @@ mod tests {
         assert_eq!(unchecked.bytes(), b"xxz");
 
         // A file without a mapping reads through read_at.
-        let copied: Arc<dyn RandomAccessFile> = Arc::new(Bytes(framed(b"abc", NO_COMPRESSION)));
+        let copied: Arc<dyn RandomAccessFile> = Arc::new(Source(framed(b"abc", NO_COMPRESSION)));
         let c = read_block_contents(&copied, 8, true, &BlockHandle::new(0, 3)).unwrap();
         assert!(!c.is_mapped());
         assert_eq!(c.bytes(), b"abc");

@@ -55,7 +55,7 @@ impl RandomAccessFile for Source {
 
 /// As `Source`, but also lends its bytes as a mapping, as a memory-mapped
 /// table file does.
-struct MappedSource(Vec<u8>);
+pub(crate) struct MappedSource(pub Vec<u8>);
 
 impl RandomAccessFile for MappedSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
