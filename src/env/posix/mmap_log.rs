@@ -65,9 +65,10 @@ pub(super) struct PosixMmapLogFile {
     pub(super) path: String,
     /// `None` once closed.
     pub(super) file: Option<File>,
-    /// The current chunk: `map_len` bytes of the file from `map_offset`, or
-    /// null before the first append.
-    pub(super) map_base: *mut u8,
+    /// The current chunk: `map_len` bytes of the file from `map_offset`,
+    /// mapped at `mapping` (`None` before the first chunk, after a seal or
+    /// close). `map_len` and `map_offset` outlive an unmap: the next chunk
+    /// starts where this one ended.
     pub(super) map_len: usize,
     pub(super) map_offset: u64,
     /// Bytes of the current chunk written so far.
@@ -79,8 +80,8 @@ pub(super) struct PosixMmapLogFile {
     pub(super) reserved_end: u64,
     /// Set by `seal`: the chunk is unmapped and appends fail.
     pub(super) sealed: bool,
-    /// Owns the current chunk's mapping (`map_base`, `map_len`); `None`
-    /// when unmapped. Shared with the page releaser while it works on it.
+    /// Owns the current chunk's mapping; shared with the page releaser
+    /// while it works on it.
     pub(super) mapping: Option<Arc<Mapping>>,
 }
 
@@ -94,7 +95,6 @@ impl PosixMmapLogFile {
         PosixMmapLogFile {
             path: path.to_string(),
             file: Some(file),
-            map_base: std::ptr::null_mut(),
             map_len: 0,
             map_offset: 0,
             used: 0,
@@ -126,7 +126,6 @@ impl PosixMmapLogFile {
     /// Lets go of the current chunk: it takes no more stores, and the page
     /// releaser unmaps it (see `defer`).
     fn unmap(&mut self) {
-        self.map_base = std::ptr::null_mut();
         if let Some(mapping) = self.mapping.take() {
             defer(Deferred::Unmap(mapping));
         }
@@ -201,7 +200,6 @@ impl PosixMmapLogFile {
             base: base.cast(),
             len,
         }));
-        self.map_base = base.cast();
         self.map_len = len;
         self.map_offset = offset;
         self.used = used;
@@ -244,11 +242,12 @@ impl PosixMmapLogFile {
     /// `[at, at + len)` past the append position lies inside the mapping.
     fn check_ahead(&self, at: usize, len: usize) -> Result<*mut u8> {
         self.check_appendable()?;
-        match self.used.checked_add(at).and_then(|s| s.checked_add(len)) {
-            Some(end) if end <= self.map_len && !self.map_base.is_null() => {
+        let end = self.used.checked_add(at).and_then(|s| s.checked_add(len));
+        match (end, &self.mapping) {
+            (Some(end), Some(m)) if end <= self.map_len => {
                 // SAFETY: `used + at <= map_len`, inside (or one past) our
                 // live mapping.
-                Ok(unsafe { self.map_base.add(self.used + at) })
+                Ok(unsafe { m.base.add(self.used + at) })
             }
             _ => Err(Error::io_error(format!(
                 "{}: write past the reserved region of the log",
@@ -297,12 +296,11 @@ impl WritableFile for PosixMmapLogFile {
                 file.write_all_at(&data[..n], offset)
                     .map_err(|e| self.io_error(e))?;
             } else {
-                // SAFETY: `map_base..+map_len` is our live writable mapping
-                // and `used + n <= map_len`; `data` is a distinct Rust slice,
-                // so the ranges cannot overlap.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(data.as_ptr(), self.map_base.add(self.used), n);
-                }
+                let dest = self.check_ahead(0, n)?;
+                // SAFETY: `check_ahead` found `used..used + n` inside our live
+                // writable mapping; `data` is a distinct Rust slice, so the
+                // ranges cannot overlap.
+                unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dest, n) };
             }
             self.used += n;
             data = &data[n..];
@@ -382,9 +380,9 @@ impl WritableFile for PosixMmapLogFile {
         // would flush the disk twice per synced write. POSIX elsewhere
         // asks for the msync.
         #[cfg(not(target_os = "linux"))]
-        if !self.map_base.is_null() && self.used > 0 {
+        if let (Some(m), true) = (&self.mapping, self.used > 0) {
             // SAFETY: a page-aligned prefix of our live mapping.
-            if unsafe { libc::msync(self.map_base.cast(), self.used, libc::MS_SYNC) } != 0 {
+            if unsafe { libc::msync(m.base.cast(), self.used, libc::MS_SYNC) } != 0 {
                 return Err(self.io_error(io::Error::last_os_error()));
             }
         }
