@@ -85,11 +85,6 @@ pub(super) struct PosixMmapLogFile {
     pub(super) mapping: Option<Arc<Mapping>>,
 }
 
-// SAFETY: the mapping is private to this object (no other handle to it
-// exists) and is only touched through `&mut self`; moving the object to
-// another thread moves sole access with it.
-unsafe impl Send for PosixMmapLogFile {}
-
 impl PosixMmapLogFile {
     fn new(path: &str, file: File) -> PosixMmapLogFile {
         PosixMmapLogFile {
