@@ -40,9 +40,10 @@ pub(super) const LOG_RELEASE_STEP: usize = 256 << 10;
 /// the mapped chunk (so this plus a chunk past the records), which log
 /// readers skip.
 pub(super) const LOG_RESERVE_STEP: u64 = 4 << 20;
-/// Appends at least this long are written with `pwrite` rather than
-/// copied into the mapping: for big records the page faults of first
-/// stores into fresh pages cost more than one system call.
+/// Appends at least this long, and every payload of a record at least this
+/// long (see `write_ahead`), are written with `pwrite` rather than copied
+/// into the mapping: for big records the page faults of first stores into
+/// fresh pages cost more than one system call.
 pub(super) const LOG_DIRECT_WRITE_MIN: usize = 16 << 10;
 
 /// A new write-ahead log (`*.log`), written through a shared mapping of the
@@ -83,6 +84,8 @@ pub(super) struct PosixMmapLogFile {
     /// Owns the current chunk's mapping; shared with the page releaser
     /// while it works on it.
     pub(super) mapping: Option<Arc<Mapping>>,
+    /// The length of the last `reserve_ahead` region (see `write_ahead`).
+    pub(super) reserved_ahead: usize,
 }
 
 impl PosixMmapLogFile {
@@ -97,6 +100,7 @@ impl PosixMmapLogFile {
             reserved_end: 0,
             sealed: false,
             mapping: None,
+            reserved_ahead: 0,
         }
     }
 
@@ -252,6 +256,22 @@ impl PosixMmapLogFile {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Bytes this thread has stored through log mappings (as opposed to
+    /// `pwrite`), so tests can check which way each piece went.
+    pub(super) static STORED_THROUGH_MAPPING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` bytes stored through a mapping (for tests; nothing otherwise).
+#[inline(always)]
+fn note_mapped_store(n: usize) {
+    #[cfg(test)]
+    STORED_THROUGH_MAPPING.with(|c| c.set(c.get() + n));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
 /// The system's page size (mapping offsets must be multiples of it).
 pub(super) fn page_size() -> usize {
     static PAGE: OnceLock<usize> = OnceLock::new();
@@ -296,6 +316,7 @@ impl WritableFile for PosixMmapLogFile {
                 // writable mapping; `data` is a distinct Rust slice, so the
                 // ranges cannot overlap.
                 unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dest, n) };
+                note_mapped_store(n);
             }
             self.used += n;
             data = &data[n..];
@@ -306,6 +327,7 @@ impl WritableFile for PosixMmapLogFile {
 
     fn reserve_ahead(&mut self, len: usize) -> Result<bool> {
         self.check_appendable()?;
+        self.reserved_ahead = len;
         if self.used + len <= self.map_len {
             return Ok(true);
         }
@@ -321,9 +343,16 @@ impl WritableFile for PosixMmapLogFile {
 
     fn write_ahead(&mut self, at: usize, data: &[u8]) -> Result<()> {
         let dest = self.check_ahead(at, data.len())?;
-        if data.len() >= LOG_DIRECT_WRITE_MIN {
-            // As in `append`: one pwrite into the page cache the mapping
-            // shows beats a page fault per fresh 4 KiB.
+        // As in `append`, a large piece goes in with one pwrite into the
+        // page cache the mapping shows, rather than a page fault per fresh
+        // 4 KiB. So does every payload of a large record, even a short
+        // first or last fragment: a store into a page not yet in the page
+        // cache faults with read-ahead around it, and for a record that
+        // spans pages those faults cost more than a call. The 4-byte
+        // checksums still go through the mapping, so the header pages are
+        // mapped before the commits, which stay back-to-back stores.
+        let large_record = self.reserved_ahead >= LOG_DIRECT_WRITE_MIN && data.len() > 4;
+        if data.len() >= LOG_DIRECT_WRITE_MIN || large_record {
             let offset = self.map_offset + (self.used + at) as u64;
             let file = self.file.as_ref().expect("checked open above");
             return file
@@ -333,6 +362,7 @@ impl WritableFile for PosixMmapLogFile {
         // SAFETY: `check_ahead` proved `dest..dest + data.len()` inside our
         // live writable mapping; `data` is a distinct Rust slice.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dest, data.len()) };
+        note_mapped_store(data.len());
         Ok(())
     }
 
@@ -348,6 +378,7 @@ impl WritableFile for PosixMmapLogFile {
         // we build for, so it is never half done.
         unsafe { dest.cast::<u32>().write_unaligned(u32::from_ne_bytes(word)) };
         std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        note_mapped_store(4);
         Ok(())
     }
 
