@@ -628,3 +628,36 @@ fn large_records_store_only_their_headers_through_the_mapping() {
     }
     assert!(!reader.read_record(&mut Vec::new()));
 }
+
+/// Whether some descriptor of this process is open on `path` (deleted or
+/// not).
+#[cfg(target_os = "linux")]
+fn has_open_descriptor(path: &str) -> bool {
+    std::fs::read_dir("/proc/self/fd").unwrap().any(|entry| {
+        std::fs::read_link(entry.unwrap().path()).is_ok_and(|target| {
+            let target = target.to_string_lossy();
+            target == path || target == format!("{path} (deleted)")
+        })
+    })
+}
+
+/// A discarded log is closed by the page releaser: its descriptor goes
+/// (so a deleted log's space is freed) without the discarding thread
+/// waiting for it, and nothing of it stays mapped.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_discarded_log_is_closed_and_unmapped() {
+    let (_d, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/000013.log");
+    let mut f = env.new_log_file(&path).unwrap();
+    f.append(&vec![b'x'; 100_000]).unwrap();
+    assert!(has_open_descriptor(&path));
+    env.remove_file(&path).unwrap();
+    f.discard().unwrap();
+    eventually("the discarded log closed and unmapped", || {
+        !has_open_descriptor(&path) && mappings_of_file(&format!("{path} (deleted)")).1 == 0
+    });
+    // Later calls see a closed file.
+    assert!(f.append(b"more").is_err());
+}
