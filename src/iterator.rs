@@ -8,6 +8,7 @@
 //! invalid and reports it from `status()`. Not thread-safe: one user at a time.
 
 use crate::status::Result;
+use crate::table::format::StoredBlock;
 
 /// LevelDB's iterator interface: a cursor over sorted entries that is
 /// either positioned at one (`valid()`) or not. Re-exported as
@@ -72,6 +73,14 @@ pub trait InternalIterator: Send {
         } else {
             None
         }
+    }
+    /// When the current entry is the only one of its table data block, and
+    /// the iterator can see how that block is stored (a table read through
+    /// a mapping): the block's stored bytes and contents. `None` otherwise
+    /// (the default). Lets a compaction write a large value's block again
+    /// without compressing it again.
+    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+        None
     }
 }
 
@@ -157,6 +166,9 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
     #[inline]
     fn current_key(&self) -> Option<&[u8]> {
         (**self).current_key()
+    }
+    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+        (**self).sole_entry_block()
     }
 }
 
@@ -259,5 +271,8 @@ impl<I: InternalIterator> InternalIterator for OrFailed<I> {
     #[inline]
     fn current_key(&self) -> Option<&[u8]> {
         or_failed_dispatch!(self, it => it.current_key())
+    }
+    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+        or_failed_dispatch!(self, it => it.sole_entry_block())
     }
 }

@@ -25,6 +25,7 @@ use crate::key::{
     VALUE_TYPE_FOR_SEEK,
 };
 use crate::status::{Error, Result};
+use crate::table::format::StoredBlock;
 use crate::table::{BlockReadOptions, TableBuilder};
 use crate::util::bloom;
 use crate::util::comparator::Comparator;
@@ -129,6 +130,9 @@ impl InternalIterator for ReleasingLevelInput {
     }
     fn status(&self) -> Result<()> {
         self.inner.status()
+    }
+    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+        self.inner.sole_entry_block()
     }
 }
 
@@ -515,7 +519,16 @@ impl DbInner {
                 if let Some(filter) = &mut state.key_filter {
                     filter.add_key(crate::key::extract_user_key(key));
                 }
-                builder.add(key, input.value());
+                let value = input.value();
+                // Only an entry that fills an output block alone can be
+                // written from its input block's stored bytes; asking walks
+                // down the input's iterators, so smaller ones skip it.
+                let stored = if key.len() + value.len() >= self.table_options.block_size {
+                    input.sole_entry_block()
+                } else {
+                    None
+                };
+                builder.add_with_stored_block(key, value, stored);
                 if builder.file_size() >= state.compaction.max_output_file_size {
                     result = self.finish_compaction_output(state, Some(&mut *syncer), Ok(()));
                     if result.is_err() {

@@ -575,6 +575,17 @@ impl BlockIter {
     pub fn block(&self) -> &Arc<Block> {
         &self.block
     }
+
+    /// The block's contents, when the iterator is at its one and only
+    /// entry.
+    pub fn sole_entry_contents(&self) -> Option<&[u8]> {
+        let (block, cursor) = (&*self.block, &self.cursor);
+        let sole = block.num_restarts == 1
+            && cursor.valid(block)
+            && cursor.current == 0
+            && cursor.next_entry_offset() == block.restart_offset;
+        sole.then(|| block.contents())
+    }
 }
 
 impl InternalIterator for BlockIter {

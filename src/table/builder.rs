@@ -10,7 +10,9 @@
 //! for what is written after it, as LevelDB's `ChangeOptions` does; the
 //! comparator never changes. Zstd blocks (type 2) are written as LevelDB's
 //! current source writes them (`compression.rs`); the rest of the table is
-//! the same whatever the compression. Not thread-safe.
+//! the same whatever the compression. A block may be written from stored
+//! bytes a compaction read (`add_with_stored_block`) only when they are a
+//! snappy encoding of exactly that block. Not thread-safe.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -21,9 +23,16 @@ use crate::status::Result;
 use crate::table::block_builder::BlockBuilder;
 use crate::table::compression::BlockCompressor;
 use crate::table::filter_block::FilterBlockBuilder;
-use crate::table::format::{block_trailer, BlockHandle, Footer, NO_COMPRESSION};
+use crate::table::format::{block_trailer, BlockHandle, Footer, StoredBlock, NO_COMPRESSION};
 use crate::table::TableOptions;
 use crate::util::comparator::Comparator;
+
+#[cfg(test)]
+thread_local! {
+    /// Data blocks this thread's builders wrote from stored bytes (tests
+    /// check that reuse happens exactly when it may).
+    pub(crate) static BLOCKS_REUSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 pub struct TableBuilder {
     comparator: Arc<dyn Comparator>,
@@ -129,6 +138,24 @@ impl TableBuilder {
 
     /// Adds an entry; `key` must sort after every key added before.
     pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        self.add_with_stored_block(key, value, None);
+    }
+
+    /// As [`add`](TableBuilder::add), for an entry that was alone in a
+    /// block stored as `stored` (a compaction's input: see
+    /// `InternalIterator::sole_entry_block`). If the entry makes a block of
+    /// its own here too, that block is the stored one byte for byte, and it
+    /// was compressed as this builder compresses, the stored bytes are
+    /// written as they are. Why: a value of a block size or more fills a
+    /// block alone, and compressing it again was about half of what a
+    /// compaction of large values costs. The table is one LevelDB could
+    /// have written: the stored bytes decompress to the same block.
+    pub fn add_with_stored_block(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        stored: Option<StoredBlock<'_>>,
+    ) {
         assert!(!self.closed, "add() after finish() or abandon()");
         if !self.ok() {
             return;
@@ -150,9 +177,10 @@ impl TableBuilder {
             f.add_key(key);
         }
         self.num_entries += 1;
+        let alone = self.data_block.is_empty();
         self.data_block.add(key, value);
         if self.data_block.current_size_estimate() >= self.block_size {
-            self.flush();
+            self.flush_with(stored.filter(|_| alone));
         }
     }
 
@@ -165,13 +193,27 @@ impl TableBuilder {
 
     /// Writes the buffered data block out (LevelDB's `Flush`).
     fn flush(&mut self) {
+        self.flush_with(None);
+    }
+
+    /// `flush`, writing `stored`'s bytes if they are this block's (see
+    /// `add_with_stored_block`).
+    fn flush_with(&mut self, stored: Option<StoredBlock<'_>>) {
         assert!(!self.closed);
         if !self.ok() || self.data_block.is_empty() {
             return;
         }
         debug_assert!(!self.pending_index_entry);
         let raw = self.data_block.finish();
-        let (contents, block_type) = self.compressor.compress(raw);
+        let compression = self.compressor.compression() as u8;
+        let (contents, block_type) = match stored {
+            Some(s) if s.reusable_for(raw, compression) => {
+                #[cfg(test)]
+                BLOCKS_REUSED.with(|n| n.set(n.get() + 1));
+                (s.stored, s.block_type)
+            }
+            _ => self.compressor.compress(raw),
+        };
         let written = write_raw_block(&mut *self.file, &mut self.offset, contents, block_type);
         self.data_block.swap_last_key(&mut self.last_key);
         self.data_block.reset();

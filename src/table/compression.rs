@@ -93,6 +93,11 @@ impl BlockCompressor {
         }
     }
 
+    /// How blocks are compressed now.
+    pub fn compression(&self) -> CompressionType {
+        self.compression
+    }
+
     /// Compresses the blocks given from now on this way.
     pub fn configure(&mut self, compression: CompressionType, zstd_level: i32) {
         self.compression = compression;

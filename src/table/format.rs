@@ -326,7 +326,7 @@ mod spare_buffers {
 /// The byte range of `handle`'s block plus trailer in a file of
 /// `file_size` bytes, or `Corruption: truncated block read` if it does not
 /// fit (a damaged handle can claim any size).
-fn block_range(file_size: u64, handle: &BlockHandle) -> Result<Range<usize>> {
+pub(crate) fn block_range(file_size: u64, handle: &BlockHandle) -> Result<Range<usize>> {
     let end = handle
         .offset
         .checked_add(handle.size)
@@ -466,6 +466,57 @@ fn verify_trailer(raw: &[u8], verify_checksums: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A data block as a table file stores it, with its contents: what a
+/// compaction needs to write the block again without compressing it again
+/// (`TableBuilder::add_with_stored_block`). Borrowed from the table's
+/// mapping and the open block.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredBlock<'a> {
+    /// The block's uncompressed contents.
+    pub contents: &'a [u8],
+    /// The bytes stored for it, without the trailer.
+    pub stored: &'a [u8],
+    /// The trailer's type byte.
+    pub block_type: u8,
+    /// The trailer's masked CRC-32C of `stored ++ block_type`.
+    pub masked_crc: u32,
+}
+
+impl<'a> StoredBlock<'a> {
+    /// The stored block at `range` of a mapped table file (`None` if the
+    /// range is not inside it), whose contents are `contents`.
+    pub fn in_mapping(
+        map: &'a [u8],
+        range: Range<usize>,
+        contents: &'a [u8],
+    ) -> Option<StoredBlock<'a>> {
+        let raw = map.get(range)?;
+        let size = raw.len().checked_sub(BLOCK_TRAILER_SIZE)?;
+        Some(StoredBlock {
+            contents,
+            stored: &raw[..size],
+            block_type: raw[size],
+            masked_crc: decode_fixed32(&raw[size + 1..]),
+        })
+    }
+
+    /// Whether a builder compressing with `block_type` may write these
+    /// stored bytes for the block `raw`: it is this block (same contents),
+    /// stored snappy-compressed as the builder would, by LevelDB's rule (at
+    /// least an eighth saved), and the stored bytes are intact (their
+    /// checksum holds, so they decompress to what was read, even if the
+    /// contents came from the block cache). Zstd blocks are compressed
+    /// again: their frames depend on the configured level.
+    pub fn reusable_for(&self, raw: &[u8], block_type: u8) -> bool {
+        self.block_type == block_type
+            && block_type == SNAPPY_COMPRESSION
+            && self.stored.len() < raw.len() - raw.len() / 8
+            && self.contents == raw
+            && crc::unmask(self.masked_crc)
+                == crc::extend(crc::value(self.stored), &[self.block_type])
+    }
 }
 
 /// The trailer stored after a block: type byte and masked crc of

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::iterator::{EntrySlice, InternalIterator};
 use crate::status::Result;
+use crate::table::format::StoredBlock;
 use crate::util::comparator::Comparator;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -284,6 +285,10 @@ impl<C: Comparator + 'static> InternalIterator for MergingIterator<C> {
     #[inline]
     fn value(&self) -> &[u8] {
         self.children[self.current_index()].value()
+    }
+
+    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+        self.children[*self.heap.first()?].sole_entry_block()
     }
 
     fn status(&self) -> Result<()> {

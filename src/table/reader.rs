@@ -23,7 +23,8 @@ use crate::status::{Error, Result};
 use crate::table::block::{Block, BlockCursor, BlockIter};
 use crate::table::filter_block::FilterBlockReader;
 use crate::table::format::{
-    read_block, read_block_contents, BlockContents, BlockHandle, Footer, FOOTER_ENCODED_LENGTH,
+    block_range, read_block, read_block_contents, BlockContents, BlockHandle, Footer, StoredBlock,
+    FOOTER_ENCODED_LENGTH,
 };
 use crate::table::index_search::IndexSearch;
 use crate::table::two_level::TwoLevelIterator;
@@ -360,5 +361,16 @@ impl crate::table::two_level::BlockOpener for TableBlockOpener {
     type Iter = BlockIter;
     fn open(&mut self, index_value: &[u8]) -> BlockIter {
         self.table.block_iter(&self.options, index_value)
+    }
+    fn sole_entry_block<'a>(
+        &'a self,
+        index_value: &[u8],
+        data: &'a BlockIter,
+    ) -> Option<StoredBlock<'a>> {
+        let contents = data.sole_entry_contents()?;
+        let map = self.table.file.mapped()?;
+        let handle = BlockHandle::decode_from(&mut &index_value[..]).ok()?;
+        let range = block_range(self.table.file_size, &handle).ok()?;
+        StoredBlock::in_mapping(map, range, contents)
     }
 }

@@ -87,6 +87,16 @@ fn open(options: &TableOptions, bytes: &[u8]) -> Result<Arc<Table>> {
     )
 }
 
+/// Opens `bytes` as a table read through a mapping.
+fn open_mapped(options: &TableOptions, bytes: &[u8]) -> Arc<Table> {
+    Table::open(
+        options,
+        Arc::new(MappedSource(bytes.to_vec())),
+        bytes.len() as u64,
+    )
+    .unwrap()
+}
+
 fn get(
     table: &Arc<Table>,
     ro: &BlockReadOptions,
@@ -212,8 +222,7 @@ proptest! {
         }
         let bytes = build_table(&options, &entries);
         let table = if mapped {
-            let size = bytes.len() as u64;
-            Table::open(&options, Arc::new(MappedSource(bytes)), size).unwrap()
+            open_mapped(&options, &bytes)
         } else {
             open(&options, &bytes).unwrap()
         };
@@ -888,4 +897,116 @@ fn two_level_over_tables_concatenates_them() {
     it.prev();
     assert_eq!(it.key(), b"key00693");
     assert!(it.status().is_ok());
+}
+
+/// Keys with values from a few bytes to several blocks, half of them
+/// compressible (so snappy keeps most blocks compressed, not all).
+fn large_and_small_entries() -> impl Strategy<Value = BTreeMap<Vec<u8>, Vec<u8>>> {
+    proptest::collection::btree_map(
+        proptest::collection::vec(any::<u8>(), 1..12),
+        (
+            any::<u32>(),
+            prop_oneof![0usize..200, 3_000usize..20_000],
+            any::<bool>(),
+        )
+            .prop_map(|(seed, len, compressible_value)| {
+                compressible(seed, if compressible_value { 0.3 } else { 1.0 }, len)
+            }),
+        1..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Copying a mapped table entry by entry through
+    /// `add_with_stored_block`, as a compaction does, makes the same table,
+    /// and writes every block that held one entry alone, snappy-compressed,
+    /// from its stored bytes instead of compressing it again.
+    #[test]
+    fn copying_a_table_writes_its_sole_entry_blocks_as_stored(
+        entries in large_and_small_entries(),
+        compression in prop_oneof![Just(SNAPPY), Just(NONE)],
+        block_size in prop_oneof![Just(256usize), Just(4096)],
+    ) {
+        let options = plain_options(block_size, 16, compression, false);
+        let input = build_table(&options, &entries);
+        let table = open_mapped(&options, &input);
+        let mut it = table.table_iter(&BlockReadOptions { verify_checksums: true, fill_cache: false });
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let mut copy = TableBuilder::new(&options, Box::new(Sink(Arc::clone(&out))));
+        let reused_before = super::builder::BLOCKS_REUSED.with(|n| n.get());
+        let mut sole_compressed = 0;
+        it.seek_to_first();
+        while it.valid() {
+            let stored = it.sole_entry_block();
+            if let Some(s) = stored {
+                // Blocks cut by their entry alone; a last block of one
+                // small entry is cut by `finish`, and simply compressed.
+                sole_compressed += usize::from(s.block_type == 1 && s.contents.len() >= block_size);
+            }
+            copy.add_with_stored_block(it.key(), it.value(), stored);
+            it.next();
+        }
+        it.status().unwrap();
+        copy.finish().unwrap();
+        let reused = super::builder::BLOCKS_REUSED.with(|n| n.get()) - reused_before;
+        prop_assert_eq!(reused, sole_compressed);
+        prop_assert!(*out.lock().unwrap() == input);
+        // A table read without a mapping cannot lend stored bytes.
+        let unmapped = open(&options, &input).unwrap();
+        let mut it = unmapped.table_iter(&BlockReadOptions::default());
+        it.seek_to_first();
+        prop_assert!(it.sole_entry_block().is_none());
+    }
+}
+
+/// A block's stored bytes are written again only if they are that very
+/// block, intact, compressed as the builder compresses, and worth it.
+#[test]
+fn stored_blocks_are_reused_only_when_they_are_the_block_intact() {
+    let value = compressible(9, 0.3, 10_000);
+    let mut entries = BTreeMap::new();
+    entries.insert(b"key".to_vec(), value.clone());
+    let options = plain_options(4096, 16, SNAPPY, false);
+    let input = build_table(&options, &entries);
+    let table = open_mapped(&options, &input);
+    let mut it = table.table_iter(&BlockReadOptions::default());
+    it.seek_to_first();
+    let stored = it.sole_entry_block().expect("one entry, one block");
+    let raw = stored.contents;
+    assert!(stored.reusable_for(raw, 1));
+    // Not for another compression, nor for other contents.
+    assert!(!stored.reusable_for(raw, 0));
+    assert!(!stored.reusable_for(raw, 2));
+    let mut other = raw.to_vec();
+    other[10] ^= 1;
+    assert!(!stored.reusable_for(&other, 1));
+    // Not if the stored bytes fail their checksum.
+    let damaged = super::format::StoredBlock {
+        masked_crc: stored.masked_crc ^ 1,
+        ..stored
+    };
+    assert!(!damaged.reusable_for(raw, 1));
+    // Not if they save less than an eighth (LevelDB would store it plain).
+    let padded: Vec<u8> = [stored.stored, &vec![0; raw.len() / 2][..]].concat();
+    let crc = crate::util::crc::extend(crate::util::crc::value(&padded), &[1]);
+    let bloated = super::format::StoredBlock {
+        stored: &padded,
+        masked_crc: crate::util::crc::mask(crc),
+        ..stored
+    };
+    assert!(!bloated.reusable_for(raw, 1));
+    // An entry that shares its block with another is compressed afresh.
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let mut b = TableBuilder::new(&options, Box::new(Sink(Arc::clone(&out))));
+    let before = super::builder::BLOCKS_REUSED.with(|n| n.get());
+    b.add(b"a", b"small");
+    b.add_with_stored_block(it.key(), it.value(), Some(stored));
+    b.finish().unwrap();
+    assert_eq!(super::builder::BLOCKS_REUSED.with(|n| n.get()), before);
+    let copy = open(&options, &out.lock().unwrap()).unwrap();
+    let mut it = copy.table_iter(&BlockReadOptions::default());
+    it.seek(&[b"key".as_slice()].concat());
+    assert_eq!(it.value(), &value[..]);
 }

@@ -13,11 +13,23 @@
 
 use crate::iterator::InternalIterator;
 use crate::status::{Error, Result};
+use crate::table::format::StoredBlock;
 
 /// Turns an index value into an iterator over the block it names.
 pub trait BlockOpener: Send {
     type Iter: InternalIterator;
     fn open(&mut self, index_value: &[u8]) -> Self::Iter;
+    /// `data`'s [`sole_entry_block`](InternalIterator::sole_entry_block),
+    /// `data` being open on the block `index_value` names. By default the
+    /// data iterator's own answer; an opener of table blocks knows where
+    /// the block is stored.
+    fn sole_entry_block<'a>(
+        &'a self,
+        _index_value: &[u8],
+        data: &'a Self::Iter,
+    ) -> Option<StoredBlock<'a>> {
+        data.sole_entry_block()
+    }
 }
 
 impl<F, I> BlockOpener for F
@@ -184,6 +196,10 @@ impl<I: InternalIterator, O: BlockOpener> InternalIterator for TwoLevelIterator<
     #[inline]
     fn current_key(&self) -> Option<&[u8]> {
         self.data.as_ref()?.current_key()
+    }
+    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+        let data = self.data.as_ref()?;
+        self.opener.sole_entry_block(&self.data_block_handle, data)
     }
 
     fn status(&self) -> Result<()> {
