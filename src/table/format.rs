@@ -504,8 +504,8 @@ impl<'a> StoredBlock<'a> {
 
     /// Whether a builder compressing with `block_type` may write these
     /// stored bytes for the block `raw`: it is this block (same contents),
-    /// stored snappy-compressed as the builder would, by LevelDB's rule (at
-    /// least an eighth saved), and the stored bytes are intact (their
+    /// stored snappy-compressed (by whichever writer) under LevelDB's rule
+    /// (at least an eighth saved), and the stored bytes are intact (their
     /// checksum holds, so they decompress to what was read, even if the
     /// contents came from the block cache). Zstd blocks are compressed
     /// again: their frames depend on the configured level.
