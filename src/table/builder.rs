@@ -210,7 +210,7 @@ impl TableBuilder {
             Some(s) if s.reusable_for(raw, compression) => {
                 #[cfg(test)]
                 BLOCKS_REUSED.with(|n| n.set(n.get() + 1));
-                (s.stored, s.block_type)
+                (s.stored(), s.block_type())
             }
             _ => self.compressor.compress(raw),
         };

@@ -476,12 +476,9 @@ fn verify_trailer(raw: &[u8], verify_checksums: bool) -> Result<()> {
 pub struct StoredBlock<'a> {
     /// The block's uncompressed contents.
     pub contents: &'a [u8],
-    /// The bytes stored for it, without the trailer.
-    pub stored: &'a [u8],
-    /// The trailer's type byte.
-    pub block_type: u8,
-    /// The trailer's masked CRC-32C of `stored ++ block_type`.
-    pub masked_crc: u32,
+    /// The bytes stored for it followed by its trailer (at least
+    /// `BLOCK_TRAILER_SIZE` bytes).
+    raw: &'a [u8],
 }
 
 impl<'a> StoredBlock<'a> {
@@ -493,13 +490,17 @@ impl<'a> StoredBlock<'a> {
         contents: &'a [u8],
     ) -> Option<StoredBlock<'a>> {
         let raw = map.get(range)?;
-        let size = raw.len().checked_sub(BLOCK_TRAILER_SIZE)?;
-        Some(StoredBlock {
-            contents,
-            stored: &raw[..size],
-            block_type: raw[size],
-            masked_crc: decode_fixed32(&raw[size + 1..]),
-        })
+        (raw.len() >= BLOCK_TRAILER_SIZE).then_some(StoredBlock { contents, raw })
+    }
+
+    /// The bytes stored for the block, without the trailer.
+    pub fn stored(&self) -> &'a [u8] {
+        &self.raw[..self.raw.len() - BLOCK_TRAILER_SIZE]
+    }
+
+    /// The trailer's type byte.
+    pub fn block_type(&self) -> u8 {
+        self.raw[self.raw.len() - BLOCK_TRAILER_SIZE]
     }
 
     /// Whether a builder compressing with `block_type` may write these
@@ -510,12 +511,11 @@ impl<'a> StoredBlock<'a> {
     /// contents came from the block cache). Zstd blocks are compressed
     /// again: their frames depend on the configured level.
     pub fn reusable_for(&self, raw: &[u8], block_type: u8) -> bool {
-        self.block_type == block_type
+        self.block_type() == block_type
             && block_type == SNAPPY_COMPRESSION
-            && self.stored.len() < raw.len() - raw.len() / 8
+            && self.stored().len() < raw.len() - raw.len() / 8
             && self.contents == raw
-            && crc::unmask(self.masked_crc)
-                == crc::extend(crc::value(self.stored), &[self.block_type])
+            && verify_trailer(self.raw, true).is_ok()
     }
 }
 

@@ -943,7 +943,7 @@ proptest! {
             if let Some(s) = stored {
                 // Blocks cut by their entry alone; a last block of one
                 // small entry is cut by `finish`, and simply compressed.
-                sole_compressed += usize::from(s.block_type == 1 && s.contents.len() >= block_size);
+                sole_compressed += usize::from(s.block_type() == 1 && s.contents.len() >= block_size);
             }
             copy.add_with_stored_block(it.key(), it.value(), stored);
             it.next();
@@ -983,19 +983,19 @@ fn stored_blocks_are_reused_only_when_they_are_the_block_intact() {
     other[10] ^= 1;
     assert!(!stored.reusable_for(&other, 1));
     // Not if the stored bytes fail their checksum.
-    let damaged = super::format::StoredBlock {
-        masked_crc: stored.masked_crc ^ 1,
-        ..stored
-    };
+    let stored_at =
+        |bytes: &[u8]| -> Vec<u8> { [bytes, &super::format::block_trailer(bytes, 1)[..]].concat() };
+    let mut damaged = stored_at(stored.stored());
+    *damaged.last_mut().unwrap() ^= 1;
+    let damaged = super::format::StoredBlock::in_mapping(&damaged, 0..damaged.len(), raw).unwrap();
     assert!(!damaged.reusable_for(raw, 1));
+    // (The same bytes with their own trailer pass.)
+    let intact = stored_at(stored.stored());
+    let intact = super::format::StoredBlock::in_mapping(&intact, 0..intact.len(), raw).unwrap();
+    assert!(intact.reusable_for(raw, 1));
     // Not if they save less than an eighth (LevelDB would store it plain).
-    let padded: Vec<u8> = [stored.stored, &vec![0; raw.len() / 2][..]].concat();
-    let crc = crate::util::crc::extend(crate::util::crc::value(&padded), &[1]);
-    let bloated = super::format::StoredBlock {
-        stored: &padded,
-        masked_crc: crate::util::crc::mask(crc),
-        ..stored
-    };
+    let padded = stored_at(&[stored.stored(), &vec![0; raw.len() / 2][..]].concat());
+    let bloated = super::format::StoredBlock::in_mapping(&padded, 0..padded.len(), raw).unwrap();
     assert!(!bloated.reusable_for(raw, 1));
     // An entry that shares its block with another is compressed afresh.
     let out = Arc::new(Mutex::new(Vec::new()));
