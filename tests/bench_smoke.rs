@@ -674,3 +674,49 @@ fn compare_script_prints_side_by_side_tables() {
     );
     assert!(ops.iter().any(|o| o.starts_with("threads=2 ")), "{ops:?}");
 }
+
+/// `benches/sync_floor.c` (the disk's floor for one durable write, which
+/// RESULTS.md quotes for fillsync) compiles warning-free, times all five
+/// ways of writing a log, cleans up its file and refuses a bad count.
+#[test]
+fn sync_floor_times_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("sync_floor");
+    compile_bench_c(
+        "sync_floor.c",
+        &binary,
+        &manifest_dir().join("include"),
+        &[],
+    );
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+
+    let output = Command::new(&binary)
+        .arg(&work)
+        .arg("30")
+        .output()
+        .expect("sync_floor runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "sync_floor failed: {output:?}");
+    for mode in ["append", "reserved", "mapped", "zeroed", "direct"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(mode))
+            .unwrap_or_else(|| panic!("no {mode} row in:\n{stdout}"));
+        let cells: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert_eq!(cells.len(), 3, "three rounds per mode: {line}");
+        for cell in cells {
+            // Only O_DIRECT may be refused by the file system.
+            if cell == "n/a" && mode == "direct" {
+                continue;
+            }
+            let us: f64 = cell.parse().unwrap_or_else(|_| panic!("{line}"));
+            assert!(us > 0.0, "{line}");
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(&work).unwrap().collect();
+    assert!(left.is_empty(), "sync_floor left files behind: {left:?}");
+
+    let refused = Command::new(&binary).arg(&work).arg("0").output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+}
