@@ -86,6 +86,9 @@ pub(super) struct PosixMmapLogFile {
     pub(super) mapping: Option<Arc<Mapping>>,
     /// The length of the last `reserve_ahead` region (see `write_ahead`).
     pub(super) reserved_ahead: usize,
+    /// File offset of the end of the page the last `sync` left the append
+    /// position in (or 0): see `in_synced_page`.
+    pub(super) synced_page_end: u64,
 }
 
 impl PosixMmapLogFile {
@@ -101,6 +104,7 @@ impl PosixMmapLogFile {
             sealed: false,
             mapping: None,
             reserved_ahead: 0,
+            synced_page_end: 0,
         }
     }
 
@@ -238,6 +242,27 @@ impl PosixMmapLogFile {
         Ok(())
     }
 
+    /// Whether a write `at` bytes past the append position starts in the
+    /// page the last `sync` wrote back. Writeback write-protects a mapped
+    /// page, so the first store into it after a sync faults, and the fault
+    /// waits on the file system; a `pwrite` into the same page cache does
+    /// not. Synced writes (fillsync) each land in the page the previous one
+    /// synced.
+    fn in_synced_page(&self, at: usize) -> bool {
+        self.synced_page_end > self.map_offset + (self.used + at) as u64
+    }
+
+    /// Writes `data` at `at` bytes past the append position with `pwrite`.
+    fn pwrite_ahead(&self, at: usize, data: &[u8]) -> Result<()> {
+        let offset = self.map_offset + (self.used + at) as u64;
+        let file = self
+            .file
+            .as_ref()
+            .ok_or_else(|| closed_file_error(&self.path))?;
+        file.write_all_at(data, offset)
+            .map_err(|e| self.io_error(e))
+    }
+
     /// `[at, at + len)` past the append position lies inside the mapping.
     fn check_ahead(&self, at: usize, len: usize) -> Result<*mut u8> {
         self.check_appendable()?;
@@ -303,13 +328,12 @@ impl WritableFile for PosixMmapLogFile {
                 self.map_next_chunk()?;
             }
             let n = (self.map_len - self.used).min(data.len());
-            if n >= LOG_DIRECT_WRITE_MIN {
+            if n >= LOG_DIRECT_WRITE_MIN || self.in_synced_page(0) {
                 // A large piece: one pwrite into the same page cache the
-                // mapping shows, instead of a page fault per 4 KiB stored.
-                let offset = self.map_offset + self.used as u64;
-                let file = self.file.as_ref().expect("checked open above");
-                file.write_all_at(&data[..n], offset)
-                    .map_err(|e| self.io_error(e))?;
+                // mapping shows, instead of a page fault per 4 KiB stored;
+                // likewise a piece that starts in the page the last sync
+                // wrote back, where a store would fault.
+                self.pwrite_ahead(0, &data[..n])?;
             } else {
                 let dest = self.check_ahead(0, n)?;
                 // SAFETY: `check_ahead` found `used..used + n` inside our live
@@ -350,14 +374,12 @@ impl WritableFile for PosixMmapLogFile {
         // cache faults with read-ahead around it, and for a record that
         // spans pages those faults cost more than a call. The 4-byte
         // checksums still go through the mapping, so the header pages are
-        // mapped before the commits, which stay back-to-back stores.
+        // mapped before the commits, which stay back-to-back stores. In the
+        // page the last sync wrote back everything goes in with pwrite,
+        // checksums and commits too (see `in_synced_page`).
         let large_record = self.reserved_ahead >= LOG_DIRECT_WRITE_MIN && data.len() > 4;
-        if data.len() >= LOG_DIRECT_WRITE_MIN || large_record {
-            let offset = self.map_offset + (self.used + at) as u64;
-            let file = self.file.as_ref().expect("checked open above");
-            return file
-                .write_all_at(data, offset)
-                .map_err(|e| self.io_error(e));
+        if data.len() >= LOG_DIRECT_WRITE_MIN || large_record || self.in_synced_page(at) {
+            return self.pwrite_ahead(at, data);
         }
         // SAFETY: `check_ahead` proved `dest..dest + data.len()` inside our
         // live writable mapping; `data` is a distinct Rust slice.
@@ -368,6 +390,11 @@ impl WritableFile for PosixMmapLogFile {
 
     fn store_ahead(&mut self, at: usize, word: [u8; 4]) -> Result<()> {
         let dest = self.check_ahead(at, 4)?;
+        if self.in_synced_page(at) {
+            // A 4-byte pwrite is copied whole or not at all: a killed
+            // process has still done a prefix of the log's writes.
+            return self.pwrite_ahead(at, &word);
+        }
         // The fences keep the compiler from moving earlier copies into the
         // mapping (or later ones) across this store; the hardware retires
         // stores in program order, so a killed process has done exactly a
@@ -412,7 +439,10 @@ impl WritableFile for PosixMmapLogFile {
                 return Err(self.io_error(io::Error::last_os_error()));
             }
         }
-        file.sync_data().map_err(|e| self.io_error(e))
+        file.sync_data().map_err(|e| self.io_error(e))?;
+        let page = page_size() as u64;
+        self.synced_page_end = (self.map_offset + self.used as u64).div_ceil(page) * page;
+        Ok(())
     }
 
     fn close(&mut self) -> Result<()> {

@@ -629,6 +629,66 @@ fn large_records_store_only_their_headers_through_the_mapping() {
     assert!(!reader.read_record(&mut Vec::new()));
 }
 
+/// After a `sync`, writes into the page it wrote back go in with `pwrite`
+/// (a store would fault on the page writeback write-protected); writes
+/// into later pages go through the mapping again. The log reads back the
+/// same either way.
+#[test]
+fn writes_into_the_page_a_sync_wrote_back_avoid_the_mapping() {
+    use crate::log::{self, HEADER_SIZE};
+    let stored = || STORED_THROUGH_MAPPING.with(|c| c.get());
+    let (_d, dir) = temp_dir();
+    let env = PosixEnv::shared();
+    let path = format!("{dir}/000014.log");
+    let mut writer = log::Writer::new(env.new_log_file(&path).unwrap());
+    let page = page_size();
+    let record = |i: usize| vec![b'a' + (i % 26) as u8; 100];
+    let mut written = Vec::new();
+
+    // Unsynced: through the mapping.
+    let before = stored();
+    writer.add_record(&record(0)).unwrap();
+    written.push(record(0));
+    // The payload, then the 4-byte checksum and the 4-byte commit word
+    // (which overlap in the 7-byte header).
+    let through_mapping = 100 + 8;
+    assert_eq!(stored() - before, through_mapping);
+
+    // Synced ones: each lands in the page the previous sync wrote back.
+    writer.file_mut().sync().unwrap();
+    let mut position = 100 + HEADER_SIZE;
+    let mut i = 1;
+    while position + 100 + HEADER_SIZE <= page {
+        let before = stored();
+        writer.add_record(&record(i)).unwrap();
+        writer.file_mut().sync().unwrap();
+        written.push(record(i));
+        assert_eq!(stored() - before, 0, "record {i} at {position}");
+        position += 100 + HEADER_SIZE;
+        i += 1;
+    }
+
+    // Past the synced page, stores into the mapping again: the record that
+    // crosses into the next page starts in the synced one (pwrite); the
+    // next starts in a page no sync has touched.
+    let crossing = vec![b'x'; page];
+    writer.add_record(&crossing).unwrap();
+    written.push(crossing);
+    let before = stored();
+    writer.add_record(&record(i)).unwrap();
+    written.push(record(i));
+    assert_eq!(stored() - before, through_mapping);
+
+    writer.file_mut().close().unwrap();
+    let mut reader = log::Reader::new(env.new_sequential_file(&path).unwrap(), None, true, 0);
+    for want in &written {
+        let mut rec = Vec::new();
+        assert!(reader.read_record(&mut rec));
+        assert_eq!(&rec, want);
+    }
+    assert!(!reader.read_record(&mut Vec::new()));
+}
+
 /// Whether some descriptor of this process is open on `path` (deleted or
 /// not).
 #[cfg(target_os = "linux")]
