@@ -20,6 +20,7 @@ use std::cmp::Ordering;
 use crate::key::extract_user_key;
 use crate::table::block::{Block, BlockCursor};
 use crate::util::comparator::compare_bytes;
+use crate::util::prefetch::prefetch_line;
 
 pub struct IndexSearch {
     /// The prefix the user keys of every entry but the last share.
@@ -120,11 +121,60 @@ impl IndexSearch {
         let word = word_at(user_key, self.common.len());
         // Entries before `below_end` have smaller user keys, so smaller
         // internal keys; entries from `above_start` on have larger ones.
-        let below_end = self.words.partition_point(|&w| w < word);
-        let above_start = below_end + self.words[below_end..].partition_point(|&w| w <= word);
+        let below_end = lower_bound(&self.words, word);
+        let above_start = upper_bound_from(&self.words, below_end, word);
         // Both are at most `words.len()`, which is `last`.
         Some((below_end, above_start))
     }
+}
+
+/// The first index of sorted `words` holding a word `>= x` (`words.len()`
+/// if none). A point lookup finds the array cold, so a plain binary search
+/// waits for one cache miss per halving; this one prefetches both places
+/// the next step may probe before comparing, so each miss overlaps the
+/// step before it. Branch-free, so the prefetches are not lost to
+/// mispredictions either.
+fn lower_bound(words: &[u64], x: u64) -> usize {
+    if words.is_empty() {
+        return 0;
+    }
+    // Invariant: every word before `base` is < x, and so is words[base]
+    // unless base is 0; the answer lies in base..=base + len.
+    let mut base = 0;
+    let mut len = words.len();
+    while len > 1 {
+        let half = len / 2;
+        let rest = len - half;
+        let ahead = words.as_ptr().wrapping_add(base + rest / 2);
+        prefetch_line(ahead.cast());
+        prefetch_line(ahead.wrapping_add(half).cast());
+        if words[base + half] < x {
+            base += half;
+        }
+        len = rest;
+    }
+    base + usize::from(words[base] < x)
+}
+
+/// The first index at or after `start` of sorted `words` holding a word
+/// `> x`, where every word before `start` is `< x`. Words equal to `x`
+/// are rare (they share eight bytes past the common prefix), so this
+/// looks at `start` first, where `lower_bound` ended, and gallops only
+/// past a run of equal words.
+fn upper_bound_from(words: &[u64], start: usize, x: u64) -> usize {
+    let mut end = start;
+    let mut step = 1;
+    while end < words.len() && words[end] <= x {
+        end = start + step;
+        step *= 2;
+    }
+    // The answer lies in the last gallop's range.
+    let from = start + step / 4;
+    let to = end.min(words.len());
+    if from >= to {
+        return to;
+    }
+    from + words[from..to].partition_point(|&w| w <= x)
 }
 
 #[cfg(test)]
@@ -164,6 +214,24 @@ mod tests {
     }
 
     proptest! {
+        /// The prefetching searches answer as the standard library's
+        /// binary search, runs of equal words and empty arrays included.
+        #[test]
+        fn bounds_match_partition_point(
+            mut words in proptest::collection::vec(0u64..40, 0..300),
+            probes in proptest::collection::vec(0u64..42, 1..20),
+        ) {
+            words.sort_unstable();
+            for x in probes {
+                let below = lower_bound(&words, x);
+                prop_assert_eq!(below, words.partition_point(|&w| w < x));
+                prop_assert_eq!(
+                    upper_bound_from(&words, below, x),
+                    words.partition_point(|&w| w <= x)
+                );
+            }
+        }
+
         /// A seek narrowed by the search array lands where a plain seek of
         /// the whole block does, for targets inside, between and outside
         /// the index's keys, with any sequence number.
