@@ -576,6 +576,14 @@ impl BlockIter {
         &self.block
     }
 
+    /// `seek(target)`, given that the answer lies between restart points
+    /// `left` and `right` (see [`BlockCursor::seek_within`]).
+    pub fn seek_within(&mut self, target: &[u8], left: usize, right: usize) {
+        self.cursor.mark_invalid(&self.block);
+        self.cursor
+            .seek_within(&self.block, &*self.cmp, target, left, right);
+    }
+
     /// The block's contents, when the iterator is at its one and only
     /// entry.
     pub fn sole_entry_contents(&self) -> Option<&[u8]> {

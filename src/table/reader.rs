@@ -67,7 +67,7 @@ pub struct Table {
 }
 
 /// The iterator over a table's entries: index block → data blocks.
-pub type TableIter = TwoLevelIterator<BlockIter, TableBlockOpener>;
+pub type TableIter = TwoLevelIterator<TableIndexIter, TableBlockOpener>;
 
 impl Table {
     /// Opens the table in `file`, which is `size` bytes long.
@@ -258,7 +258,10 @@ impl Table {
 
     /// As [`Table::iter`], unboxed.
     pub fn table_iter(self: &Arc<Self>, options: &BlockReadOptions) -> TableIter {
-        let index = self.index_block.iter(Arc::clone(&self.comparator));
+        let index = TableIndexIter {
+            iter: self.index_block.iter(Arc::clone(&self.comparator)),
+            table: Arc::clone(self),
+        };
         TwoLevelIterator::new(
             index,
             TableBlockOpener {
@@ -348,6 +351,54 @@ impl Table {
         // Past the last key, or a damaged index entry: the metaindex sits
         // right after the data, which is close to the file's end.
         self.metaindex_handle.offset
+    }
+}
+
+/// A table iterator's walk over the index block: its seeks are narrowed by
+/// the table's [`IndexSearch`] where there is one, as point lookups are.
+pub struct TableIndexIter {
+    iter: BlockIter,
+    table: Arc<Table>,
+}
+
+impl InternalIterator for TableIndexIter {
+    #[inline]
+    fn valid(&self) -> bool {
+        self.iter.valid()
+    }
+    fn seek_to_first(&mut self) {
+        self.iter.seek_to_first();
+    }
+    fn seek_to_last(&mut self) {
+        self.iter.seek_to_last();
+    }
+    fn seek(&mut self, target: &[u8]) {
+        match self.table.index_search().and_then(|s| s.bounds(target)) {
+            Some((left, right)) => self.iter.seek_within(target, left, right),
+            None => self.iter.seek(target),
+        }
+    }
+    #[inline]
+    fn next(&mut self) {
+        self.iter.next();
+    }
+    fn prev(&mut self) {
+        self.iter.prev();
+    }
+    #[inline]
+    fn key(&self) -> &[u8] {
+        self.iter.key()
+    }
+    #[inline]
+    fn value(&self) -> &[u8] {
+        self.iter.value()
+    }
+    #[inline]
+    fn current_key(&self) -> Option<&[u8]> {
+        self.iter.current_key()
+    }
+    fn status(&self) -> Result<()> {
+        self.iter.status()
     }
 }
 
