@@ -19,12 +19,18 @@ use std::cmp::Ordering;
 
 use crate::key::extract_user_key;
 use crate::table::block::{Block, BlockCursor};
+use crate::table::format::BlockHandle;
 use crate::util::comparator::compare_bytes;
 use crate::util::prefetch::prefetch_line;
 
 pub struct IndexSearch {
     /// The prefix the user keys of every entry but the last share.
     common: Vec<u8>,
+    /// `offsets[i]`, `sizes[i]`: the block handle entry `i`'s value holds,
+    /// for every entry `words` has, so that a lookup whose bounds name one
+    /// entry need not read the index block at all.
+    offsets: Vec<u64>,
+    sizes: Vec<u32>,
     /// `words[i]`: entry `i`'s user key bytes `common.len()..+8`,
     /// big-endian, zero-padded, for every entry but the last. The last
     /// entry's key is usually the table's last key cut short to its
@@ -81,9 +87,16 @@ impl IndexSearch {
             .count();
         first.truncate(common_len);
         let mut words = Vec::with_capacity(count - 1);
+        let mut offsets = Vec::with_capacity(count - 1);
+        let mut sizes = Vec::with_capacity(count - 1);
         cursor.seek_to_first(index);
         while words.len() < count - 1 && cursor.valid(index) {
             words.push(word_at(extract_user_key(cursor.key(index)), common_len));
+            // An entry whose value is no handle of a block under 4 GiB:
+            // a damaged or foreign index, which gets no search.
+            let handle = BlockHandle::decode_from(&mut cursor.value(index)).ok()?;
+            offsets.push(handle.offset);
+            sizes.push(u32::try_from(handle.size).ok()?);
             cursor.next(index);
         }
         // A damaged or foreign index might not be sorted: then no shortcut.
@@ -92,8 +105,17 @@ impl IndexSearch {
         }
         Some(IndexSearch {
             common: first,
+            offsets,
+            sizes,
             words,
         })
+    }
+
+    /// The block handle of index entry `entry`, for every entry but the
+    /// last (which the search array leaves out).
+    pub fn handle(&self, entry: usize) -> Option<BlockHandle> {
+        let offset = *self.offsets.get(entry)?;
+        Some(BlockHandle::new(offset, u64::from(self.sizes[entry])))
     }
 
     /// Restart points `(left, right)` of the index block between which the
@@ -194,7 +216,8 @@ mod tests {
     fn index_block(user_keys: &[Vec<u8>]) -> Block {
         let mut b = BlockBuilder::new(1);
         for (i, k) in user_keys.iter().enumerate() {
-            b.add(&ikey(k, 100), &(i as u32).to_le_bytes());
+            let handle = BlockHandle::new(i as u64 * 5000, 4000 + i as u64);
+            b.add(&ikey(k, 100), &handle.encoded());
         }
         Block::new(b.finish().to_vec())
     }
@@ -255,6 +278,13 @@ mod tests {
                 if plain.valid(&block) {
                     prop_assert_eq!(plain.key(&block), narrowed.key(&block));
                     prop_assert_eq!(plain.value(&block), narrowed.value(&block));
+                }
+                // Bounds naming one entry that has a stored handle name
+                // the plain seek's entry, whose value is that handle.
+                if let (true, Some(handle)) = (left == right, search.handle(left)) {
+                    prop_assert!(plain.valid(&block));
+                    let stored = BlockHandle::decode_from(&mut plain.value(&block)).unwrap();
+                    prop_assert_eq!((stored.offset, stored.size), (handle.offset, handle.size));
                 }
             }
         }

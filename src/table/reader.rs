@@ -203,6 +203,11 @@ impl Table {
     fn block(&self, options: &BlockReadOptions, index_value: &[u8]) -> Result<Arc<Block>> {
         let mut input = index_value;
         let handle = BlockHandle::decode_from(&mut input)?;
+        self.block_at(options, handle)
+    }
+
+    /// The data block at `handle`, through the block cache.
+    fn block_at(&self, options: &BlockReadOptions, handle: BlockHandle) -> Result<Arc<Block>> {
         match &self.block_cache {
             Some(cache) => {
                 let key = (self.cache_id, handle.offset);
@@ -307,33 +312,55 @@ impl Table {
     ) -> Result<()> {
         let index = &*self.index_block;
         let mut index_cursor = BlockCursor::new(index);
-        match self.index_search().and_then(|s| s.bounds(key)) {
-            Some((left, right)) => index_cursor.seek_within(index, cmp, key, left, right),
-            None => index_cursor.seek(index, cmp, key),
+        match self.index_search().map(|s| (s, s.bounds(key))) {
+            // Bounds that name one entry name the answer: the first index
+            // entry >= key. Its handle is in the search array, so the
+            // index block (two more cold cache lines) is not read.
+            Some((search, Some((left, right)))) if left == right => {
+                if let Some(handle) = search.handle(left) {
+                    return self.get_in_block(cmp, options, key, handle, f);
+                }
+                index_cursor.seek_within(index, cmp, key, left, right);
+            }
+            Some((_, Some((left, right)))) => {
+                index_cursor.seek_within(index, cmp, key, left, right)
+            }
+            _ => index_cursor.seek(index, cmp, key),
         }
         if index_cursor.valid(index) {
-            let handle_value = index_cursor.value(index);
-            if let Some(filter) = &self.filter {
-                if let Ok(handle) = BlockHandle::decode_from(&mut &handle_value[..]) {
-                    if !filter.key_may_match(handle.offset, key) {
-                        return Ok(());
-                    }
-                }
-            }
-            let block = self.block(options, handle_value)?;
-            let mut cursor = BlockCursor::with_key_buf(&block, KEY_SCRATCH.take());
-            cursor.seek(&block, cmp, key);
-            if cursor.valid(&block) {
-                f(cursor.key(&block), cursor.value(&block));
-            }
-            let status = cursor.status();
-            let key_buf = cursor.into_key_buf();
-            if key_buf.capacity() <= MAX_KEY_SCRATCH {
-                KEY_SCRATCH.set(key_buf);
-            }
-            status?;
+            let handle = BlockHandle::decode_from(&mut index_cursor.value(index))?;
+            self.get_in_block(cmp, options, key, handle, f)?;
         }
         index_cursor.status()
+    }
+
+    /// The rest of `get_ordered_by`, once the index has named the data
+    /// block at `handle`: the filter, then the block's first entry `>= key`.
+    fn get_in_block<C: Comparator + ?Sized>(
+        &self,
+        cmp: &C,
+        options: &BlockReadOptions,
+        key: &[u8],
+        handle: BlockHandle,
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<()> {
+        if let Some(filter) = &self.filter {
+            if !filter.key_may_match(handle.offset, key) {
+                return Ok(());
+            }
+        }
+        let block = self.block_at(options, handle)?;
+        let mut cursor = BlockCursor::with_key_buf(&block, KEY_SCRATCH.take());
+        cursor.seek(&block, cmp, key);
+        if cursor.valid(&block) {
+            f(cursor.key(&block), cursor.value(&block));
+        }
+        let status = cursor.status();
+        let key_buf = cursor.into_key_buf();
+        if key_buf.capacity() <= MAX_KEY_SCRATCH {
+            KEY_SCRATCH.set(key_buf);
+        }
+        status
     }
 
     /// The approximate file offset where the data for `key` begins (or
