@@ -234,6 +234,15 @@ impl BlockCursor {
         }
     }
 
+    /// The current key as a slice of the block itself, when it is stored
+    /// whole there (always, at a restart point); `None` when the cursor
+    /// rebuilt it in its own buffer.
+    pub fn key_stored_whole<'a>(&self, block: &'a Block) -> Option<&'a [u8]> {
+        debug_assert!(self.valid(block));
+        self.key_in_block
+            .then(|| &block.contents()[self.key_offset..self.key_offset + self.key_len])
+    }
+
     #[inline]
     pub fn value<'a>(&self, block: &'a Block) -> &'a [u8] {
         debug_assert!(self.valid(block));

@@ -8,4 +8,5 @@ pub mod coding;
 pub mod comparator;
 pub mod crc;
 pub mod hash;
+pub mod key_words;
 pub mod prefetch;

@@ -233,3 +233,58 @@ fn builder_drops_key_filters_below_the_filtered_levels() {
         );
     }
 }
+
+proptest::proptest! {
+    /// A level's file search narrowed by its key words lands on the file
+    /// the plain binary search does, with user keys that share prefixes,
+    /// differ past eight bytes, and span two files with different
+    /// sequence numbers.
+    #[test]
+    fn narrowed_file_search_matches_plain(
+        keys in proptest::collection::btree_set(
+            (proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'5', 0xff]), 0..12), 1u64..4),
+            16..80),
+        targets in proptest::collection::vec(
+            (proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'5', 0xff]), 0..12), 0u64..5),
+            1..40),
+    ) {
+        use super::version::Version;
+        use crate::table::{TableCache, TableOptions};
+
+        let icmp = icmp();
+        let mut ikeys: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|(user, seq)| {
+                let mut user = user.clone();
+                user.splice(0..0, b"0000000".iter().copied());
+                internal_key(&user, *seq, ValueType::Value)
+            })
+            .collect();
+        ikeys.sort_by(|a, b| crate::util::comparator::Comparator::compare(&icmp, a, b));
+        let files: Vec<Arc<FileMetaData>> = ikeys
+            .chunks_exact(2)
+            .enumerate()
+            .map(|(i, pair)| {
+                Arc::new(FileMetaData::new(i as u64 + 1, 0, pair[0].clone(), pair[1].clone()))
+            })
+            .collect();
+        let table_cache = Arc::new(TableCache::new(
+            "unused",
+            crate::env::default_env(),
+            &TableOptions::default(),
+            &icmp,
+            1,
+        ));
+        let mut v = Version::new(icmp.clone(), table_cache);
+        v.files[1] = files.clone();
+        for (user, seq) in targets {
+            let mut user = user.clone();
+            user.splice(0..0, b"0000000".iter().copied());
+            let target = internal_key(&user, seq, ValueType::Value);
+            proptest::prop_assert_eq!(
+                v.find_file_in_level(1, &target),
+                find_file(&icmp, &files, &target)
+            );
+        }
+    }
+}

@@ -10,20 +10,21 @@
 
 use std::cmp::Ordering;
 use std::sync::atomic::Ordering as AtomicOrdering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
 use crate::iterator::{InternalIterator, OrFailed};
 use crate::key::{
-    debug_internal_key, internal_key, parse_internal_key, InternalKeyComparator, LookupKey,
-    LookupOutcome, ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
+    debug_internal_key, extract_user_key, internal_key, parse_internal_key, InternalKeyComparator,
+    LookupKey, LookupOutcome, ValueType, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
 };
 use crate::status::{Error, Result};
 use crate::table::reader::TableIter;
 use crate::table::{BlockReadOptions, TableCache};
 use crate::util::bloom;
 use crate::util::comparator::Comparator;
+use crate::util::key_words::{shared_prefix_len, KeyWords};
 
 use super::edit::FileMetaData;
 use super::{max_grand_parent_overlap_bytes, total_file_size, MAX_MEM_COMPACT_LEVEL, NUM_LEVELS};
@@ -51,7 +52,14 @@ pub struct Version {
     pub(crate) compaction_score: f64,
     /// A file that has been seeked too often, and its level.
     pub(crate) file_to_compact: Mutex<Option<(Arc<FileMetaData>, usize)>>,
+    /// Per level, the largest user keys of its files as [`KeyWords`],
+    /// built at the level's first lookup (see `find_file_in_level`).
+    level_keys: [OnceLock<Option<KeyWords>>; NUM_LEVELS],
 }
+
+/// Levels with fewer files keep no [`KeyWords`]: a plain binary search
+/// over a few files is as quick.
+const LEVEL_KEYS_MIN_FILES: usize = 8;
 
 /// Index of the first file in sorted, disjoint `files` whose largest key is
 /// `>= key`, or `files.len()`.
@@ -113,6 +121,47 @@ impl Version {
             compaction_level: 0,
             compaction_score: -1.0,
             file_to_compact: Mutex::new(None),
+            level_keys: Default::default(),
+        }
+    }
+
+    /// The largest user keys of the files of `level` (1 or deeper) as
+    /// [`KeyWords`], built on first use; `None` for few files, a user
+    /// comparator other than bytewise (whose order the words would not
+    /// follow), or keys that are not sorted (a damaged MANIFEST).
+    fn level_keys(&self, level: usize) -> Option<&KeyWords> {
+        self.level_keys[level]
+            .get_or_init(|| {
+                let files = &self.files[level];
+                if level == 0
+                    || files.len() < LEVEL_KEYS_MIN_FILES
+                    || !self.icmp.user_comparator().is_bytewise()
+                    || files.iter().any(|f| f.largest.len() < 8)
+                {
+                    return None;
+                }
+                let first = extract_user_key(&files[0].largest);
+                let last = extract_user_key(&files[files.len() - 1].largest);
+                let common = &first[..shared_prefix_len(first, last)];
+                KeyWords::new(common, files.iter().map(|f| extract_user_key(&f.largest)))
+            })
+            .as_ref()
+    }
+
+    /// [`find_file`] over the files of `level` (1 or deeper), narrowed by
+    /// the level's [`KeyWords`]: a lookup's binary search over the files
+    /// would otherwise follow two pointers to each probed file's largest
+    /// key, cold when the level has hundreds of files.
+    pub(crate) fn find_file_in_level(&self, level: usize, internal_key: &[u8]) -> usize {
+        let files = &self.files[level];
+        match self.level_keys(level) {
+            Some(keys) => {
+                // Files before `below` end below the key's user key, files
+                // from `above` on end above it: the answer is in between.
+                let (below, above) = keys.bounds(extract_user_key(internal_key));
+                below + find_file(&self.icmp, &files[below..above], internal_key)
+            }
+            None => find_file(&self.icmp, files, internal_key),
         }
     }
 
@@ -156,8 +205,7 @@ impl Version {
             })
             .map(|f| (f, 0));
         let deeper = (1..NUM_LEVELS).filter_map(|level| {
-            let files = &self.files[level];
-            let f = files.get(find_file(&self.icmp, files, ikey))?;
+            let f = self.files[level].get(self.find_file_in_level(level, ikey))?;
             (!before_file(ucmp, Some(user_key), f)).then_some((f, level))
         });
 
