@@ -893,3 +893,60 @@ fn panic_in_background_work_becomes_a_sticky_error() {
         Some(b"v".to_vec())
     );
 }
+
+/// Lookups and seeks in levels of many files, where the version narrows
+/// its file search with the files' key words (a level of eight files or
+/// more) and tables narrow theirs with the index search, agree with a
+/// model: keys that share a long prefix and differ past eight bytes of it,
+/// and targets between, before and after them.
+#[test]
+fn lookups_and_seeks_in_levels_of_many_files() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    let key = |i: u64| format!("user-000000000000{:08}", i * 7).into_bytes();
+    let mut model = std::collections::BTreeMap::new();
+    // Incompressible values, so that 24 MB of them fill a dozen tables.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..80_000u64 {
+        let v: Vec<u8> = (0..300)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        db.put(&WriteOptions::default(), &key(i), &v).unwrap();
+        model.insert(key(i), v);
+    }
+    db.compact_range(None, None).unwrap();
+    let files: usize = (1..7)
+        .map(|level| {
+            db.property(&format!("leveldb.num-files-at-level{level}"))
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .max()
+        .unwrap();
+    assert!(files >= 8, "a level of at least eight files: {files}");
+
+    let ro = ReadOptions::new();
+    let mut it = db.iter(&ro);
+    for probe in (0..80_000u64 * 7 + 20).step_by(997) {
+        // Exact keys, keys between them, and their prefixes.
+        let target = format!("user-000000000000{probe:08}").into_bytes();
+        for t in [&target[..], &target[..target.len() - 3], &target[..10]] {
+            assert_eq!(db.get(&ro, t).unwrap(), model.get(t).cloned(), "get {t:?}");
+            it.seek(t);
+            match model.range(t.to_vec()..).next() {
+                Some((k, v)) => {
+                    assert!(it.valid(), "seek {t:?}");
+                    assert_eq!((it.key(), it.value()), (&k[..], &v[..]));
+                }
+                None => assert!(!it.valid(), "seek {t:?} past the end"),
+            }
+        }
+    }
+    it.status().unwrap();
+}

@@ -636,7 +636,11 @@ impl InternalIterator for LevelIterator {
         self.skip_empty_backward();
     }
     fn seek(&mut self, target: &[u8]) {
-        let index = find_file(&self.icmp, self.files.get(), target);
+        let index = match &self.files {
+            // A version's level has its key words, as lookups use them.
+            LevelFiles::Version(v, level) if *level > 0 => v.find_file_in_level(*level, target),
+            files => find_file(&self.icmp, files.get(), target),
+        };
         self.open(index);
         if let Some(it) = self.current.as_mut() {
             it.seek(target);
