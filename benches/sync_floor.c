@@ -71,6 +71,7 @@ static double run(const char *mode, const char *path, int writes) {
   memset(record, 'r', sizeof record);
   char *map = NULL;
   char *page = NULL;
+  int append = strcmp(mode, "append") == 0;
   int direct = strcmp(mode, "direct") == 0;
 
   if (strcmp(mode, "reserved") == 0 || strcmp(mode, "mapped") == 0) {
@@ -101,7 +102,7 @@ static double run(const char *mode, const char *path, int writes) {
   size_t offset = 0;
   size_t image_start = 0;
   for (int i = 0; i < writes; i++) {
-    if (strcmp(mode, "append") == 0) {
+    if (append) {
       if (write(fd, record, RECORD) != RECORD) die("write");
     } else if (map != NULL) {
       memcpy(map + offset, record, RECORD);

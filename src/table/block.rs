@@ -438,6 +438,25 @@ impl BlockCursor {
         self.search_restarts(block, cmp, target, left, right, Ordering::Equal);
     }
 
+    /// `seek`, or, when `bounds` narrow the answer to restart points
+    /// `left..=right` (as a table's index search does), `seek_within`
+    /// them, whether or not the cursor is positioned.
+    pub fn seek_narrowed<C: Comparator + ?Sized>(
+        &mut self,
+        block: &Block,
+        cmp: &C,
+        target: &[u8],
+        bounds: Option<(usize, usize)>,
+    ) {
+        match bounds {
+            Some((left, right)) => {
+                self.mark_invalid(block);
+                self.seek_within(block, cmp, target, left, right);
+            }
+            None => self.seek(block, cmp, target),
+        }
+    }
+
     /// `seek`'s binary search over restart points `left..=right` and the
     /// scan after it. `current_key_compare` is the current entry's key
     /// against `target` (`Equal` when the cursor is not positioned).
@@ -585,12 +604,11 @@ impl BlockIter {
         &self.block
     }
 
-    /// `seek(target)`, given that the answer lies between restart points
-    /// `left` and `right` (see [`BlockCursor::seek_within`]).
-    pub fn seek_within(&mut self, target: &[u8], left: usize, right: usize) {
-        self.cursor.mark_invalid(&self.block);
+    /// `seek(target)`, narrowed by `bounds` (see
+    /// [`BlockCursor::seek_narrowed`]).
+    pub fn seek_narrowed(&mut self, target: &[u8], bounds: Option<(usize, usize)>) {
         self.cursor
-            .seek_within(&self.block, &*self.cmp, target, left, right);
+            .seek_narrowed(&self.block, &*self.cmp, target, bounds);
     }
 
     /// The block's contents, when the iterator is at its one and only

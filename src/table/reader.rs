@@ -310,23 +310,18 @@ impl Table {
         key: &[u8],
         f: &mut dyn FnMut(&[u8], &[u8]),
     ) -> Result<()> {
+        let search = self.index_search();
+        let bounds = search.and_then(|s| s.bounds(key));
+        // Bounds that name one entry name the answer: the first index entry
+        // >= key. Its handle is in the search array, so the index block
+        // (two more cold cache lines) is not read.
+        let sole = bounds.filter(|(left, right)| left == right);
+        if let Some(handle) = sole.and_then(|(entry, _)| search?.handle(entry)) {
+            return self.get_in_block(cmp, options, key, handle, f);
+        }
         let index = &*self.index_block;
         let mut index_cursor = BlockCursor::new(index);
-        match self.index_search().map(|s| (s, s.bounds(key))) {
-            // Bounds that name one entry name the answer: the first index
-            // entry >= key. Its handle is in the search array, so the
-            // index block (two more cold cache lines) is not read.
-            Some((search, Some((left, right)))) if left == right => {
-                if let Some(handle) = search.handle(left) {
-                    return self.get_in_block(cmp, options, key, handle, f);
-                }
-                index_cursor.seek_within(index, cmp, key, left, right);
-            }
-            Some((_, Some((left, right)))) => {
-                index_cursor.seek_within(index, cmp, key, left, right)
-            }
-            _ => index_cursor.seek(index, cmp, key),
-        }
+        index_cursor.seek_narrowed(index, cmp, key, bounds);
         if index_cursor.valid(index) {
             let handle = BlockHandle::decode_from(&mut index_cursor.value(index))?;
             self.get_in_block(cmp, options, key, handle, f)?;
@@ -400,10 +395,8 @@ impl InternalIterator for TableIndexIter {
         self.iter.seek_to_last();
     }
     fn seek(&mut self, target: &[u8]) {
-        match self.table.index_search().and_then(|s| s.bounds(target)) {
-            Some((left, right)) => self.iter.seek_within(target, left, right),
-            None => self.iter.seek(target),
-        }
+        let bounds = self.table.index_search().and_then(|s| s.bounds(target));
+        self.iter.seek_narrowed(target, bounds);
     }
     #[inline]
     fn next(&mut self) {

@@ -638,8 +638,8 @@ impl InternalIterator for LevelIterator {
     fn seek(&mut self, target: &[u8]) {
         let index = match &self.files {
             // A version's level has its key words, as lookups use them.
-            LevelFiles::Version(v, level) if *level > 0 => v.find_file_in_level(*level, target),
-            files => find_file(&self.icmp, files.get(), target),
+            LevelFiles::Version(v, level) => v.find_file_in_level(*level, target),
+            LevelFiles::Owned(files) => find_file(&self.icmp, files, target),
         };
         self.open(index);
         if let Some(it) = self.current.as_mut() {
