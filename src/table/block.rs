@@ -15,7 +15,7 @@
 //! returned straight from the block's bytes; only prefix-compressed keys
 //! are assembled in one reused buffer. Values are always slices of the
 //! block. All offsets are checked with safe slicing. Stepping back
-//! decodes a restart region once, not once per step (see [`BackTrail`]).
+//! decodes a restart region once, not once per step (see `BackTrail`).
 
 // A decoder of bytes from disk: bad input is an error, never a panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

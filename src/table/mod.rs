@@ -7,13 +7,16 @@
 //! tables, blocks and the block cache are immutable or internally locked
 //! and shared across threads; builders and iterators are single-user.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::filter::FilterPolicy;
-use crate::util::cache::Cache;
+use crate::util::cache::{Cache, FastHasher};
 use crate::util::comparator::{bytewise, Comparator};
+use admission::Doorkeeper;
 use format::CompressionType;
 
+pub mod admission;
 pub mod block;
 pub mod block_builder;
 pub mod builder;
@@ -99,6 +102,11 @@ impl Default for BlockReadOptions {
 /// cache the caller wrote (a C++ `leveldb::Cache` given as
 /// `Options::block_cache`), reached through `UserBlockCache`.
 ///
+/// The engine's cache takes every block read while it has room; once full,
+/// it takes a block only on its second read within a recent window
+/// ([`admission`]), so that scans and one-off lookups do not evict the
+/// blocks that are read again. (LevelDB's takes every block.)
+///
 /// Share one between databases to bound their cache memory together
 /// (LevelDB's `NewLRUCache`):
 ///
@@ -115,7 +123,7 @@ pub struct BlockCache {
 }
 
 enum CacheKind {
-    Native(Cache<(u64, u64), Block>),
+    Native(Cache<(u64, u64), Block>, Doorkeeper),
     User(Box<dyn UserBlockCache>),
 }
 
@@ -149,7 +157,7 @@ impl BlockCache {
     /// ```
     pub fn new(capacity: usize) -> BlockCache {
         BlockCache {
-            kind: CacheKind::Native(Cache::new(capacity)),
+            kind: CacheKind::Native(Cache::new(capacity), Doorkeeper::new(capacity)),
         }
     }
 
@@ -164,7 +172,7 @@ impl BlockCache {
     #[doc(hidden)]
     pub fn new_id(&self) -> u64 {
         match &self.kind {
-            CacheKind::Native(c) => c.new_id(),
+            CacheKind::Native(c, _) => c.new_id(),
             CacheKind::User(c) => c.new_id(),
         }
     }
@@ -176,7 +184,7 @@ impl BlockCache {
     /// ```
     pub fn total_charge(&self) -> usize {
         match &self.kind {
-            CacheKind::Native(c) => c.total_charge(),
+            CacheKind::Native(c, _) => c.total_charge(),
             CacheKind::User(c) => c.total_charge(),
         }
     }
@@ -189,7 +197,7 @@ impl BlockCache {
     /// ```
     pub fn capacity(&self) -> usize {
         match &self.kind {
-            CacheKind::Native(c) => c.capacity(),
+            CacheKind::Native(c, _) => c.capacity(),
             CacheKind::User(_) => 0,
         }
     }
@@ -199,7 +207,7 @@ impl BlockCache {
     #[inline]
     pub fn lookup(&self, key: &(u64, u64)) -> Option<Arc<Block>> {
         match &self.kind {
-            CacheKind::Native(c) => c.lookup(key),
+            CacheKind::Native(c, _) => c.lookup(key),
             CacheKind::User(c) => c.lookup(&user_key(key)),
         }
     }
@@ -209,7 +217,27 @@ impl BlockCache {
     pub fn insert(&self, key: (u64, u64), block: Arc<Block>) {
         let charge = block.size();
         match &self.kind {
-            CacheKind::Native(c) => c.insert_arc(key, block, charge),
+            CacheKind::Native(c, _) => c.insert_arc(key, block, charge),
+            CacheKind::User(c) => c.insert(&user_key(&key), block, charge),
+        }
+    }
+
+    /// Offers `block`, just read from its file, to the cache: a cache with
+    /// room takes it (as LevelDB's does); a full engine cache takes it only
+    /// if it was offered once already in the recent past (the
+    /// [`Doorkeeper`]), so blocks read once do not evict blocks read again.
+    /// A caller's cache takes every block, as LevelDB gives it every block.
+    #[doc(hidden)]
+    pub fn offer(&self, key: (u64, u64), block: Arc<Block>) {
+        let charge = block.size();
+        match &self.kind {
+            CacheKind::Native(c, door) => {
+                c.insert_arc_if(key, block, charge, || {
+                    let mut h = FastHasher::default();
+                    key.hash(&mut h);
+                    door.admit(h.finish())
+                });
+            }
             CacheKind::User(c) => c.insert(&user_key(&key), block, charge),
         }
     }
@@ -218,7 +246,7 @@ impl BlockCache {
     #[doc(hidden)]
     pub fn erase(&self, key: &(u64, u64)) {
         match &self.kind {
-            CacheKind::Native(c) => c.erase(key),
+            CacheKind::Native(c, _) => c.erase(key),
             CacheKind::User(c) => c.erase(&user_key(key)),
         }
     }

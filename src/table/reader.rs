@@ -220,7 +220,7 @@ impl Table {
                 // cached: re-reading them costs no copy, and caching would
                 // only evict blocks that did.
                 if options.fill_cache && !block.is_mapped() {
-                    cache.insert(key, Arc::clone(&block));
+                    cache.offer(key, Arc::clone(&block));
                 }
                 Ok(block)
             }

@@ -369,6 +369,30 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
         drop(dropped);
     }
 
+    /// As [`Cache::insert_arc`], except that an entry that would evict
+    /// others (its shard is full) goes in only if `admit()` says so; a
+    /// shard with room takes every entry. Returns whether it went in.
+    pub fn insert_arc_if(
+        &self,
+        key: K,
+        value: Arc<V>,
+        charge: usize,
+        admit: impl FnOnce() -> bool,
+    ) -> bool {
+        let mut dropped = Evicted::default();
+        let inserted = {
+            let mut shard = self.shard(&key).write();
+            let full = shard.usage + charge > shard.capacity;
+            let inserted = !full || admit();
+            if inserted {
+                shard.insert(key, value, charge, &mut dropped);
+            }
+            inserted
+        };
+        drop(dropped);
+        inserted
+    }
+
     /// A handle to the value under `key`, marking it most recently used
     /// (unless it already was since the shard's last insert).
     pub fn lookup(&self, key: &K) -> Option<Arc<V>> {
@@ -417,6 +441,31 @@ mod tests {
     use super::*;
 
     const CACHE_SIZE: usize = 1000;
+
+    #[test]
+    fn insert_if_asks_only_when_the_shard_is_full() {
+        // One unit of charge per shard: a key is the first of its shard
+        // (taken without asking) or finds the shard full (asked).
+        let cache: Cache<u32, u32> = Cache::new(NUM_SHARDS);
+        let mut first_in_shard = std::collections::HashSet::new();
+        let mut asked = 0;
+        for k in 0..200u32 {
+            let admit_this = k % 2 == 0;
+            let shard = cache.shard(&k) as *const _;
+            let inserted = cache.insert_arc_if(k, Arc::new(k), 1, || {
+                asked += 1;
+                admit_this
+            });
+            if first_in_shard.insert(shard) {
+                assert!(inserted, "a shard with room takes key {k}");
+            } else {
+                assert_eq!(inserted, admit_this, "key {k}");
+            }
+            assert_eq!(cache.lookup(&k).is_some(), inserted);
+        }
+        assert_eq!(asked + first_in_shard.len(), 200);
+        assert!(cache.total_charge() <= NUM_SHARDS);
+    }
 
     /// The cache_test.cc harness: int keys and values, charge 1 by default.
     struct Harness {
