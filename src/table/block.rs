@@ -197,12 +197,14 @@ struct BackTrail {
     keys: Vec<u8>,
 }
 
-/// One entry of a [`BackTrail`]: where it starts, its key (in the block
-/// when `key_in_block`, else at `key_offset` in the trail's `keys`), and
-/// its value.
+/// One entry of a [`BackTrail`]: where it starts, the restart region the
+/// scan had reached there, its key (in the block when `key_in_block`, else
+/// at `key_offset` in the trail's `keys`), and its value.
 #[derive(Clone, Copy)]
 struct TrailEntry {
     offset: usize,
+    restart_index: usize,
+    next_restart_point: usize,
     key_in_block: bool,
     key_offset: usize,
     key_len: usize,
@@ -457,6 +459,8 @@ impl BlockCursor {
         while self.next_entry_offset() < end {
             self.trail.entries.push(TrailEntry {
                 offset: self.current,
+                restart_index: self.restart_index,
+                next_restart_point: self.next_restart_point,
                 key_in_block: self.key_in_block,
                 key_offset: if self.key_in_block {
                     self.key_offset
@@ -482,10 +486,12 @@ impl BlockCursor {
         self.trail.before = Some(self.current);
     }
 
-    /// Moves to `entry`, the entry just before the current one in the same
-    /// restart region (so `restart_index` stays).
+    /// Moves to `entry`, the entry just before the current one, in the
+    /// state the scan that passed it had there.
     fn step_back_to(&mut self, entry: TrailEntry) {
         self.current = entry.offset;
+        self.restart_index = entry.restart_index;
+        self.next_restart_point = entry.next_restart_point;
         self.key_in_block = entry.key_in_block;
         if entry.key_in_block {
             self.key_offset = entry.key_offset;
