@@ -10,7 +10,10 @@
 //! a deletion at or below the oldest snapshot and no deeper level holds the
 //! key. The mutex is released while tables are read and written; an
 //! immutable memtable that appears meanwhile is flushed first, so writers
-//! are not stalled behind a long compaction.
+//! are not stalled behind a long compaction. A large compaction may be
+//! split at user keys into ranges merged on threads of their own; each
+//! range holds every version of its keys, the ranges' outputs are disjoint
+//! and in key order, and all of them are installed in one edit (or none).
 
 use std::cmp::Ordering;
 use std::sync::atomic::Ordering as AtomicOrdering;
@@ -37,6 +40,37 @@ use crate::version::NUM_LEVELS;
 
 use super::output_sync::{sync_and_close, OutputSyncer};
 use super::{CompactionStats, DbInner, ManualCompaction, State};
+
+/// A split compaction's parts have, on average, at least this many
+/// output files' worth of input each (unless a test says otherwise).
+const MIN_PART_OUTPUT_FILES: u64 = 2;
+
+/// The most parts a compaction is split into.
+const MAX_COMPACTION_PARTS: usize = 4;
+
+/// How many parts a compaction may be split into on this machine: one per
+/// core the process may run on, up to `MAX_COMPACTION_PARTS`. With one core
+/// a split only adds work.
+fn max_compaction_parts() -> usize {
+    static PARTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PARTS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_COMPACTION_PARTS)
+    })
+}
+
+/// The key range one part of a compaction merges.
+#[derive(Clone, Copy)]
+struct PartRange<'a> {
+    /// The first user key of the part; `None` for the first part.
+    start: Option<&'a [u8]>,
+    /// The first user key of the next part; `None` for the last.
+    end: Option<&'a [u8]>,
+    /// Whether this part flushes a full memtable when one appears (only
+    /// the part on the background thread does).
+    flushes_imm: bool,
+}
 
 struct Output {
     number: u64,
@@ -259,7 +293,15 @@ impl DbInner {
         }
     }
 
-    fn make_input_iterator(&self, c: &Compaction) -> Box<dyn InternalIterator> {
+    /// The merged input of `c`. With `start` (a user key), the part of it
+    /// from there on: a level's files wholly before `start` belong to an
+    /// earlier part, so they are left out of the files this input evicts
+    /// from the table cache as it reads past them.
+    fn make_input_iterator(
+        &self,
+        c: &Compaction,
+        start: Option<&[u8]>,
+    ) -> Box<dyn InternalIterator> {
         let options = BlockReadOptions {
             verify_checksums: self.options.paranoid_checks,
             fill_cache: false,
@@ -274,6 +316,13 @@ impl DbInner {
                     children.push(self.table_cache.iter(&options, f.number, f.file_size));
                 }
             } else {
+                let ucmp = self.icmp.user_comparator();
+                let passed = start.map_or(0, |start| {
+                    c.inputs[which].partition_point(|f| {
+                        ucmp.compare(crate::key::extract_user_key(&f.largest), start)
+                            == Ordering::Less
+                    })
+                });
                 children.push(Box::new(ReleasingLevelInput {
                     inner: LevelIterator::new(
                         self.icmp.clone(),
@@ -283,7 +332,7 @@ impl DbInner {
                     ),
                     table_cache: Arc::clone(&self.table_cache),
                     files: c.inputs[which].clone(),
-                    passed: 0,
+                    passed,
                 }));
             }
         }
@@ -385,20 +434,75 @@ impl DbInner {
         if key_filter::kept_at(c.level + 1, self.icmp.user_comparator().as_ref()) {
             state.key_filter = Some(key_filter::compaction_builder(c.max_output_file_size));
         }
-        let mut input = self.make_input_iterator(c);
+        let cuts = c.split_keys(max_compaction_parts(), self.min_compaction_part_bytes(c));
+        if !cuts.is_empty() {
+            self.log(&format!("Compacting in {} parts", cuts.len() + 1));
+        }
+        // Parts after the first, each with the state its thread fills.
+        let mut later_parts: Vec<CompactionState> = cuts
+            .iter()
+            .map(|_| CompactionState {
+                compaction: c.part(),
+                smallest_snapshot: state.smallest_snapshot,
+                outputs: Vec::new(),
+                builder: None,
+                key_filter: state
+                    .key_filter
+                    .as_ref()
+                    .map(|_| key_filter::compaction_builder(c.max_output_file_size)),
+                total_bytes: 0,
+            })
+            .collect();
+        let mut input = self.make_input_iterator(c, None);
         let mut imm_micros = 0;
 
         let result = MutexGuard::unlocked(guard, || {
             std::thread::scope(|scope| {
+                let threads: Vec<_> = later_parts
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(i, part)| {
+                        let range = PartRange {
+                            start: Some(&cuts[i][..]),
+                            end: cuts.get(i + 1).map(|k| &k[..]),
+                            flushes_imm: false,
+                        };
+                        scope.spawn(move || self.merge_part(scope, part, range))
+                    })
+                    .collect();
                 let mut syncer = OutputSyncer::new(scope);
-                let merged =
-                    self.merge_into_outputs(state, &mut syncer, &mut *input, &mut imm_micros);
-                // Every output is durable before the version naming them is
-                // installed.
-                merged.and(syncer.finish())
+                // The first part runs here, and alone flushes memtables:
+                // the background thread is theirs.
+                let first = PartRange {
+                    start: None,
+                    end: cuts.first().map(|k| &k[..]),
+                    flushes_imm: true,
+                };
+                let mut result = self
+                    .merge_into_outputs(state, &mut syncer, &mut *input, &mut imm_micros, first)
+                    // Every output is durable before the version naming
+                    // them is installed.
+                    .and(syncer.finish());
+                for thread in threads {
+                    let part = thread
+                        .join()
+                        .unwrap_or_else(|_| Err(Error::io_error("compaction part panicked")));
+                    result = result.and(part);
+                }
+                result
             })
         });
         drop(input);
+        for mut part in later_parts {
+            // Outputs are recorded (and their numbers released) with the
+            // first part's, in key order; a part that failed may have left
+            // one open.
+            if let Some(mut b) = part.builder.take() {
+                b.abandon();
+            }
+            state.outputs.append(&mut part.outputs);
+            state.total_bytes += part.total_bytes;
+        }
 
         let c = &state.compaction;
         let mut stats = CompactionStats {
@@ -423,21 +527,51 @@ impl DbInner {
         Ok(())
     }
 
+    /// One part of a split compaction, on a thread of its own: its input,
+    /// its merge and the syncing of its outputs.
+    fn merge_part<'scope>(
+        &'scope self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        part: &mut CompactionState,
+        range: PartRange<'_>,
+    ) -> Result<()> {
+        let mut input = self.make_input_iterator(&part.compaction, range.start);
+        let mut syncer = OutputSyncer::new(scope);
+        let mut no_imm_micros = 0;
+        let merged =
+            self.merge_into_outputs(part, &mut syncer, &mut *input, &mut no_imm_micros, range);
+        merged.and(syncer.finish())
+    }
+
+    /// Input bytes a part of a split compaction should have at least:
+    /// below that, a thread's start and the extra, smaller outputs at the
+    /// cut cost more than the parallel merge saves.
+    fn min_compaction_part_bytes(&self, c: &Compaction) -> u64 {
+        match self.min_compaction_part_bytes.load(AtomicOrdering::Relaxed) {
+            0 => MIN_PART_OUTPUT_FILES * c.max_output_file_size,
+            set => set,
+        }
+    }
+
     /// The merge of a compaction: reads `input` in order, drops what no
     /// snapshot can see, and writes the rest into outputs of at most the
     /// compaction's file size, handing each finished one to `syncer`.
-    /// Flushes a full memtable first whenever one appears (its time is
-    /// added to `imm_micros`).
+    /// With `range.flushes_imm`, flushes a full memtable first whenever one
+    /// appears (its time is added to `imm_micros`).
     fn merge_into_outputs(
         &self,
         state: &mut CompactionState,
         syncer: &mut OutputSyncer<'_, '_>,
         input: &mut dyn InternalIterator,
         imm_micros: &mut u64,
+        range: PartRange<'_>,
     ) -> Result<()> {
         let ucmp = Arc::clone(self.icmp.user_comparator());
 
-        input.seek_to_first();
+        match range.start {
+            Some(start) => input.seek(&internal_key(start, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK)),
+            None => input.seek_to_first(),
+        }
         let mut current_user_key: Vec<u8> = Vec::new();
         let mut has_current_user_key = false;
         let mut last_sequence_for_key = MAX_SEQUENCE;
@@ -445,7 +579,7 @@ impl DbInner {
         while input.valid() && !self.shutting_down.load(AtomicOrdering::Acquire) {
             // Flushing a full memtable takes priority: writers may be
             // waiting for it.
-            if self.has_imm.load(AtomicOrdering::Relaxed) {
+            if range.flushes_imm && self.has_imm.load(AtomicOrdering::Relaxed) {
                 let imm_start = self.env.now_micros();
                 let mut g = self.state.lock();
                 if g.imm.is_some() {
@@ -457,6 +591,15 @@ impl DbInner {
             }
 
             let key = input.key();
+            if let Some(end) = range.end {
+                // A key too short to hold a tag is damaged; it stays with
+                // the part that meets it.
+                if key.len() >= 8
+                    && ucmp.compare(crate::key::extract_user_key(key), end) != Ordering::Less
+                {
+                    break;
+                }
+            }
             if state.compaction.should_stop_before(key) && state.builder.is_some() {
                 result = self.finish_compaction_output(state, Some(&mut *syncer), Ok(()));
                 if result.is_err() {

@@ -43,7 +43,7 @@ pub use snapshot_view::SnapshotView;
 mod tests;
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
@@ -229,6 +229,10 @@ pub(crate) struct DbInner {
     /// Whether an immutable memtable waits to be flushed (read without the
     /// mutex by long compactions, which flush it first).
     pub has_imm: AtomicBool,
+    /// Input bytes a part of a split compaction must have at least, when
+    /// not 0 (the default: a few output files' worth). Tests lower it so
+    /// that small databases split their compactions too.
+    pub min_compaction_part_bytes: AtomicU64,
     log: Mutex<LogState>,
     /// Taken by every write that does not sync, before the writer queue:
     /// see `DbInner::write` for why. The standard library's mutex, not

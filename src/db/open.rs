@@ -9,7 +9,7 @@
 //! in a log is below the recovered `last_sequence`.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
@@ -164,6 +164,7 @@ impl DB {
             bg_cv: Condvar::new(),
             shutting_down: AtomicBool::new(false),
             has_imm: AtomicBool::new(false),
+            min_compaction_part_bytes: AtomicU64::new(0),
             log: Mutex::new(LogState {
                 writer: None,
                 previous: None,

@@ -6,7 +6,8 @@
 //! file of L+1 overlapping them as `inputs[1]`; inputs of level L are
 //! widened so no user key is split between a compacted file and a file
 //! left behind at L. Not thread-safe: picked under the DB mutex and then
-//! owned by the background thread.
+//! owned by the background thread; each part of a split compaction has its
+//! own copy ([`Compaction::part`]) on its own thread.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ pub struct Compaction {
 }
 
 impl Compaction {
-    fn new(level: usize, version: Arc<Version>, max_file_size: usize) -> Compaction {
+    pub(super) fn new(level: usize, version: Arc<Version>, max_file_size: usize) -> Compaction {
         Compaction {
             level,
             max_output_file_size: target_file_size(max_file_size),
@@ -76,6 +77,78 @@ impl Compaction {
                 self.edit.remove_file(self.level + which, f.number);
             }
         }
+    }
+
+    /// A copy of this compaction for merging one key range of it on
+    /// another thread: the same inputs, version and limits, with its own
+    /// grandparent and base-level cursors. Both start from the front, as
+    /// for a whole compaction, and the part's first key moves them to
+    /// where its range begins; neither counts what lies before it. The
+    /// copy's edit stays empty: the outputs of every part are recorded in
+    /// this compaction's edit.
+    pub fn part(&self) -> Compaction {
+        Compaction {
+            level: self.level,
+            max_output_file_size: self.max_output_file_size,
+            max_grandparent_overlap: self.max_grandparent_overlap,
+            input_version: Arc::clone(&self.input_version),
+            edit: VersionEdit::default(),
+            inputs: self.inputs.clone(),
+            grandparents: self.grandparents.clone(),
+            grandparent_index: 0,
+            seen_key: false,
+            overlapped_bytes: 0,
+            level_ptrs: [0; NUM_LEVELS],
+        }
+    }
+
+    /// User keys that cut this compaction into at most `max_parts` key
+    /// ranges with about the same bytes of the output level's inputs, each
+    /// range with at least `min_part_bytes` of input on average, so that
+    /// the ranges can be merged on threads of their own (RocksDB's
+    /// subcompactions). Empty when the compaction is too small to be worth
+    /// a thread or its output level has fewer than two input files.
+    ///
+    /// Each cut is the first user key of an input file of the output
+    /// level, and cuts strictly increase. A cut is a user key, never an
+    /// internal key, so every version of a user key falls in one range and
+    /// each range decides alone which versions to drop.
+    pub fn split_keys(&self, max_parts: usize, min_part_bytes: u64) -> Vec<Vec<u8>> {
+        let below = &self.inputs[1];
+        if max_parts < 2 || below.len() < 2 {
+            return Vec::new();
+        }
+        let total = total_file_size(&self.inputs[0]) + total_file_size(below);
+        let by_size = usize::try_from(total / min_part_bytes.max(1)).unwrap_or(usize::MAX);
+        let parts = max_parts.min(by_size).min(below.len());
+        if parts < 2 {
+            return Vec::new();
+        }
+        let below_bytes = total_file_size(below).max(1);
+        let ucmp = self.input_version.icmp.user_comparator();
+        let first = extract_user_key(&below[0].smallest);
+        let mut cuts: Vec<Vec<u8>> = Vec::new();
+        let mut before = 0u64;
+        for pair in below.windows(2) {
+            before += pair[0].file_size;
+            // The next cut is due once the files before it hold its share.
+            let due = u128::from(below_bytes) * (cuts.len() as u128 + 1);
+            if u128::from(before) * (parts as u128) < due {
+                continue;
+            }
+            let key = extract_user_key(&pair[1].smallest);
+            let after_previous = match cuts.last() {
+                Some(last) => ucmp.compare(key, last) == Ordering::Greater,
+                None => ucmp.compare(key, first) == Ordering::Greater,
+            };
+            if after_previous {
+                cuts.push(key.to_vec());
+                if cuts.len() + 1 == parts {
+                    break;
+                }
+            }
+        }
+        cuts
     }
 
     /// True if no level deeper than the output holds `user_key`, so a

@@ -288,3 +288,81 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The cuts of a split compaction: strictly increasing user keys, each
+    /// the first key of an output-level input file other than the first;
+    /// no more than the parts allowed; none for inputs too small to split;
+    /// and each cut comes only once the files before it hold their share
+    /// of the output level's input bytes.
+    #[test]
+    fn compaction_cuts_are_increasing_file_starts_with_their_share_before(
+        sizes in proptest::collection::vec(1u64..4_000_000, 0..12),
+        same_user_key in proptest::collection::vec(proptest::bool::ANY, 12),
+        above in 0u64..8_000_000,
+        max_parts in 0usize..6,
+        min_part_bytes in 1u64..10_000_000,
+    ) {
+        use super::compaction::Compaction;
+        use super::version::Version;
+        use crate::table::{TableCache, TableOptions};
+
+        let table_cache = Arc::new(TableCache::new(
+            "unused",
+            crate::env::default_env(),
+            &TableOptions::default(),
+            &icmp(),
+            1,
+        ));
+        let version = Arc::new(Version::new(icmp(), table_cache));
+        let mut c = Compaction::new(1, version, 2 << 20);
+        // Output-level files in key order; some continue the previous
+        // file's last user key (a user key split between two files).
+        let mut below = Vec::new();
+        let mut user = 0u32;
+        for (i, &size) in sizes.iter().enumerate() {
+            let first = if i > 0 && same_user_key[i] { user } else { user + 1 };
+            user = first + 2;
+            let mut f = FileMetaData::clone(&file_seq(
+                i as u64 + 10,
+                (format!("k{first:04}").as_bytes(), 5),
+                (format!("k{user:04}").as_bytes(), 9),
+            ));
+            f.file_size = size;
+            below.push(Arc::new(f));
+        }
+        let mut top = FileMetaData::clone(&file(1, b"k0000", b"k9999"));
+        top.file_size = above;
+        c.inputs = [vec![Arc::new(top)], below.clone()];
+
+        let cuts = c.split_keys(max_parts, min_part_bytes);
+        let total = above + sizes.iter().sum::<u64>();
+        if max_parts < 2 || below.len() < 2 || total / min_part_bytes < 2 {
+            proptest::prop_assert!(cuts.is_empty());
+        }
+        proptest::prop_assert!(cuts.len() < max_parts.max(1));
+        proptest::prop_assert!(cuts.len() < below.len().max(1));
+        proptest::prop_assert!(cuts.windows(2).all(|w| w[0] < w[1]));
+        let below_bytes: u64 = sizes.iter().sum();
+        // The parts planned: cuts can be fewer when files are large.
+        let parts = max_parts.min((total / min_part_bytes) as usize).min(below.len()) as u128;
+        let mut cut_files = Vec::new();
+        for (i, cut) in cuts.iter().enumerate() {
+            let at = below[1..]
+                .iter()
+                .position(|f| crate::key::extract_user_key(&f.smallest) == &cut[..]);
+            proptest::prop_assert!(at.is_some(), "cut {:?} starts no file", cut);
+            let at = at.unwrap() + 1;
+            proptest::prop_assert!(cut_files.last().map_or(true, |&p| at > p));
+            cut_files.push(at);
+            proptest::prop_assert!(
+                &cut[..] > crate::key::extract_user_key(&below[0].smallest)
+            );
+            // At least (i + 1) planned parts' share lies before cut i.
+            let before: u64 = below[..at].iter().map(|f| f.file_size).sum();
+            proptest::prop_assert!(
+                u128::from(before) * parts >= u128::from(below_bytes) * (i as u128 + 1)
+            );
+        }
+    }
+}
