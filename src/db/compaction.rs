@@ -60,26 +60,6 @@ fn max_compaction_parts() -> usize {
     })
 }
 
-/// Makes the calling thread (a compaction part's) give way to every thread
-/// of normal priority.
-///
-/// Why: a part thread is meant to use a core that would otherwise idle
-/// while writers wait on compaction. Where writers are the bottleneck
-/// instead (small databases), a part at normal priority would take CPU
-/// from them; at the lowest priority it runs when a core is free, and at
-/// the latest once the background thread, done with its own part, waits
-/// for it. Linux sets a nice value per thread; elsewhere nothing changes.
-fn lower_thread_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority take no pointers; raising the nice
-    // value of one's own thread needs no privilege, and a failure only
-    // leaves the priority as it was.
-    unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
-    }
-}
-
 /// The key range one part of a compaction merges.
 #[derive(Clone, Copy)]
 struct PartRange<'a> {
@@ -505,6 +485,19 @@ impl DbInner {
                     // Every output is durable before the version naming
                     // them is installed.
                     .and(syncer.finish());
+                // The background thread is the only one that flushes a
+                // memtable, so while the other parts finish it goes on
+                // flushing: writers must not wait for a part to end.
+                while threads
+                    .iter()
+                    .any(|t| t.as_ref().is_ok_and(|t| !t.is_finished()))
+                {
+                    if self.has_imm.load(AtomicOrdering::Relaxed) {
+                        self.flush_imm_during_compaction(&mut imm_micros);
+                    } else {
+                        std::thread::sleep(std::time::Duration::from_micros(500));
+                    }
+                }
                 for thread in threads {
                     let part = match thread {
                         Ok(thread) => thread
@@ -554,6 +547,20 @@ impl DbInner {
         Ok(())
     }
 
+    /// Flushes the immutable memtable, if there still is one, in the
+    /// middle of a compaction (on the background thread only); its time is
+    /// added to `imm_micros`.
+    fn flush_imm_during_compaction(&self, imm_micros: &mut u64) {
+        let imm_start = self.env.now_micros();
+        let mut g = self.state.lock();
+        if g.imm.is_some() {
+            self.compact_memtable(&mut g);
+            self.bg_cv.notify_all();
+        }
+        drop(g);
+        *imm_micros += self.env.now_micros().saturating_sub(imm_start);
+    }
+
     /// One part of a split compaction, on a thread of its own: its input,
     /// its merge and the syncing of its outputs.
     fn merge_part<'scope>(
@@ -562,7 +569,6 @@ impl DbInner {
         part: &mut CompactionState,
         range: PartRange<'_>,
     ) -> Result<()> {
-        lower_thread_priority();
         let mut input = self.make_input_iterator(&part.compaction, range.start);
         let mut syncer = OutputSyncer::new(scope);
         let mut no_imm_micros = 0;
@@ -608,14 +614,7 @@ impl DbInner {
             // Flushing a full memtable takes priority: writers may be
             // waiting for it.
             if range.flushes_imm && self.has_imm.load(AtomicOrdering::Relaxed) {
-                let imm_start = self.env.now_micros();
-                let mut g = self.state.lock();
-                if g.imm.is_some() {
-                    self.compact_memtable(&mut g);
-                    self.bg_cv.notify_all();
-                }
-                drop(g);
-                *imm_micros += self.env.now_micros().saturating_sub(imm_start);
+                self.flush_imm_during_compaction(imm_micros);
             }
 
             let key = input.key();
