@@ -230,7 +230,7 @@ pub(crate) struct DbInner {
     /// mutex by long compactions, which flush it first).
     pub has_imm: AtomicBool,
     /// Input bytes a part of a split compaction must have at least, when
-    /// not 0 (the default: a few output files' worth). Tests lower it so
+    /// not 0 (the default: one output file's worth). Tests lower it so
     /// that small databases split their compactions too.
     pub min_compaction_part_bytes: AtomicU64,
     log: Mutex<LogState>,

@@ -72,7 +72,12 @@ fn fill(db: &DB, n: usize, tag: &str) {
 }
 
 fn scan(db: &DB) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut it = db.iter(&ReadOptions::new());
+    scan_with(db, &ReadOptions::new())
+}
+
+/// Every entry `db` shows under `options` (a snapshot, say), in order.
+fn scan_with(db: &DB, options: &ReadOptions) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut it = db.iter(options);
     it.seek_to_first();
     let mut out = Vec::new();
     while it.valid() {
@@ -982,17 +987,10 @@ fn split_compactions_keep_what_one_merge_keeps() {
     type Model = BTreeMap<Vec<u8>, Vec<u8>>;
     let mut model = Model::new();
     let mut snapshots: Vec<(Snapshot, Model)> = Vec::new();
-    let check = |db: &DB, snap: Option<&Snapshot>, want: &BTreeMap<Vec<u8>, Vec<u8>>, ctx: &str| {
+    let check = |db: &DB, snap: Option<&Snapshot>, want: &Model, ctx: &str| {
         let mut ro = ReadOptions::new();
         ro.snapshot = snap.cloned();
-        let mut it = db.iter(&ro);
-        it.seek_to_first();
-        let mut got = Vec::new();
-        while it.valid() {
-            got.push((it.key().to_vec(), it.value().to_vec()));
-            it.next();
-        }
-        it.status().unwrap();
+        let got = scan_with(db, &ro);
         let want: Vec<(Vec<u8>, Vec<u8>)> =
             want.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         assert!(
