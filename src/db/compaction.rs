@@ -16,7 +16,7 @@
 //! and in key order, and all of them are installed in one edit (or none).
 
 use std::cmp::Ordering;
-use std::sync::atomic::Ordering as AtomicOrdering;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use parking_lot::MutexGuard;
@@ -44,6 +44,32 @@ use super::{CompactionStats, DbInner, ManualCompaction, State};
 /// A split compaction's parts have, on average, at least this many
 /// output files' worth of input each (unless a test says otherwise).
 const MIN_PART_OUTPUT_FILES: u64 = 1;
+
+/// One running part of a split compaction, counted in the number the
+/// background thread waits on from its start until this is dropped (at the
+/// part's end, a panic included; or at once if its thread never started).
+struct PartRunning<'a> {
+    db: &'a DbInner,
+    running: &'a AtomicUsize,
+}
+
+impl<'a> PartRunning<'a> {
+    fn start(db: &'a DbInner, running: &'a AtomicUsize) -> Self {
+        let _guard = db.state.lock();
+        running.fetch_add(1, AtomicOrdering::Relaxed);
+        PartRunning { db, running }
+    }
+}
+
+impl Drop for PartRunning<'_> {
+    fn drop(&mut self) {
+        // Under the mutex, so the count cannot drop between the waiter's
+        // check and its wait.
+        let _guard = self.db.state.lock();
+        self.running.fetch_sub(1, AtomicOrdering::Relaxed);
+        self.db.bg_cv.notify_all();
+    }
+}
 
 /// The most parts a compaction is split into.
 const MAX_COMPACTION_PARTS: usize = 4;
@@ -455,6 +481,9 @@ impl DbInner {
             .collect();
         let mut input = self.make_input_iterator(c, None);
         let mut imm_micros = 0;
+        // Parts still merging; changed only under the state mutex, so the
+        // background thread can wait for it on `bg_cv`.
+        let parts_running = AtomicUsize::new(0);
 
         let result = MutexGuard::unlocked(guard, || {
             std::thread::scope(|scope| {
@@ -467,9 +496,14 @@ impl DbInner {
                             end: cuts.get(i + 1).map(|k| &k[..]),
                             flushes_imm: false,
                         };
+                        let running = PartRunning::start(self, &parts_running);
                         std::thread::Builder::new()
                             .name("leveldb-compact".to_string())
-                            .spawn_scoped(scope, move || self.merge_part(scope, part, range))
+                            .spawn_scoped(scope, move || {
+                                // Counted down when the part ends, even by a panic.
+                                let _running = running;
+                                self.merge_part(scope, part, range)
+                            })
                     })
                     .collect();
                 let mut syncer = OutputSyncer::new(scope);
@@ -485,19 +519,7 @@ impl DbInner {
                     // Every output is durable before the version naming
                     // them is installed.
                     .and(syncer.finish());
-                // The background thread is the only one that flushes a
-                // memtable, so while the other parts finish it goes on
-                // flushing: writers must not wait for a part to end.
-                while threads
-                    .iter()
-                    .any(|t| t.as_ref().is_ok_and(|t| !t.is_finished()))
-                {
-                    if self.has_imm.load(AtomicOrdering::Relaxed) {
-                        self.flush_imm_during_compaction(&mut imm_micros);
-                    } else {
-                        std::thread::sleep(std::time::Duration::from_micros(500));
-                    }
-                }
+                self.wait_for_parts(&parts_running, &mut imm_micros);
                 for thread in threads {
                     let part = match thread {
                         Ok(thread) => thread
@@ -551,14 +573,39 @@ impl DbInner {
     /// middle of a compaction (on the background thread only); its time is
     /// added to `imm_micros`.
     fn flush_imm_during_compaction(&self, imm_micros: &mut u64) {
-        let imm_start = self.env.now_micros();
-        let mut g = self.state.lock();
-        if g.imm.is_some() {
-            self.compact_memtable(&mut g);
-            self.bg_cv.notify_all();
+        let mut guard = self.state.lock();
+        if guard.imm.is_some() {
+            self.flush_imm_locked(&mut guard, imm_micros);
         }
-        drop(g);
+    }
+
+    /// Flushes the immutable memtable (there is one) and wakes whoever
+    /// waits for that; its time is added to `imm_micros`.
+    fn flush_imm_locked(&self, guard: &mut MutexGuard<'_, State>, imm_micros: &mut u64) {
+        let imm_start = self.env.now_micros();
+        self.compact_memtable(guard);
+        self.bg_cv.notify_all();
         *imm_micros += self.env.now_micros().saturating_sub(imm_start);
+    }
+
+    /// Waits, on the background thread, until every other part of a split
+    /// compaction has ended. It is the only thread that flushes memtables,
+    /// so it goes on flushing while it waits: writers must not wait for a
+    /// part to end. Woken on `bg_cv` by a part's end and by a writer that
+    /// fills the memtable.
+    fn wait_for_parts(&self, parts_running: &AtomicUsize, imm_micros: &mut u64) {
+        let mut guard = self.state.lock();
+        loop {
+            // After a failed flush the memtable stays, with a background
+            // error that makes every later flush fail too: do not retry.
+            if guard.imm.is_some() && guard.bg_error.is_none() {
+                self.flush_imm_locked(&mut guard, imm_micros);
+            } else if parts_running.load(AtomicOrdering::Relaxed) == 0 {
+                return;
+            } else {
+                self.bg_cv.wait(&mut guard);
+            }
+        }
     }
 
     /// One part of a split compaction, on a thread of its own: its input,

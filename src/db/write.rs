@@ -319,6 +319,9 @@ impl DbInner {
                 guard.imm = Some(full);
                 guard.forget_read_view();
                 self.has_imm.store(true, AtomicOrdering::Release);
+                // The background thread may be waiting on the parts of a
+                // split compaction: it flushes this memtable meanwhile.
+                self.bg_cv.notify_all();
                 force = false;
                 self.maybe_schedule_compaction(guard);
             }
