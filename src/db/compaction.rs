@@ -54,8 +54,9 @@ struct PartRunning<'a> {
 }
 
 impl<'a> PartRunning<'a> {
+    /// Called by the background thread itself, before it waits: no lock
+    /// is needed to count up.
     fn start(db: &'a DbInner, running: &'a AtomicUsize) -> Self {
-        let _guard = db.state.lock();
         running.fetch_add(1, AtomicOrdering::Relaxed);
         PartRunning { db, running }
     }
