@@ -1061,3 +1061,99 @@ fn split_compactions_keep_what_one_merge_keeps() {
     let db = DB::open(create_opts(), &name).unwrap();
     check(&db, None, &model, "after reopen");
 }
+
+/// A filter policy that panics when a compaction part's helper thread
+/// (`leveldb-compact`) builds a table, and builds no filter elsewhere.
+struct PanicsInCompactionParts;
+
+impl crate::filter::FilterPolicy for PanicsInCompactionParts {
+    fn name(&self) -> &str {
+        "strata.test.PanicsInCompactionParts"
+    }
+    fn create_filter(&self, _keys: &[&[u8]], _dst: &mut Vec<u8>) {
+        if std::thread::current().name() == Some("leveldb-compact") {
+            panic!("part exploded");
+        }
+    }
+    fn key_may_match(&self, _key: &[u8], _filter: &[u8]) -> bool {
+        true
+    }
+}
+
+/// A panic in a compaction part's thread ends that compaction with a
+/// sticky error: the background thread, which waits for the parts, does
+/// not wait forever (the part counts itself out as it unwinds), close
+/// returns, and nothing written is lost.
+#[test]
+fn a_panicking_compaction_part_fails_the_compaction_without_hanging() {
+    let (_dir, name) = temp_db();
+    // A hang is the failure this test looks for: the work runs on a thread
+    // of its own, given two minutes (it takes well under a second).
+    let (done, finished) = std::sync::mpsc::channel();
+    let db_name = name.clone();
+    std::thread::spawn(move || {
+        let model = write_until_a_part_panics(&db_name);
+        let _ = done.send(model);
+    });
+    let model = match finished.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(model) => model,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the database hung after a compaction part panicked")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("the writing thread failed (its panic is printed above)")
+        }
+    };
+
+    let db = DB::open(create_opts(), &name).unwrap();
+    let got = scan(&db);
+    let want: Vec<(Vec<u8>, Vec<u8>)> = model.into_iter().collect();
+    assert!(got == want, "{} entries, want {}", got.len(), want.len());
+}
+
+/// Writes until a split compaction's part panics (see
+/// `PanicsInCompactionParts`), checks the error, closes the database and
+/// returns what was acknowledged.
+fn write_until_a_part_panics(name: &str) -> std::collections::BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut o = create_opts();
+    o.write_buffer_size = 64 << 10;
+    o.max_file_size = 256 << 10;
+    o.compression = crate::CompressionType::None;
+    o.filter_policy = Some(Arc::new(PanicsInCompactionParts));
+    let db = DB::open(o, name).unwrap();
+    db.inner
+        .min_compaction_part_bytes
+        .store(1, std::sync::atomic::Ordering::Relaxed);
+    let wo = WriteOptions::default();
+    let mut model = std::collections::BTreeMap::new();
+    let mut failed = None;
+    'fill: for round in 0..40u32 {
+        for i in 0..2000u32 {
+            let key = format!("key{:06}", (i * 7919 + round * 104_729) % 30_000).into_bytes();
+            let value = format!("{round}.{i}").repeat(20).into_bytes();
+            match db.put(&wo, &key, &value) {
+                Ok(()) => {
+                    model.insert(key, value);
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break 'fill;
+                }
+            }
+        }
+    }
+    let e = match failed {
+        Some(e) => e,
+        // Writes may have outrun the first split compaction: a full one
+        // forces it, and its error must come back.
+        None => db
+            .compact_range(None, None)
+            .and_then(|()| db.put(&wo, b"after", b"compaction"))
+            .unwrap_err(),
+    };
+    assert!(e.to_string().contains("panicked"), "{e}");
+    let later = db.put(&wo, b"later", b"write").unwrap_err();
+    assert_eq!(later.code(), e.code(), "{later}");
+    drop(db);
+    model
+}
