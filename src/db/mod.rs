@@ -198,6 +198,12 @@ impl State {
 /// replaced only by it).
 struct LogState {
     writer: Option<log::Writer>,
+    /// The memtable that holds what `writer`'s records hold: set with the
+    /// writer, and always `State::mem` while a writer uses it. Kept here so
+    /// the head writer, which holds this lock, inserts without taking a
+    /// reference on the memtable each write (a locked instruction on a line
+    /// readers share).
+    memtable: Option<Arc<MemTable>>,
     /// The log before `writer`, kept open while its memtable may still be
     /// unflushed: a later sync write must make its unsynced tail durable
     /// too (see `DbInner::write`). Closed at the next log switch, when its
@@ -581,6 +587,7 @@ impl Drop for DB {
         }
         {
             let mut log_state = inner.log.lock();
+            log_state.memtable = None;
             for mut w in [log_state.writer.take(), log_state.previous.take()]
                 .into_iter()
                 .flatten()

@@ -168,6 +168,7 @@ impl DB {
             log: Mutex::new(LogState {
                 writer: None,
                 previous: None,
+                memtable: None,
                 dir_synced: false,
                 group: WriteBatch::new(),
             }),
@@ -188,8 +189,10 @@ impl DB {
                     .new_log_file(&log_file_name(&inner.dbname, number))?;
                 edit.log_number = Some(number);
                 guard.logfile_number = number;
-                inner.log.lock().writer = Some(log::Writer::new(file));
                 guard.mem = inner.new_memtable();
+                let mut log_state = inner.log.lock();
+                log_state.writer = Some(log::Writer::new(file));
+                log_state.memtable = Some(Arc::clone(&guard.mem));
                 save_manifest = true;
             }
             if save_manifest {
@@ -385,9 +388,11 @@ impl DbInner {
             if let Some(size) = size {
                 if let Ok(file) = self.env.new_appendable_file(&fname) {
                     self.log(&format!("Reusing old log {fname} \n"));
-                    self.log.lock().writer = Some(log::Writer::with_offset(file, size));
                     guard.logfile_number = number;
                     guard.mem = mem.take().unwrap_or_else(|| self.new_memtable());
+                    let mut log_state = self.log.lock();
+                    log_state.writer = Some(log::Writer::with_offset(file, size));
+                    log_state.memtable = Some(Arc::clone(&guard.mem));
                 }
             }
         }

@@ -125,9 +125,17 @@ impl DbInner {
         }
         let mut group_len = 1;
         if let (Ok(()), Some(first)) = (&result, batch) {
-            let mem = Arc::clone(&guard.mem);
             let mut log_guard = self.log.lock();
             let log_state = &mut *log_guard;
+            // A pointer compare: inserting into any memtable but the
+            // current one would lose the write at its flush.
+            assert!(
+                log_state
+                    .memtable
+                    .as_ref()
+                    .map_or(true, |m| Arc::ptr_eq(m, &guard.mem)),
+                "the log's memtable is not the database's"
+            );
             // Which writers join the group (LevelDB's BuildBatchGroup).
             let mut size = first.get().approximate_size();
             let mut count = u64::from(first.get().count());
@@ -177,11 +185,12 @@ impl DbInner {
             // head writer touches them.
             let sync = my_sync;
             let writer = log_state.writer.as_mut();
+            let mem = log_state.memtable.as_deref();
             let previous = &mut log_state.previous;
             let dir_synced = &mut log_state.dir_synced;
             let group = record;
             let (log_result, sync_error) = MutexGuard::unlocked(&mut guard, || {
-                let Some(writer) = writer else {
+                let (Some(writer), Some(mem)) = (writer, mem) else {
                     return (Err(Error::io_error("log file is closed")), false);
                 };
                 let mut r = writer.add_record(group.contents());
@@ -212,7 +221,7 @@ impl DbInner {
                     sync_error = r.is_err();
                 }
                 if r.is_ok() {
-                    r = insert_into(group, &mem);
+                    r = insert_into(group, mem);
                 }
                 (r, sync_error)
             });
@@ -300,8 +309,10 @@ impl DbInner {
                 // its blocks (it is usually deleted already), which takes
                 // milliseconds; the background thread does that, not this
                 // writer, which every queued write is waiting on.
+                let full = std::mem::replace(&mut guard.mem, self.new_memtable());
                 let older = {
                     let mut log_state = self.log.lock();
+                    log_state.memtable = Some(Arc::clone(&guard.mem));
                     let mut old = log_state.writer.replace(log::Writer::new(file));
                     // It takes no more appends: let it drop what it holds
                     // for them (the mapped log's pages count in our RSS).
@@ -315,7 +326,6 @@ impl DbInner {
                 };
                 guard.obsolete_logs.extend(older);
                 guard.logfile_number = number;
-                let full = std::mem::replace(&mut guard.mem, self.new_memtable());
                 guard.imm = Some(full);
                 guard.forget_read_view();
                 self.has_imm.store(true, AtomicOrdering::Release);

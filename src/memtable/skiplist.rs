@@ -359,7 +359,12 @@ impl<O: KeyOrder> SkipList<O> {
         w.last = node;
         self.memory_usage
             .store(w.arena.memory_usage(), AtomicOrdering::Relaxed);
-        self.len.fetch_add(1, AtomicOrdering::Relaxed);
+        // Inserts are serialised by `writer`, so a plain load and store
+        // count without a locked instruction.
+        self.len.store(
+            self.len.load(AtomicOrdering::Relaxed) + 1,
+            AtomicOrdering::Relaxed,
+        );
     }
 
     /// True if an entry with a key equal to `key` is present.
