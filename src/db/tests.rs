@@ -853,16 +853,26 @@ fn iterators_over_an_empty_memtable_see_their_point_in_time() {
         .any(|(k, v)| k == b"key00020" && v == b"changed"));
 }
 
-/// A filter policy that panics whenever a table is built: filters are only
-/// made by flushes and compactions, so the panic happens in background work.
-struct PanickingFilter;
+/// A filter policy that panics when a table is built (on the named thread
+/// only, if one is given; elsewhere it builds an empty filter): filters are
+/// only made by flushes and compactions, so the panic happens in
+/// background work.
+struct PanickingFilter {
+    only_on_thread: Option<&'static str>,
+}
 
 impl crate::filter::FilterPolicy for PanickingFilter {
     fn name(&self) -> &str {
         "strata.test.PanickingFilter"
     }
     fn create_filter(&self, _keys: &[&[u8]], _dst: &mut Vec<u8>) {
-        panic!("filter exploded");
+        let here = std::thread::current();
+        if self
+            .only_on_thread
+            .map_or(true, |name| here.name() == Some(name))
+        {
+            panic!("filter exploded");
+        }
     }
     fn key_may_match(&self, _key: &[u8], _filter: &[u8]) -> bool {
         true
@@ -873,7 +883,9 @@ impl crate::filter::FilterPolicy for PanickingFilter {
 fn panic_in_background_work_becomes_a_sticky_error() {
     let (_dir, name) = temp_db();
     let mut o = create_opts();
-    o.filter_policy = Some(Arc::new(PanickingFilter));
+    o.filter_policy = Some(Arc::new(PanickingFilter {
+        only_on_thread: None,
+    }));
     let db = DB::open(o, &name).unwrap();
     db.put(&WriteOptions::default(), b"k", b"v").unwrap();
     // The flush panics on the background thread; the caller gets an error
@@ -1062,24 +1074,6 @@ fn split_compactions_keep_what_one_merge_keeps() {
     check(&db, None, &model, "after reopen");
 }
 
-/// A filter policy that panics when a compaction part's helper thread
-/// (`leveldb-compact`) builds a table, and builds no filter elsewhere.
-struct PanicsInCompactionParts;
-
-impl crate::filter::FilterPolicy for PanicsInCompactionParts {
-    fn name(&self) -> &str {
-        "strata.test.PanicsInCompactionParts"
-    }
-    fn create_filter(&self, _keys: &[&[u8]], _dst: &mut Vec<u8>) {
-        if std::thread::current().name() == Some("leveldb-compact") {
-            panic!("part exploded");
-        }
-    }
-    fn key_may_match(&self, _key: &[u8], _filter: &[u8]) -> bool {
-        true
-    }
-}
-
 /// A panic in a compaction part's thread ends that compaction with a
 /// sticky error: the background thread, which waits for the parts, does
 /// not wait forever (the part counts itself out as it unwinds), close
@@ -1111,15 +1105,17 @@ fn a_panicking_compaction_part_fails_the_compaction_without_hanging() {
     assert!(got == want, "{} entries, want {}", got.len(), want.len());
 }
 
-/// Writes until a split compaction's part panics (see
-/// `PanicsInCompactionParts`), checks the error, closes the database and
+/// Writes until a split compaction's part panics (see `PanickingFilter`),
+/// checks the error, closes the database and
 /// returns what was acknowledged.
 fn write_until_a_part_panics(name: &str) -> std::collections::BTreeMap<Vec<u8>, Vec<u8>> {
     let mut o = create_opts();
     o.write_buffer_size = 64 << 10;
     o.max_file_size = 256 << 10;
     o.compression = crate::CompressionType::None;
-    o.filter_policy = Some(Arc::new(PanicsInCompactionParts));
+    o.filter_policy = Some(Arc::new(PanickingFilter {
+        only_on_thread: Some("leveldb-compact"),
+    }));
     let db = DB::open(o, name).unwrap();
     db.inner
         .min_compaction_part_bytes
