@@ -482,8 +482,8 @@ impl DbInner {
             .collect();
         let mut input = self.make_input_iterator(c, None);
         let mut imm_micros = 0;
-        // Parts still merging; changed only under the state mutex, so the
-        // background thread can wait for it on `bg_cv`.
+        // Parts still merging; counted down only under the state mutex, so
+        // the background thread can wait for it on `bg_cv`.
         let parts_running = AtomicUsize::new(0);
 
         let result = MutexGuard::unlocked(guard, || {

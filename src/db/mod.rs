@@ -199,7 +199,8 @@ impl State {
 struct LogState {
     writer: Option<log::Writer>,
     /// The memtable that holds what `writer`'s records hold: set with the
-    /// writer, and always `State::mem` while a writer uses it. Kept here so
+    /// writer (`switch_to`), and always `State::mem` while a writer uses
+    /// it. Kept here so
     /// the head writer, which holds this lock, inserts without taking a
     /// reference on the memtable each write (a locked instruction on a line
     /// readers share).
@@ -213,6 +214,16 @@ struct LogState {
     dir_synced: bool,
     /// Reused buffer the head writer assembles its group into.
     group: WriteBatch,
+}
+
+impl LogState {
+    /// Makes `writer` the current log, its records going into `mem` (the
+    /// database's new `State::mem`): the one place the two are paired.
+    /// Returns the log it replaces.
+    fn switch_to(&mut self, writer: log::Writer, mem: &Arc<MemTable>) -> Option<log::Writer> {
+        self.memtable = Some(Arc::clone(mem));
+        self.writer.replace(writer)
+    }
 }
 
 pub(crate) struct DbInner {

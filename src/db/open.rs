@@ -190,9 +190,10 @@ impl DB {
                 edit.log_number = Some(number);
                 guard.logfile_number = number;
                 guard.mem = inner.new_memtable();
-                let mut log_state = inner.log.lock();
-                log_state.writer = Some(log::Writer::new(file));
-                log_state.memtable = Some(Arc::clone(&guard.mem));
+                inner
+                    .log
+                    .lock()
+                    .switch_to(log::Writer::new(file), &guard.mem);
                 save_manifest = true;
             }
             if save_manifest {
@@ -390,9 +391,9 @@ impl DbInner {
                     self.log(&format!("Reusing old log {fname} \n"));
                     guard.logfile_number = number;
                     guard.mem = mem.take().unwrap_or_else(|| self.new_memtable());
-                    let mut log_state = self.log.lock();
-                    log_state.writer = Some(log::Writer::with_offset(file, size));
-                    log_state.memtable = Some(Arc::clone(&guard.mem));
+                    self.log
+                        .lock()
+                        .switch_to(log::Writer::with_offset(file, size), &guard.mem);
                 }
             }
         }

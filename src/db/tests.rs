@@ -1106,8 +1106,8 @@ fn a_panicking_compaction_part_fails_the_compaction_without_hanging() {
 }
 
 /// Writes until a split compaction's part panics (see `PanickingFilter`),
-/// checks the error, closes the database and
-/// returns what was acknowledged.
+/// checks the error, closes the database and returns what was
+/// acknowledged.
 fn write_until_a_part_panics(name: &str) -> std::collections::BTreeMap<Vec<u8>, Vec<u8>> {
     let mut o = create_opts();
     o.write_buffer_size = 64 << 10;

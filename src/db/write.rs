@@ -312,8 +312,7 @@ impl DbInner {
                 let full = std::mem::replace(&mut guard.mem, self.new_memtable());
                 let older = {
                     let mut log_state = self.log.lock();
-                    log_state.memtable = Some(Arc::clone(&guard.mem));
-                    let mut old = log_state.writer.replace(log::Writer::new(file));
+                    let mut old = log_state.switch_to(log::Writer::new(file), &guard.mem);
                     // It takes no more appends: let it drop what it holds
                     // for them (the mapped log's pages count in our RSS).
                     // Nothing is lost if that fails; a later sync or close
