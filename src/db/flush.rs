@@ -5,7 +5,10 @@
 //! Invariants: a table's number is in `pending_outputs` from before it is
 //! written until its version edit is applied, so obsolete-file removal
 //! never deletes it; a table is synced and read back before it is named
-//! in the MANIFEST; a failed or empty table leaves no file behind.
+//! in the MANIFEST; a failed or empty table leaves no file behind; a flush
+//! leaves out only entries no snapshot can see (an older entry of a user
+//! key whose newer entry every live snapshot sees), never the newest entry
+//! of a key, so it hides nothing the memtable showed.
 
 use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
@@ -16,20 +19,56 @@ use super::{CompactionStats, DbInner, State};
 use crate::env::Env;
 use crate::filename::table_file_name;
 use crate::iterator::InternalIterator;
+use crate::key::{extract_tag, extract_user_key, SequenceNumber, MAX_SEQUENCE};
 use crate::memtable::MemTable;
 use crate::options::WriteOptions;
 use crate::status::{Error, Result};
 use crate::table::TableCache;
 use crate::table::{BlockReadOptions, TableBuilder, TableOptions};
 use crate::util::bloom;
+use crate::util::comparator::Comparator;
 use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::key_filter;
 use crate::version::version::Version;
 
-/// Writes the entries of `iter` to table `number`, syncs and verifies it.
+/// Which entries a table built from a memtable may leave out: an entry
+/// shadowed by a newer entry of the same user key whose sequence number
+/// every live snapshot sees (compaction's first drop rule). A memtable
+/// whose keys are written over while it fills (several writers on the
+/// same keys, or one key updated in place) then costs a table of its live
+/// entries only, and every compaction after reads and writes less.
+/// Deletions are kept like any newest entry: at level 0 nothing says what
+/// they hide below.
+pub(crate) struct DropShadowed<'a> {
+    pub user_comparator: &'a dyn Comparator,
+    /// The oldest sequence number a live snapshot reads at, or
+    /// `MAX_SEQUENCE` when none is live (a later snapshot sees only the
+    /// newest entries of the memtable).
+    pub smallest_snapshot: SequenceNumber,
+}
+
+impl DropShadowed<'_> {
+    /// Whether `key` may be left out, given the last key written to the
+    /// table. Entries come in internal-key order (user key ascending,
+    /// newest first), so the last written entry of the same user key is
+    /// the next newer one that was kept; were any newer one between them
+    /// dropped, the kept one's sequence number is at most the snapshot too.
+    fn drops(&self, key: &[u8], last_written: &[u8]) -> bool {
+        // The tag's upper 56 bits are the sequence number.
+        (extract_tag(last_written) >> 8) <= self.smallest_snapshot
+            && self
+                .user_comparator
+                .compare(extract_user_key(key), extract_user_key(last_written))
+                == std::cmp::Ordering::Equal
+    }
+}
+
+/// Writes the entries of `iter` to table `number`, syncs and verifies it,
+/// leaving out the entries `drop_shadowed` allows to leave out, if given.
 /// Returns the file's metadata; `file_size` 0 means there was nothing to
-/// write (and no file is left behind). Each entry's user key is also added
-/// to `key_filter`, if given.
+/// write (and no file is left behind). Each written entry's user key is
+/// also added to `key_filter`, if given.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_table(
     dbname: &str,
     env: &dyn Env,
@@ -38,6 +77,7 @@ pub(crate) fn build_table(
     iter: &mut dyn InternalIterator,
     number: u64,
     mut key_filter: Option<&mut bloom::FilterBuilder>,
+    drop_shadowed: Option<&DropShadowed<'_>>,
 ) -> Result<FileMetaData> {
     let mut meta = FileMetaData::new(number, 0, Vec::new(), Vec::new());
     let fname = table_file_name(dbname, number);
@@ -50,6 +90,12 @@ pub(crate) fn build_table(
             meta.smallest = iter.key().to_vec();
             while iter.valid() {
                 let key = iter.key();
+                if let Some(d) = drop_shadowed {
+                    if builder.num_entries() > 0 && d.drops(key, builder.last_key()) {
+                        iter.next();
+                        continue;
+                    }
+                }
                 builder.add(key, iter.value());
                 if let Some(filter) = key_filter.as_deref_mut() {
                     filter.add_key(crate::key::extract_user_key(key));
@@ -112,6 +158,12 @@ impl DbInner {
         let mut key_filter =
             key_filter::kept_by_flush_at(level, self.icmp.user_comparator().as_ref())
                 .then(|| key_filter::flush_builder(mem.len()));
+        // Snapshots taken after this point read at the last sequence number
+        // or later, which sees only the newest entries of `mem`.
+        let drop_shadowed = DropShadowed {
+            user_comparator: self.icmp.user_comparator().as_ref(),
+            smallest_snapshot: self.snapshots.oldest().unwrap_or(MAX_SEQUENCE),
+        };
         let result = MutexGuard::unlocked(guard, || {
             let mut iter = mem.iter();
             build_table(
@@ -122,6 +174,7 @@ impl DbInner {
                 &mut iter,
                 number,
                 key_filter.as_mut(),
+                Some(&drop_shadowed),
             )
         });
         let (size, status_text) = match &result {

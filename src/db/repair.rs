@@ -210,6 +210,8 @@ impl Repairer {
             &mut iter,
             table_number,
             None,
+            // Repair keeps every entry it can read, as LevelDB's does.
+            None,
         );
         let status = result.as_ref().map(|_| ()).map_err(Clone::clone);
         if let Ok(meta) = &result {

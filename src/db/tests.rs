@@ -1153,3 +1153,132 @@ fn write_until_a_part_panics(name: &str) -> std::collections::BTreeMap<Vec<u8>, 
     drop(db);
     model
 }
+
+/// Entries in every table of the current version, level by level.
+fn table_entries(db: &DB) -> Vec<Vec<usize>> {
+    let files = db.inner.state.lock().versions.current().files.clone();
+    files
+        .iter()
+        .map(|level| {
+            level
+                .iter()
+                .map(|f| {
+                    let mut it = db.inner.table_cache.iter(
+                        &crate::table::BlockReadOptions::default(),
+                        f.number,
+                        f.file_size,
+                    );
+                    it.seek_to_first();
+                    let mut n = 0;
+                    while it.valid() {
+                        n += 1;
+                        it.next();
+                    }
+                    it.status().unwrap();
+                    n
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_flush_leaves_out_entries_no_snapshot_can_see() {
+    let (_dir, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    let wo = WriteOptions::default();
+    let put = |i: u32| db.put(&wo, b"hot", format!("v{i}").as_bytes()).unwrap();
+    // One key written over and over: only its newest entry is flushed.
+    (0..3000).for_each(put);
+    db.flush_memtable().unwrap();
+    let total = |db: &DB| table_entries(db).iter().flatten().sum::<usize>();
+    assert_eq!(total(&db), 1);
+
+    // A snapshot keeps the entry it reads and every newer one (compaction's
+    // rule: entries between the snapshot and the newest are kept too).
+    (0..1000).for_each(put);
+    let snap = db.snapshot();
+    (1000..3000).for_each(put);
+    db.flush_memtable().unwrap();
+    assert_eq!(total(&db), 1 + 2001);
+    let mut ro = ReadOptions::new();
+    ro.snapshot = Some(snap.clone());
+    assert_eq!(db.get(&ro, b"hot").unwrap().unwrap(), b"v999");
+
+    // A deletion is the newest entry, so it stays and hides the rest.
+    drop((snap, ro));
+    (0..100).for_each(put);
+    db.delete(&wo, b"hot").unwrap();
+    db.flush_memtable().unwrap();
+    assert_eq!(total(&db), 1 + 2001 + 1);
+    assert_eq!(db.get(&ReadOptions::new(), b"hot").unwrap(), None);
+    drop(db);
+    let db = DB::open(create_opts(), &name).unwrap();
+    assert_eq!(db.get(&ReadOptions::new(), b"hot").unwrap(), None);
+}
+
+/// Few keys written over many times, snapshots taken and released at
+/// random points while memtables fill, flushes at random points: every
+/// snapshot and the latest view read what a model says, before and after
+/// a reopen.
+#[test]
+fn flushes_that_leave_out_shadowed_entries_keep_every_snapshot_whole() {
+    use std::collections::BTreeMap;
+
+    let (_dir, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let wo = WriteOptions::default();
+    type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+    let mut model = Model::new();
+    let mut snapshots: Vec<(Snapshot, Model)> = Vec::new();
+    let check = |db: &DB, snapshots: &[(Snapshot, Model)], model: &Model, ctx: &str| {
+        let views = snapshots
+            .iter()
+            .map(|(s, m)| (Some(s), m))
+            .chain(std::iter::once((None, model)));
+        for (i, (snap, want)) in views.enumerate() {
+            let mut ro = ReadOptions::new();
+            ro.snapshot = snap.cloned();
+            let got = scan_with(db, &ro);
+            let want: Vec<(Vec<u8>, Vec<u8>)> =
+                want.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            assert!(got == want, "{ctx}, view {i}: {got:?}, want {want:?}");
+        }
+    };
+    for op in 0..20_000u64 {
+        let key = format!("k{:02}", rand(40)).into_bytes();
+        if rand(6) == 0 {
+            db.delete(&wo, &key).unwrap();
+            model.remove(&key);
+        } else {
+            let value = format!("{op}").into_bytes();
+            db.put(&wo, &key, &value).unwrap();
+            model.insert(key, value);
+        }
+        match rand(400) {
+            0 | 1 if snapshots.len() < 4 => snapshots.push((db.snapshot(), model.clone())),
+            2 if !snapshots.is_empty() => {
+                let i = rand(snapshots.len() as u64) as usize;
+                snapshots.swap_remove(i);
+            }
+            3..=5 => {
+                db.flush_memtable().unwrap();
+                check(&db, &snapshots, &model, &format!("op {op}"));
+            }
+            _ => {}
+        }
+    }
+    db.flush_memtable().unwrap();
+    check(&db, &snapshots, &model, "the end");
+    drop(snapshots);
+    drop(db);
+    let db = DB::open(create_opts(), &name).unwrap();
+    check(&db, &[], &model, "after reopen");
+}
