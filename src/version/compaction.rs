@@ -12,7 +12,9 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::key::{extract_user_key, InternalKeyComparator};
+use crate::key::{
+    append_internal_key, extract_user_key, InternalKeyComparator, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK,
+};
 use crate::util::comparator::Comparator;
 
 use super::edit::{FileMetaData, VersionEdit};
@@ -103,17 +105,43 @@ impl Compaction {
     }
 
     /// User keys that cut this compaction into at most `max_parts` key
-    /// ranges with about the same bytes of the output level's inputs, each
-    /// range with at least `min_part_bytes` of input on average, so that
-    /// the ranges can be merged on threads of their own (RocksDB's
-    /// subcompactions). Empty when the compaction is too small to be worth
-    /// a thread or its output level has fewer than two input files.
+    /// ranges with about the same bytes of input each, each range with at
+    /// least `min_part_bytes` of input on average, so that the ranges can
+    /// be merged on threads of their own (RocksDB's subcompactions). Empty
+    /// when the compaction is too small to be worth a thread or its output
+    /// level has fewer than two input files.
     ///
     /// Each cut is the first user key of an input file of the output
     /// level, and cuts strictly increase. A cut is a user key, never an
     /// internal key, so every version of a user key falls in one range and
-    /// each range decides alone which versions to drop.
+    /// each range decides alone which versions to drop. Of those keys, each
+    /// cut is the one whose estimated input bytes before it come closest
+    /// to its share: whole output-level files, plus the part of each input
+    /// of the upper level that its table's index puts before the key (the
+    /// upper level's keys need not be spread like the output level's: a
+    /// level with gaps left by compactions into the next one would give
+    /// the range over a gap all of the upper level's bytes there).
     pub fn split_keys(&self, max_parts: usize, min_part_bytes: u64) -> Vec<Vec<u8>> {
+        let version = &self.input_version;
+        self.split_keys_by(max_parts, min_part_bytes, |f, user_key| {
+            let mut key = Vec::with_capacity(user_key.len() + 8);
+            append_internal_key(&mut key, user_key, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK);
+            version
+                .table_cache
+                .approximate_offset_of(f.number, f.file_size, &key)
+                .min(f.file_size)
+        })
+    }
+
+    /// [`split_keys`](Self::split_keys) with `bytes_before(f, user_key)`
+    /// estimating the bytes of upper-level input `f` before `user_key`, for
+    /// a key inside `f`'s range; it must not decrease as the key grows.
+    pub(crate) fn split_keys_by(
+        &self,
+        max_parts: usize,
+        min_part_bytes: u64,
+        bytes_before: impl Fn(&FileMetaData, &[u8]) -> u64,
+    ) -> Vec<Vec<u8>> {
         let below = &self.inputs[1];
         if max_parts < 2 || below.len() < 2 {
             return Vec::new();
@@ -124,28 +152,66 @@ impl Compaction {
         if parts < 2 {
             return Vec::new();
         }
-        let below_bytes = total_file_size(below).max(1);
         let ucmp = self.input_version.icmp.user_comparator();
         let first = extract_user_key(&below[0].smallest);
+        // Candidates: the first user key of each output-level file but the
+        // first, with the input bytes estimated to lie before it.
+        let mut below_before = 0u64;
+        let candidates: Vec<(&[u8], u64)> = below
+            .windows(2)
+            .map(|pair| {
+                below_before += pair[0].file_size;
+                let key = extract_user_key(&pair[1].smallest);
+                let upper: u64 = self.inputs[0]
+                    .iter()
+                    .map(|f| {
+                        if ucmp.compare(extract_user_key(&f.largest), key) == Ordering::Less {
+                            f.file_size
+                        } else if ucmp.compare(extract_user_key(&f.smallest), key) != Ordering::Less
+                        {
+                            0
+                        } else {
+                            bytes_before(f, key)
+                        }
+                    })
+                    .sum();
+                (key, below_before + upper)
+            })
+            .collect();
         let mut cuts: Vec<Vec<u8>> = Vec::new();
-        let mut before = 0u64;
-        for pair in below.windows(2) {
-            before += pair[0].file_size;
-            // The next cut is due once the files before it hold its share.
-            let due = u128::from(below_bytes) * (cuts.len() as u128 + 1);
-            if u128::from(before) * (parts as u128) < due {
+        // Candidates before this one are spent (taken, or passed by a cut).
+        let mut next = 0;
+        for share in 1..parts {
+            let target = u128::from(total) * share as u128 / parts as u128;
+            // The first candidate at or past the target, or the one before
+            // it if that one is closer.
+            let Some(past) = (next..candidates.len())
+                .find(|&j| u128::from(candidates[j].1) >= target)
+                .or_else(|| candidates.len().checked_sub(1).filter(|&j| j >= next))
+            else {
+                break;
+            };
+            let distance = |j: usize| u128::from(candidates[j].1).abs_diff(target);
+            let chosen = if past > next && distance(past - 1) < distance(past) {
+                past - 1
+            } else {
+                past
+            };
+            next = chosen + 1;
+            // A cut more than half a share off its mark would leave one
+            // thread most of the work: not worth a thread.
+            if distance(chosen) > u128::from(total) / (2 * parts as u128) {
                 continue;
             }
-            let key = extract_user_key(&pair[1].smallest);
+            let key = candidates[chosen].0;
+            // A user key split between two files is no cut: the next file
+            // starts with the key the cut before ends with.
             let after_previous = match cuts.last() {
                 Some(last) => ucmp.compare(key, last) == Ordering::Greater,
                 None => ucmp.compare(key, first) == Ordering::Greater,
             };
             if after_previous {
                 cuts.push(key.to_vec());
-                if cuts.len() + 1 == parts {
-                    break;
-                }
             }
         }
         cuts
