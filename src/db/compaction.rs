@@ -461,7 +461,12 @@ impl DbInner {
         if key_filter::kept_at(c.level + 1, self.icmp.user_comparator().as_ref()) {
             state.key_filter = Some(key_filter::compaction_builder(c.max_output_file_size));
         }
-        let cuts = c.split_keys(max_compaction_parts(), self.min_compaction_part_bytes(c));
+        // Placing the cuts may open tables to read their indexes: not
+        // under the mutex, which every write takes.
+        let min_part_bytes = self.min_compaction_part_bytes(c);
+        let cuts = MutexGuard::unlocked(guard, || {
+            c.split_keys(max_compaction_parts(), min_part_bytes)
+        });
         if !cuts.is_empty() {
             self.log(&format!("Compacting in {} parts", cuts.len() + 1));
         }

@@ -88,6 +88,43 @@ fn scan_with(db: &DB, options: &ReadOptions) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// A database's contents as an ordered map, for model tests.
+type Model = std::collections::BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// A seeded xorshift generator: each call returns a number below its
+/// argument.
+fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
+/// Asserts that `db`, read at each snapshot of `snapshots` and then at the
+/// latest state, shows what that snapshot's model and `latest` hold.
+fn check_views(db: &DB, snapshots: &[(Snapshot, Model)], latest: &Model, ctx: &str) {
+    let views = snapshots
+        .iter()
+        .map(|(s, m)| (Some(s), m))
+        .chain(std::iter::once((None, latest)));
+    for (i, (snap, want)) in views.enumerate() {
+        let mut ro = ReadOptions::new();
+        ro.snapshot = snap.cloned();
+        let got = scan_with(db, &ro);
+        let want: Vec<(Vec<u8>, Vec<u8>)> =
+            want.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert!(
+            got == want,
+            "{ctx}, view {i} of {}: {} entries, want {}",
+            snapshots.len() + 1,
+            got.len(),
+            want.len()
+        );
+    }
+}
+
 #[test]
 fn missing_db_without_create_if_missing() {
     let (_d, name) = temp_db();
@@ -975,8 +1012,6 @@ fn lookups_and_seeks_in_levels_of_many_files() {
 /// that some did.
 #[test]
 fn split_compactions_keep_what_one_merge_keeps() {
-    use std::collections::BTreeMap;
-
     let (_dir, name) = temp_db();
     let mut o = create_opts();
     o.write_buffer_size = 64 << 10;
@@ -988,30 +1023,10 @@ fn split_compactions_keep_what_one_merge_keeps() {
         .min_compaction_part_bytes
         .store(1, std::sync::atomic::Ordering::Relaxed);
 
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut rand = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = xorshift(0x2545_f491_4f6c_dd1d);
     let wo = WriteOptions::default();
-    type Model = BTreeMap<Vec<u8>, Vec<u8>>;
     let mut model = Model::new();
     let mut snapshots: Vec<(Snapshot, Model)> = Vec::new();
-    let check = |db: &DB, snap: Option<&Snapshot>, want: &Model, ctx: &str| {
-        let mut ro = ReadOptions::new();
-        ro.snapshot = snap.cloned();
-        let got = scan_with(db, &ro);
-        let want: Vec<(Vec<u8>, Vec<u8>)> =
-            want.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        assert!(
-            got == want,
-            "{ctx}: {} entries, want {}",
-            got.len(),
-            want.len()
-        );
-    };
     for round in 0..24u64 {
         for op in 0..2500u64 {
             let key = format!("key{:06}", rand(12_000)).into_bytes();
@@ -1037,15 +1052,7 @@ fn split_compactions_keep_what_one_merge_keeps() {
         if round % 6 == 5 {
             db.compact_range(None, None).unwrap();
         }
-        check(&db, None, &model, &format!("round {round}"));
-        for (i, (snap, old)) in snapshots.iter().enumerate() {
-            check(
-                &db,
-                Some(snap),
-                old,
-                &format!("round {round}, snapshot {i}"),
-            );
-        }
+        check_views(&db, &snapshots, &model, &format!("round {round}"));
     }
     // Parts never overlap: each level below 0 still holds disjoint tables.
     {
@@ -1071,7 +1078,7 @@ fn split_compactions_keep_what_one_merge_keeps() {
     drop(snapshots);
     drop(db);
     let db = DB::open(create_opts(), &name).unwrap();
-    check(&db, None, &model, "after reopen");
+    check_views(&db, &[], &model, "after reopen");
 }
 
 /// A panic in a compaction part's thread ends that compaction with a
@@ -1108,7 +1115,7 @@ fn a_panicking_compaction_part_fails_the_compaction_without_hanging() {
 /// Writes until a split compaction's part panics (see `PanickingFilter`),
 /// checks the error, closes the database and returns what was
 /// acknowledged.
-fn write_until_a_part_panics(name: &str) -> std::collections::BTreeMap<Vec<u8>, Vec<u8>> {
+fn write_until_a_part_panics(name: &str) -> Model {
     let mut o = create_opts();
     o.write_buffer_size = 64 << 10;
     o.max_file_size = 256 << 10;
@@ -1223,35 +1230,12 @@ fn a_flush_leaves_out_entries_no_snapshot_can_see() {
 /// a reopen.
 #[test]
 fn flushes_that_leave_out_shadowed_entries_keep_every_snapshot_whole() {
-    use std::collections::BTreeMap;
-
     let (_dir, name) = temp_db();
     let db = DB::open(create_opts(), &name).unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rand = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = xorshift(0x9e37_79b9_7f4a_7c15);
     let wo = WriteOptions::default();
-    type Model = BTreeMap<Vec<u8>, Vec<u8>>;
     let mut model = Model::new();
     let mut snapshots: Vec<(Snapshot, Model)> = Vec::new();
-    let check = |db: &DB, snapshots: &[(Snapshot, Model)], model: &Model, ctx: &str| {
-        let views = snapshots
-            .iter()
-            .map(|(s, m)| (Some(s), m))
-            .chain(std::iter::once((None, model)));
-        for (i, (snap, want)) in views.enumerate() {
-            let mut ro = ReadOptions::new();
-            ro.snapshot = snap.cloned();
-            let got = scan_with(db, &ro);
-            let want: Vec<(Vec<u8>, Vec<u8>)> =
-                want.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            assert!(got == want, "{ctx}, view {i}: {got:?}, want {want:?}");
-        }
-    };
     for op in 0..20_000u64 {
         let key = format!("k{:02}", rand(40)).into_bytes();
         if rand(6) == 0 {
@@ -1270,15 +1254,15 @@ fn flushes_that_leave_out_shadowed_entries_keep_every_snapshot_whole() {
             }
             3..=5 => {
                 db.flush_memtable().unwrap();
-                check(&db, &snapshots, &model, &format!("op {op}"));
+                check_views(&db, &snapshots, &model, &format!("op {op}"));
             }
             _ => {}
         }
     }
     db.flush_memtable().unwrap();
-    check(&db, &snapshots, &model, "the end");
+    check_views(&db, &snapshots, &model, "the end");
     drop(snapshots);
     drop(db);
     let db = DB::open(create_opts(), &name).unwrap();
-    check(&db, &[], &model, "after reopen");
+    check_views(&db, &[], &model, "after reopen");
 }
