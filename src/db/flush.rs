@@ -98,7 +98,7 @@ pub(crate) fn build_table(
                 }
                 builder.add(key, iter.value());
                 if let Some(filter) = key_filter.as_deref_mut() {
-                    filter.add_key(crate::key::extract_user_key(key));
+                    filter.add_key(extract_user_key(key));
                 }
                 iter.next();
             }
@@ -146,8 +146,8 @@ impl DbInner {
                 first.seek_to_first();
                 last.seek_to_last();
                 base.pick_level_for_memtable_output(
-                    crate::key::extract_user_key(first.key()),
-                    crate::key::extract_user_key(last.key()),
+                    extract_user_key(first.key()),
+                    extract_user_key(last.key()),
                     self.options.max_file_size,
                 )
             }

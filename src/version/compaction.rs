@@ -124,18 +124,16 @@ impl Compaction {
     pub fn split_keys(&self, max_parts: usize, min_part_bytes: u64) -> Vec<Vec<u8>> {
         let version = &self.input_version;
         self.split_keys_by(max_parts, min_part_bytes, |f, user_key| {
+            // Before every entry of `user_key`.
             let mut key = Vec::with_capacity(user_key.len() + 8);
             append_internal_key(&mut key, user_key, MAX_SEQUENCE, VALUE_TYPE_FOR_SEEK);
-            version
-                .table_cache
-                .approximate_offset_of(f.number, f.file_size, &key)
-                .min(f.file_size)
+            version.file_bytes_before(f, &key)
         })
     }
 
     /// [`split_keys`](Self::split_keys) with `bytes_before(f, user_key)`
-    /// estimating the bytes of upper-level input `f` before `user_key`, for
-    /// a key inside `f`'s range; it must not decrease as the key grows.
+    /// estimating the bytes of upper-level input `f` before `user_key`; it
+    /// must not decrease as the key grows.
     pub(crate) fn split_keys_by(
         &self,
         max_parts: usize,
@@ -162,19 +160,7 @@ impl Compaction {
             .map(|pair| {
                 below_before += pair[0].file_size;
                 let key = extract_user_key(&pair[1].smallest);
-                let upper: u64 = self.inputs[0]
-                    .iter()
-                    .map(|f| {
-                        if ucmp.compare(extract_user_key(&f.largest), key) == Ordering::Less {
-                            f.file_size
-                        } else if ucmp.compare(extract_user_key(&f.smallest), key) != Ordering::Less
-                        {
-                            0
-                        } else {
-                            bytes_before(f, key)
-                        }
-                    })
-                    .sum();
+                let upper: u64 = self.inputs[0].iter().map(|f| bytes_before(f, key)).sum();
                 (key, below_before + upper)
             })
             .collect();

@@ -475,20 +475,29 @@ impl Version {
         let mut result = 0;
         for (level, files) in self.files.iter().enumerate() {
             for f in files {
-                if self.icmp.compare(&f.largest, key) != Ordering::Greater {
-                    result += f.file_size;
-                } else if self.icmp.compare(&f.smallest, key) == Ordering::Greater {
-                    if level > 0 {
-                        break;
-                    }
-                } else {
-                    result += self
-                        .table_cache
-                        .approximate_offset_of(f.number, f.file_size, key);
+                // Files above level 0 are sorted: none after this one
+                // holds anything before `key`.
+                if level > 0 && self.icmp.compare(&f.smallest, key) == Ordering::Greater {
+                    break;
                 }
+                result += self.file_bytes_before(f, key);
             }
         }
         result
+    }
+
+    /// Approximate bytes of file `f` before internal key `key`: all of it,
+    /// none, or, for a key inside its range, the offset its table's index
+    /// gives (0 if the table cannot be opened).
+    pub(crate) fn file_bytes_before(&self, f: &FileMetaData, key: &[u8]) -> u64 {
+        if self.icmp.compare(&f.largest, key) != Ordering::Greater {
+            f.file_size
+        } else if self.icmp.compare(&f.smallest, key) == Ordering::Greater {
+            0
+        } else {
+            self.table_cache
+                .approximate_offset_of(f.number, f.file_size, key)
+        }
     }
 }
 
