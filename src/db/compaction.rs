@@ -298,6 +298,9 @@ impl DbInner {
                 // live and the compacted inputs would stay on disk.
                 drop(state);
                 self.remove_obsolete_files(guard);
+                // What the merge freed goes back once the thread is idle
+                // (`release_freed_memory`).
+                guard.merged_since_release = true;
             }
         }
 

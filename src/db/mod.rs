@@ -141,6 +141,11 @@ pub(crate) struct State {
     /// frees its blocks, which the background thread does
     /// ([`DbInner::remove_obsolete_files`]) so that writers do not wait.
     pub obsolete_logs: Vec<log::Writer>,
+    /// A compaction has merged tables since freed heap memory was last
+    /// given back (see [`release_freed_memory`]).
+    pub merged_since_release: bool,
+    /// How many times the background thread has done that (for tests).
+    pub memory_releases: u64,
 }
 
 /// What a read consults, bundled so that a point lookup takes one shared
@@ -278,12 +283,28 @@ struct ReleaseFreedMemory;
 
 impl Drop for ReleaseFreedMemory {
     fn drop(&mut self) {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim takes no pointers and has no preconditions;
-        // it only returns free pages of malloc's heaps to the kernel.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        release_freed_memory();
+    }
+}
+
+/// Returns the free pages of malloc's heaps to the operating system.
+///
+/// Besides a database's close, this runs when the background thread goes
+/// idle after a compaction that merged tables. A merge allocates and frees
+/// megabytes of block and output buffers, on threads that may not run
+/// again for a while, and glibc keeps all of it: its trim threshold rises
+/// with the largest buffer it has freed, and the arenas of exited threads
+/// are not trimmed at all. Without this, db_bench's reads after `compact`
+/// held 5-9 MiB more (9-14% over LevelDB's peak). Not after flushes: the
+/// writer reuses a flushed memtable's memory for the next one, and giving
+/// it back would make the writer fault it in again. The call takes 0.2-1 ms
+/// (it walks every arena's free chunks) and runs without the DB mutex.
+pub(crate) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers and has no preconditions;
+    // it only returns free pages of malloc's heaps to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -785,6 +806,11 @@ impl DbInner {
         guard.bg_scheduled = false;
         // The previous work may have produced too many files in a level.
         self.maybe_schedule_compaction(&mut guard);
+        // Idle after a merge: give back what the merge freed.
+        if !guard.bg_scheduled && std::mem::take(&mut guard.merged_since_release) {
+            guard.memory_releases += 1;
+            MutexGuard::unlocked(&mut guard, release_freed_memory);
+        }
         self.bg_cv.notify_all();
     }
 }

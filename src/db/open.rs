@@ -151,6 +151,8 @@ impl DB {
                 versions,
                 writers: VecDeque::new(),
                 bg_scheduled: false,
+                merged_since_release: false,
+                memory_releases: 0,
                 bg_error: None,
                 pending_outputs: HashSet::new(),
                 manual: None,

@@ -1266,3 +1266,53 @@ fn flushes_that_leave_out_shadowed_entries_keep_every_snapshot_whole() {
     let db = DB::open(create_opts(), &name).unwrap();
     check_views(&db, &[], &model, "after reopen");
 }
+
+/// The background thread gives freed heap memory back to the system when it
+/// goes idle after a compaction that merged tables, and not after flushes
+/// or moves alone (the writer reuses a flushed memtable's memory).
+#[test]
+fn idle_after_a_merge_and_only_then_freed_memory_goes_back() {
+    let (_d, name) = temp_db();
+    let db = DB::open(create_opts(), &name).unwrap();
+    // Read once the background thread is idle; it counts a release under
+    // the mutex in the same hold that marks it idle.
+    let releases = || loop {
+        let guard = db.inner.state.lock();
+        if !guard.bg_scheduled {
+            break guard.memory_releases;
+        }
+        drop(guard);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    let wo = WriteOptions::default();
+    // Disjoint key ranges: every flush goes down a level unmerged.
+    for round in 0..3 {
+        for i in 0..200 {
+            db.put(&wo, format!("r{round}-{i:04}").as_bytes(), &[b'v'; 100])
+                .unwrap();
+        }
+        db.flush_memtable().unwrap();
+    }
+    assert_eq!(releases(), 0, "no merge yet");
+    // The same keys again, flushed three times, then merged.
+    for _ in 0..3 {
+        for i in 0..200 {
+            db.put(&wo, format!("r1-{i:04}").as_bytes(), &[b'w'; 100])
+                .unwrap();
+        }
+        db.flush_memtable().unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    let after_merge = releases();
+    assert!(after_merge >= 1, "a merge ended with the thread idle");
+    // More flushes alone release nothing more.
+    for round in 3..5 {
+        db.put(&wo, format!("r{round}").as_bytes(), b"v").unwrap();
+        db.flush_memtable().unwrap();
+    }
+    assert_eq!(releases(), after_merge);
+    assert_eq!(
+        db.get(&ReadOptions::new(), b"r1-0007").unwrap(),
+        Some(vec![b'w'; 100])
+    );
+}
