@@ -128,9 +128,13 @@ impl Drivers {
             let expected = model::expected(lines);
             let others: Vec<_> = others.into_iter().map(|h| h.join().unwrap()).collect();
             let oracle = oracle.join().unwrap();
+            let whole = others
+                .iter()
+                .find(|(mode, _)| *mode == Mode::Whole)
+                .map(|(_, out)| out.as_str());
             let findings = others
                 .iter()
-                .filter_map(|(mode, out)| compare(lines, *mode, &oracle, out, &expected))
+                .filter_map(|(mode, out)| compare(lines, *mode, &oracle, out, &expected, whole))
                 .collect();
             Checked {
                 oracle,
@@ -167,9 +171,10 @@ pub enum Kind {
     Disagreement,
     /// LevelDB 1.23 answered a read otherwise than the model and Strata as
     /// the model (or, handed over, LevelDB answered the read, wrong in its
-    /// own run too): a bug of LevelDB's that Strata does not share
-    /// (README's differences list the known ones). Everything after it may
-    /// differ.
+    /// own run too, or Strata read LevelDB's wrong answer back from tables
+    /// LevelDB wrote in the hand-over): a bug of LevelDB's that Strata does
+    /// not share (README's differences list the known ones). Everything
+    /// after it may differ.
     LevelDbWrong,
 }
 
@@ -213,18 +218,21 @@ pub struct Checked {
 }
 
 /// The first operation where `strata` disagrees with `leveldb`, or either
-/// with the model's `expected` line.
+/// with the model's `expected` line. `whole` is Strata's run of the whole
+/// script, when there is one, for judging a hand-over's answers.
 pub fn compare(
     lines: &[String],
     mode: Mode,
     leveldb: &str,
     strata: &str,
     expected: &[Option<String>],
+    whole: Option<&str>,
 ) -> Option<Finding> {
     let ops = script::operations(lines);
     let slack = size_slack(&ops);
     let libraries = script::library_of_operations(lines);
     let (a, b): (Vec<&str>, Vec<&str>) = (leveldb.lines().collect(), strata.lines().collect());
+    let whole: Option<Vec<&str>> = whole.map(|w| w.lines().collect());
     (0..a.len().max(b.len())).find_map(|i| {
         let (x, y) = (a.get(i).copied(), b.get(i).copied());
         let m = expected.get(i).and_then(Option::as_deref);
@@ -234,9 +242,17 @@ pub fn compare(
         }
         // LevelDB alone is wrong; or, handed over, LevelDB answered this
         // read wrong in both runs (its compactions in the hand-over, on
-        // tables either library wrote, can bring a deleted key back too).
+        // tables either library wrote, can bring a deleted key back too);
+        // or, handed over, Strata read back the same wrong answer from a
+        // database LevelDB had opened (and so could compact) earlier in the
+        // hand-over, while Strata's own whole run, where it is known,
+        // answered as the model: the wrong entry is in LevelDB's tables.
         let leveldb_read = mode == Mode::HandOver && libraries.get(i) == Some(&Library::Reference);
-        let kind = if m.is_some() && x != m && (y == m || leveldb_read) {
+        let read_leveldb_tables = mode == Mode::HandOver
+            && y == x
+            && libraries[..i.min(libraries.len())].contains(&Library::Reference)
+            && whole.as_ref().map_or(true, |w| w.get(i).copied() == m);
+        let kind = if m.is_some() && x != m && (y == m || leveldb_read || read_leveldb_tables) {
             Kind::LevelDbWrong
         } else {
             Kind::Disagreement
