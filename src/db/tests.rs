@@ -1274,15 +1274,15 @@ fn flushes_that_leave_out_shadowed_entries_keep_every_snapshot_whole() {
 fn idle_after_a_merge_and_only_then_freed_memory_goes_back() {
     let (_d, name) = temp_db();
     let db = DB::open(create_opts(), &name).unwrap();
-    // Read once the background thread is idle; it counts a release under
-    // the mutex in the same hold that marks it idle.
-    let releases = || loop {
-        let guard = db.inner.state.lock();
-        if !guard.bg_scheduled {
-            break guard.memory_releases;
+    // Read once the background thread is idle (waiting as `DB::drop`
+    // does); it counts a release under the mutex in the same hold that
+    // marks it idle.
+    let releases = || {
+        let mut guard = db.inner.state.lock();
+        while guard.bg_scheduled {
+            db.inner.bg_cv.wait(&mut guard);
         }
-        drop(guard);
-        std::thread::sleep(std::time::Duration::from_millis(1));
+        guard.memory_releases
     };
     let wo = WriteOptions::default();
     // Disjoint key ranges: every flush goes down a level unmerged.
