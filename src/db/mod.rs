@@ -60,6 +60,7 @@ use crate::options::{Options, ReadOptions, WriteOptions};
 use crate::snapshot::{Snapshot, SnapshotList};
 use crate::status::{Error, Result};
 use crate::table::{BlockCache, TableOptions};
+use crate::util::padded::Padded;
 use crate::version::edit::VersionEdit;
 use crate::version::set::{info_log, VersionSet};
 use crate::version::version::Version;
@@ -247,10 +248,15 @@ pub(crate) struct DbInner {
     pub state: Mutex<State>,
     /// Signalled whenever background work finishes a step.
     pub bg_cv: Condvar,
-    pub shutting_down: AtomicBool,
+    /// Set when the database closes; long background loops stop at it.
+    /// This flag and the next are read for every entry a compaction merges,
+    /// so each sits on cache lines of its own: beside the write path's
+    /// mutexes, which every write takes and releases, each of those reads
+    /// had to fetch the line back from the writer's core.
+    pub shutting_down: Padded<AtomicBool>,
     /// Whether an immutable memtable waits to be flushed (read without the
     /// mutex by long compactions, which flush it first).
-    pub has_imm: AtomicBool,
+    pub has_imm: Padded<AtomicBool>,
     /// Input bytes a part of a split compaction must have at least, when
     /// not 0 (the default: one output file's worth). Tests lower it so
     /// that small databases split their compactions too.

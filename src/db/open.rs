@@ -28,6 +28,7 @@ use crate::snapshot::SnapshotList;
 use crate::status::{Code, Error, Result};
 use crate::table::{BlockCache, InternalFilterPolicy, TableOptions};
 use crate::util::comparator::Comparator;
+use crate::util::padded::Padded;
 use crate::version::edit::VersionEdit;
 use crate::version::set::VersionSet;
 use crate::write_batch::insert_into;
@@ -164,8 +165,8 @@ impl DB {
                 obsolete_logs: Vec::new(),
             }),
             bg_cv: Condvar::new(),
-            shutting_down: AtomicBool::new(false),
-            has_imm: AtomicBool::new(false),
+            shutting_down: Padded(AtomicBool::new(false)),
+            has_imm: Padded(AtomicBool::new(false)),
             min_compaction_part_bytes: AtomicU64::new(0),
             log: Mutex::new(LogState {
                 writer: None,

@@ -30,6 +30,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::util::padded::Padded;
 use crate::util::prefetch::prefetch_line;
 
 use parking_lot::RwLock;
@@ -317,9 +318,8 @@ impl<V> Evicted<V> {
 
 /// A shard's lock on cache lines of its own: shards sit next to each
 /// other, and threads locking neighbouring shards must not invalidate each
-/// other's lines (two lines, as the adjacent-line prefetcher pairs them).
-#[repr(align(128))]
-struct PaddedShard<K, V>(RwLock<Shard<K, V>>);
+/// other's lines.
+type PaddedShard<K, V> = Padded<RwLock<Shard<K, V>>>;
 
 /// A sharded LRU cache from `K` to shared `V`s.
 pub struct Cache<K, V> {
@@ -333,7 +333,7 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub fn new(capacity: usize) -> Self {
         let per_shard = capacity.div_ceil(NUM_SHARDS);
         let shards = (0..NUM_SHARDS)
-            .map(|_| PaddedShard(RwLock::new(Shard::new(per_shard))))
+            .map(|_| Padded(RwLock::new(Shard::new(per_shard))))
             .collect();
         Cache {
             shards,

@@ -1,5 +1,6 @@
 //! Building blocks shared by every layer: encodings, checksums, hashing,
-//! comparators, bloom filters, caches and the memtable arena.
+//! comparators, bloom filters, caches, the memtable arena and cache-line
+//! padding.
 
 pub mod arena;
 pub mod bloom;
@@ -9,4 +10,5 @@ pub mod comparator;
 pub mod crc;
 pub mod hash;
 pub mod key_words;
+pub mod padded;
 pub mod prefetch;
