@@ -14,9 +14,10 @@ use leveldb::log;
 use leveldb::table::block_builder::BlockBuilder;
 use leveldb::table::compression::uncompress;
 use leveldb::table::{Block, BlockCache, Table, TableBuilder};
-use leveldb::util::bloom::BloomFilterPolicy;
+use leveldb::util::bloom::{self, BloomFilterPolicy};
 use leveldb::util::comparator::bytewise;
 use leveldb::util::{coding, crc, hash};
+use leveldb::version::key_filter;
 use leveldb::{Options, ReadOptions};
 
 /// db_bench's key text for index `i`.
@@ -121,6 +122,28 @@ fn bench_bloom(c: &mut Criterion) {
     let absent: Vec<Vec<u8>> = (KEYS..2 * KEYS).map(key).collect();
     group.bench_function("probe/absent", |b| {
         b.iter(|| policy.key_may_match(&absent[rnd.uniform(KEYS) as usize], black_box(&filter)))
+    });
+    // The in-memory key filters of flushes and compactions: the same keys
+    // into a power-of-two array, probed with a mask instead of `%` (compare
+    // with create/10000 and probe/absent above).
+    let mut builder = key_filter::flush_builder(KEYS as usize);
+    group.bench_function("key_filter/add/10000", |b| {
+        b.iter(|| {
+            for k in &refs {
+                builder.add_key(black_box(k));
+            }
+            builder.take_filter()
+        })
+    });
+    for k in &refs {
+        builder.add_key(k);
+    }
+    let key_filter = builder.take_filter();
+    group.bench_function("key_filter/probe/absent", |b| {
+        b.iter(|| {
+            let h = bloom::bloom_hash(&absent[rnd.uniform(KEYS) as usize]);
+            bloom::hash_may_match(h, black_box(&key_filter))
+        })
     });
     group.finish();
 }

@@ -407,7 +407,7 @@ impl DbInner {
         output.largest.clear();
         output.largest.extend_from_slice(builder.last_key());
         if let Some(filter) = &mut state.key_filter {
-            output.key_filter = Some(Arc::new(filter.take_filter(entries as usize)));
+            output.key_filter = Some(Arc::new(filter.take_filter()));
         }
         let mut result = input_status;
         if result.is_ok() {

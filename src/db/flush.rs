@@ -76,7 +76,7 @@ pub(crate) fn build_table(
     table_cache: &TableCache,
     iter: &mut dyn InternalIterator,
     number: u64,
-    mut key_filter: Option<&mut bloom::FilterBuilder>,
+    mut key_filter: Option<&mut bloom::FoldingFilterBuilder>,
     drop_shadowed: Option<&DropShadowed<'_>>,
 ) -> Result<FileMetaData> {
     let mut meta = FileMetaData::new(number, 0, Vec::new(), Vec::new());
@@ -188,7 +188,7 @@ impl DbInner {
         let mut meta = result?;
         let bytes_written = meta.file_size;
         if meta.file_size > 0 {
-            meta.key_filter = key_filter.map(|f| Arc::new(f.finish()));
+            meta.key_filter = key_filter.map(|mut f| Arc::new(f.take_filter()));
             edit.add_file_meta(level, meta);
         }
         guard.stats[level].add(&CompactionStats {

@@ -22,22 +22,49 @@ pub fn bloom_hash(key: &[u8]) -> u32 {
 
 /// Sets the `k` bits of the key whose hash is `h` in `array`.
 #[inline]
-fn set_probes(array: &mut [u8], k: usize, mut h: u32) {
-    let bits = BitCount::of(array);
+fn set_probes(array: &mut [u8], k: usize, h: u32) {
+    // One dispatch per key, not per probe: each arm is its own loop.
+    match BitCount::of(array) {
+        BitCount::PowerOfTwo(mask) => set_probes_at(array, k, h, |h| (h & mask) as usize),
+        BitCount::Narrow(bits) => set_probes_at(array, k, h, |h| (h % bits) as usize),
+        BitCount::Wide(bits) => set_probes_at(array, k, h, |h| h as usize % bits),
+    }
+}
+
+#[inline(always)]
+fn set_probes_at(array: &mut [u8], k: usize, mut h: u32, position: impl Fn(u32) -> usize) {
     let delta = h.rotate_right(17);
     for _ in 0..k {
-        let bitpos = bits.position(h);
+        let bitpos = position(h);
         array[bitpos / 8] |= 1 << (bitpos % 8);
         h = h.wrapping_add(delta);
     }
 }
 
-/// The number of bits of a filter's array, for `h % bits`. A 32-bit
-/// division is several times cheaper than a 64-bit one, and the probe
-/// positions are the same as long as the count fits in 32 bits (filters up
-/// to 512 MiB), which every real filter does.
-#[derive(Clone, Copy)]
+/// Whether every probe of the key whose hash is `h` finds its bit set.
+#[inline(always)]
+fn probes_all_set(array: &[u8], k: u8, mut h: u32, position: impl Fn(u32) -> usize) -> bool {
+    let delta = h.rotate_right(17);
+    for _ in 0..k {
+        let bitpos = position(h);
+        if array[bitpos / 8] & (1 << (bitpos % 8)) == 0 {
+            return false;
+        }
+        h = h.wrapping_add(delta);
+    }
+    true
+}
+
+/// The number of bits of a filter's array, as what computes `h % bits`
+/// cheapest. Every form gives the probe positions LevelDB's `h % bits`
+/// gives. A 32-bit division is several times cheaper than a 64-bit one,
+/// and fits every real filter (up to 512 MiB). A power of two needs no
+/// division at all: the in-memory key filters are sized so (a division per
+/// probe, six per key, was half the merge loop's own time in a compaction).
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum BitCount {
+    /// `bits - 1`, for a power-of-two count.
+    PowerOfTwo(u32),
     Narrow(u32),
     Wide(usize),
 }
@@ -47,90 +74,56 @@ impl BitCount {
     fn of(array: &[u8]) -> BitCount {
         let bits = array.len() * 8;
         match u32::try_from(bits) {
+            Ok(narrow) if narrow.is_power_of_two() => BitCount::PowerOfTwo(narrow - 1),
             Ok(narrow) => BitCount::Narrow(narrow),
             Err(_) => BitCount::Wide(bits),
         }
     }
-
-    /// `h % bits`.
-    #[inline]
-    fn position(self, h: u32) -> usize {
-        match self {
-            BitCount::Narrow(bits) => (h % bits) as usize,
-            BitCount::Wide(bits) => h as usize % bits,
-        }
-    }
 }
 
-/// Builds the filter of a number of keys known in advance one key at a
-/// time, without holding the keys or their hashes: the same bytes as
-/// `create_filter` of those keys. More keys than planned still give a
-/// correct filter, with more false positives.
-pub struct FilterBuilder {
-    /// Bit array, then the probe count.
-    filter: Vec<u8>,
-    k: usize,
-}
-
-impl FilterBuilder {
-    pub fn new(policy: &BloomFilterPolicy, keys: usize) -> FilterBuilder {
-        let bytes = filter_array_len(keys, policy.bits_per_key);
-        // Exactly sized: the filter may be kept for as long as its table.
-        let mut filter = Vec::with_capacity(bytes + 1);
-        filter.resize(bytes, 0);
-        filter.push(policy.k as u8);
-        FilterBuilder {
-            filter,
-            k: policy.k,
-        }
-    }
-
-    #[inline]
-    pub fn add_key(&mut self, key: &[u8]) {
-        let bytes = self.filter.len() - 1;
-        set_probes(&mut self.filter[..bytes], self.k, bloom_hash(key));
-    }
-
-    pub fn finish(self) -> Vec<u8> {
-        self.filter
-    }
-}
-
-/// Builds filters of key counts not known in advance, one after another,
-/// in one reused bit array sized for `max_keys`, and folds each down to the
-/// smallest power-of-two fraction that still has `bits_per_key` bits per key
-/// it was given (so between one and two times that). Folding ORs the upper
-/// half of the array into the lower: a probe at `h % bits` lands on bit
-/// `(h % bits) % (bits / 2) == h % (bits / 2)`, so the folded filter holds
-/// every key the unfolded one did, probed the usual way.
+/// Builds filters one after another in one reused bit array sized for
+/// `max_keys` keys, without holding the keys or their hashes, and folds
+/// each down to the smallest power-of-two fraction of the array that still
+/// has `bits_per_key` bits for each key it was given (so between one and two
+/// times that). Folding ORs the upper half of the array into the lower: a
+/// probe at `h % bits` lands on bit `(h % bits) % (bits / 2) == h % (bits /
+/// 2)`, so the folded filter holds every key the unfolded one did, probed
+/// the usual way. The array's bit count is a power of two, and so is every
+/// folded filter's: their probes need no division (see `BitCount`).
 pub struct FoldingFilterBuilder {
     array: Vec<u8>,
     k: usize,
     bits_per_key: usize,
+    /// Keys added since the last `take_filter`.
+    keys: usize,
 }
 
 impl FoldingFilterBuilder {
     pub fn new(policy: &BloomFilterPolicy, max_keys: usize) -> FoldingFilterBuilder {
-        // A multiple of 1024 bytes can be halved (at byte granularity) at
-        // least ten times.
-        let bytes = filter_array_len(max_keys, policy.bits_per_key).next_multiple_of(1024);
+        // At least 1024 bytes: halved (at byte granularity) ten times, a
+        // filter still has the 64 bits every filter gets.
+        let bytes = filter_array_len(max_keys, policy.bits_per_key)
+            .next_power_of_two()
+            .max(1024);
         FoldingFilterBuilder {
             array: vec![0; bytes],
             k: policy.k,
             bits_per_key: policy.bits_per_key,
+            keys: 0,
         }
     }
 
     #[inline]
     pub fn add_key(&mut self, key: &[u8]) {
         set_probes(&mut self.array, self.k, bloom_hash(key));
+        self.keys += 1;
     }
 
-    /// The filter of the keys added since the last call, which had `keys`
-    /// keys; clears the array for the next filter. More keys than the array
-    /// was sized for still give a correct filter, with more false positives.
-    pub fn take_filter(&mut self, keys: usize) -> Vec<u8> {
-        let wanted = filter_array_len(keys, self.bits_per_key);
+    /// The filter of the keys added since the last call; clears the array
+    /// for the next filter. More keys than the array was sized for still
+    /// give a correct filter, with more false positives.
+    pub fn take_filter(&mut self) -> Vec<u8> {
+        let wanted = filter_array_len(self.keys, self.bits_per_key);
         let mut len = self.array.len();
         while len % 2 == 0 && len / 2 >= wanted {
             let half = len / 2;
@@ -145,6 +138,7 @@ impl FoldingFilterBuilder {
         filter.extend_from_slice(&self.array[..len]);
         filter.push(self.k as u8);
         self.array.fill(0);
+        self.keys = 0;
         filter
     }
 }
@@ -156,7 +150,7 @@ fn filter_array_len(keys: usize, bits_per_key: usize) -> usize {
 }
 
 /// Whether `filter` may hold a key whose [`bloom_hash`] is `h`.
-pub fn hash_may_match(mut h: u32, filter: &[u8]) -> bool {
+pub fn hash_may_match(h: u32, filter: &[u8]) -> bool {
     let Some((&k, array)) = filter.split_last() else {
         return false;
     };
@@ -167,16 +161,11 @@ pub fn hash_may_match(mut h: u32, filter: &[u8]) -> bool {
         // Reserved for new encodings of short filters: assume a match.
         return true;
     }
-    let bits = BitCount::of(array);
-    let delta = h.rotate_right(17);
-    for _ in 0..k {
-        let bitpos = bits.position(h);
-        if array[bitpos / 8] & (1 << (bitpos % 8)) == 0 {
-            return false;
-        }
-        h = h.wrapping_add(delta);
+    match BitCount::of(array) {
+        BitCount::PowerOfTwo(mask) => probes_all_set(array, k, h, |h| (h & mask) as usize),
+        BitCount::Narrow(bits) => probes_all_set(array, k, h, |h| (h % bits) as usize),
+        BitCount::Wide(bits) => probes_all_set(array, k, h, |h| h as usize % bits),
     }
-    true
 }
 
 /// LevelDB's Bloom filter policy (`NewBloomFilterPolicy`,
@@ -393,31 +382,53 @@ mod tests {
         assert_eq!(&f[..8], &expect);
     }
 
-    #[test]
-    fn narrow_and_wide_bit_counts_probe_alike() {
-        for bits in [64u32, 1000, 8 * 4099, u32::MAX - 7] {
-            for h in [0u32, 1, 63, 64, 12_345_678, u32::MAX] {
-                assert_eq!(
-                    BitCount::Narrow(bits).position(h),
-                    BitCount::Wide(bits as usize).position(h)
-                );
+    /// The bit array LevelDB builds for `keys` in `bytes` bytes, probing at
+    /// `h % bits` as docs/formats.md §8.8 states it.
+    fn leveldb_array(keys: &[Vec<u8>], bytes: usize) -> Vec<u8> {
+        let bits = (bytes * 8) as u64;
+        let mut array = vec![0u8; bytes];
+        for k in keys {
+            let mut h = hash(k, 0xbc9f1d34);
+            let delta = h.rotate_right(17);
+            for _ in 0..6 {
+                let pos = u64::from(h) % bits;
+                array[(pos / 8) as usize] |= 1 << (pos % 8);
+                h = h.wrapping_add(delta);
             }
+        }
+        array
+    }
+
+    #[test]
+    fn filters_of_every_size_probe_where_leveldb_does() {
+        // 6 and 102 keys give 8 and 128 bytes (power-of-two bit counts,
+        // probed with a mask); the others give counts probed with `%`.
+        let policy = BloomFilterPolicy::new(10);
+        for n in [0u32, 1, 6, 7, 100, 102, 819, 5000] {
+            let keys: Vec<Vec<u8>> = (0..n).map(key).collect();
+            let refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+            let mut filter = Vec::new();
+            policy.create_filter(&refs, &mut filter);
+            let len = filter.len() - 1;
+            assert_eq!(&filter[..len], &leveldb_array(&keys, len)[..], "{n} keys");
+            assert_eq!(filter[len], 6);
         }
     }
 
     #[test]
-    fn builder_makes_the_filter_create_filter_makes() {
+    fn folded_filters_are_leveldb_filters_of_their_size() {
         let policy = BloomFilterPolicy::new(10);
-        for n in [0u32, 1, 7, 100, 5000] {
-            let keys: Vec<Vec<u8>> = (0..n).map(key).collect();
-            let refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-            let mut expected = Vec::new();
-            policy.create_filter(&refs, &mut expected);
-            let mut builder = FilterBuilder::new(&policy, keys.len());
+        let mut builder = FoldingFilterBuilder::new(&policy, 5000);
+        for n in [0u32, 1, 7, 100, 3000, 5000, 9000] {
+            let keys: Vec<Vec<u8>> = (0..n).map(|i| key(i + n * 10_000)).collect();
             for k in &keys {
                 builder.add_key(k);
             }
-            assert_eq!(builder.finish(), expected, "{n} keys");
+            let filter = builder.take_filter();
+            let len = filter.len() - 1;
+            assert!(len.is_power_of_two(), "{n} keys: {len} bytes");
+            assert_eq!(&filter[..len], &leveldb_array(&keys, len)[..], "{n} keys");
+            assert_eq!(filter[len], 6);
         }
     }
 
@@ -425,21 +436,21 @@ mod tests {
     fn folded_filters_hold_every_key_at_one_to_two_times_the_bits() {
         let policy = BloomFilterPolicy::new(10);
         let mut builder = FoldingFilterBuilder::new(&policy, 20_000);
-        assert_eq!(builder.array.len(), 25_600);
+        assert_eq!(builder.array.len(), 32_768);
         // Reused: each filter holds its own keys and not the previous ones'.
         for (round, n) in [5000u32, 0, 1, 300, 12_000, 30_000].into_iter().enumerate() {
             let base = round as u32 * 1_000_000;
             for i in 0..n {
                 builder.add_key(&key(base + i));
             }
-            let filter = builder.take_filter(n as usize);
+            let filter = builder.take_filter();
             let array_bits = (filter.len() - 1) * 8;
             let wanted_bits = (n as usize * 10).max(64);
             assert!(
-                array_bits >= wanted_bits.min(25_600 * 8),
+                array_bits >= wanted_bits.min(32_768 * 8),
                 "{n}: {array_bits}"
             );
-            assert!(array_bits < 2 * wanted_bits.max(64) || array_bits == 25_600 * 8 || n < 10);
+            assert!(array_bits < 2 * wanted_bits.max(64) || array_bits == 32_768 * 8 || n < 10);
             assert_eq!(filter[filter.len() - 1], 6);
             for i in 0..n {
                 assert!(

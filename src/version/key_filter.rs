@@ -16,7 +16,7 @@
 //! * Versions drop the filters of tables moved below `MAX_LEVEL`, so memory
 //!   stays bounded by the size of levels 0 to `MAX_LEVEL`.
 
-use crate::util::bloom::{BloomFilterPolicy, FilterBuilder, FoldingFilterBuilder};
+use crate::util::bloom::{BloomFilterPolicy, FoldingFilterBuilder};
 use crate::util::comparator::Comparator;
 
 /// The deepest level whose tables keep a key filter. A lookup consults every
@@ -52,9 +52,10 @@ pub fn kept_by_flush_at(level: usize, user_comparator: &dyn Comparator) -> bool 
 }
 
 /// The builder of a flushed table's filter, sized for the memtable's
-/// `entries` up front so that the flush holds no keys or hashes.
-pub fn flush_builder(entries: usize) -> FilterBuilder {
-    FilterBuilder::new(&BloomFilterPolicy::new(BITS_PER_KEY), entries)
+/// `entries` up front so that the flush holds no keys or hashes (entries a
+/// flush leaves out only make the filter fold further).
+pub fn flush_builder(entries: usize) -> FoldingFilterBuilder {
+    FoldingFilterBuilder::new(&BloomFilterPolicy::new(BITS_PER_KEY), entries)
 }
 
 /// The builder a compaction reuses for all its outputs (each finished output
