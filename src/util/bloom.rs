@@ -55,8 +55,8 @@ fn probes_all_set(array: &[u8], k: u8, mut h: u32, position: impl Fn(u32) -> usi
     true
 }
 
-/// The number of bits of a filter's array, as what computes `h % bits`
-/// cheapest. Every form gives the probe positions LevelDB's `h % bits`
+/// The number of bits of a filter's array, in the form that computes
+/// `h % bits` cheapest; every form gives the positions LevelDB's `h % bits`
 /// gives. A 32-bit division is several times cheaper than a 64-bit one,
 /// and fits every real filter (up to 512 MiB). A power of two needs no
 /// division at all: the in-memory key filters are sized so (a division per
@@ -100,11 +100,9 @@ pub struct FoldingFilterBuilder {
 
 impl FoldingFilterBuilder {
     pub fn new(policy: &BloomFilterPolicy, max_keys: usize) -> FoldingFilterBuilder {
-        // At least 1024 bytes: halved (at byte granularity) ten times, a
-        // filter still has the 64 bits every filter gets.
-        let bytes = filter_array_len(max_keys, policy.bits_per_key)
-            .next_power_of_two()
-            .max(1024);
+        // A power of two (at least the 8 bytes every filter gets), so that
+        // each halving leaves one too.
+        let bytes = filter_array_len(max_keys, policy.bits_per_key).next_power_of_two();
         FoldingFilterBuilder {
             array: vec![0; bytes],
             k: policy.k,
