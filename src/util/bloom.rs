@@ -397,6 +397,19 @@ mod tests {
         array
     }
 
+    /// Asserts that `filter` is LevelDB's filter of `keys` (k = 6) at its
+    /// size.
+    fn assert_leveldb_filter(filter: &[u8], keys: &[Vec<u8>]) {
+        let len = filter.len() - 1;
+        assert_eq!(
+            &filter[..len],
+            &leveldb_array(keys, len)[..],
+            "{} keys",
+            keys.len()
+        );
+        assert_eq!(filter[len], 6);
+    }
+
     #[test]
     fn filters_of_every_size_probe_where_leveldb_does() {
         // 6 and 102 keys give 8 and 128 bytes (power-of-two bit counts,
@@ -407,9 +420,7 @@ mod tests {
             let refs: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
             let mut filter = Vec::new();
             policy.create_filter(&refs, &mut filter);
-            let len = filter.len() - 1;
-            assert_eq!(&filter[..len], &leveldb_array(&keys, len)[..], "{n} keys");
-            assert_eq!(filter[len], 6);
+            assert_leveldb_filter(&filter, &keys);
         }
     }
 
@@ -423,10 +434,8 @@ mod tests {
                 builder.add_key(k);
             }
             let filter = builder.take_filter();
-            let len = filter.len() - 1;
-            assert!(len.is_power_of_two(), "{n} keys: {len} bytes");
-            assert_eq!(&filter[..len], &leveldb_array(&keys, len)[..], "{n} keys");
-            assert_eq!(filter[len], 6);
+            assert!((filter.len() - 1).is_power_of_two(), "{n} keys");
+            assert_leveldb_filter(&filter, &keys);
         }
     }
 
