@@ -74,12 +74,13 @@ pub trait InternalIterator: Send {
             None
         }
     }
-    /// When the current entry is the only one of its table data block, and
-    /// the iterator can see how that block is stored (a table read through
-    /// a mapping): the block's stored bytes and contents. `None` otherwise
-    /// (the default). Lets a compaction write a large value's block again
-    /// without compressing it again.
-    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+    /// The table data block holding the current entry, as the table file
+    /// stores it, when the iterator can see that (a table read through a
+    /// mapping); `None` otherwise (the default). With `at_start`, only when
+    /// the current entry is the block's first: cheap to refuse, so a
+    /// compaction asks at every entry. Lets a compaction write a block
+    /// again without compressing it again.
+    fn stored_block(&self, _at_start: bool) -> Option<StoredBlock<'_>> {
         None
     }
 }
@@ -167,8 +168,8 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
     fn current_key(&self) -> Option<&[u8]> {
         (**self).current_key()
     }
-    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
-        (**self).sole_entry_block()
+    fn stored_block(&self, at_start: bool) -> Option<StoredBlock<'_>> {
+        (**self).stored_block(at_start)
     }
 }
 
@@ -272,7 +273,7 @@ impl<I: InternalIterator> InternalIterator for OrFailed<I> {
     fn current_key(&self) -> Option<&[u8]> {
         or_failed_dispatch!(self, it => it.current_key())
     }
-    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
-        or_failed_dispatch!(self, it => it.sole_entry_block())
+    fn stored_block(&self, at_start: bool) -> Option<StoredBlock<'_>> {
+        or_failed_dispatch!(self, it => it.stored_block(at_start))
     }
 }

@@ -720,3 +720,68 @@ fn sync_floor_times_every_mode() {
     let refused = Command::new(&binary).arg(&work).arg("0").output().unwrap();
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
 }
+
+/// `benches/streams.c` (several ascending streams written in bursts, which
+/// RESULTS.md measures) compiles warning-free against our header, runs on
+/// our library, reports its one line, and leaves a database holding every
+/// stream's keys from 0 up without a gap.
+#[test]
+fn streams_writes_every_stream_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = support::OurLibDir::new();
+    let binary = dir.path().join("streams");
+    let link_dir = format!("-L{}", ours.path().display());
+    compile_bench_c(
+        "streams.c",
+        &binary,
+        &manifest_dir().join("include"),
+        &[&link_dir, "-lleveldb"],
+    );
+    let db_path = dir.path().join("db");
+    let output = Command::new(&binary)
+        .env("LD_LIBRARY_PATH", ours.path())
+        .arg(&db_path)
+        .args(["5", "60000"])
+        .output()
+        .expect("streams runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "streams failed: {output:?}");
+    let field = |name: &str| -> f64 {
+        stdout
+            .split_whitespace()
+            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(field("streams"), 5.0);
+    assert_eq!(field("entries"), 60000.0);
+    assert!(
+        field("micros/op") > 0.0 && field("cpu_s") >= 0.0,
+        "{stdout}"
+    );
+    assert!(field("write_amplification") >= 0.0, "{stdout}");
+
+    use leveldb::Iterator as _;
+    let db = leveldb::DB::open(leveldb::Options::default(), db_path.to_str().unwrap()).unwrap();
+    let mut it = db.iter(&leveldb::ReadOptions::new());
+    let mut next = [0u64; 5];
+    it.seek_to_first();
+    while it.valid() {
+        let key = std::str::from_utf8(it.key()).unwrap().to_string();
+        let (stream, counter) = key.split_at(4);
+        let stream: usize = stream.parse().unwrap();
+        assert_eq!(counter.parse::<u64>().unwrap(), next[stream], "{key}");
+        next[stream] += 1;
+        assert_eq!(it.value().len(), 100);
+        it.next();
+    }
+    assert_eq!(next.iter().sum::<u64>(), 60000, "{next:?}");
+    // A second run refuses to write into an existing database.
+    let again = Command::new(&binary)
+        .env("LD_LIBRARY_PATH", ours.path())
+        .arg(&db_path)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "{again:?}");
+}

@@ -192,8 +192,8 @@ impl InternalIterator for ReleasingLevelInput {
     fn status(&self) -> Result<()> {
         self.inner.status()
     }
-    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
-        self.inner.sole_entry_block()
+    fn stored_block(&self, at_start: bool) -> Option<StoredBlock<'_>> {
+        self.inner.stored_block(at_start)
     }
 }
 
@@ -745,16 +745,14 @@ impl DbInner {
                 if let Some(filter) = &mut state.key_filter {
                     filter.add_key(crate::key::extract_user_key(key));
                 }
-                let value = input.value();
-                // Only an entry that fills an output block alone can be
-                // written from its input block's stored bytes; asking walks
-                // down the input's iterators, so smaller ones skip it.
-                let stored = if key.len() + value.len() >= self.table_options.block_size {
-                    input.sole_entry_block()
-                } else {
-                    None
-                };
-                builder.add_with_stored_block(key, value, stored);
+                // A block of the input that nothing else interleaves may be
+                // written out as it is stored: end the output's open block
+                // where that one starts, and offer it when an output block
+                // ends (the builder checks that the two are the same).
+                if let Some(next) = input.stored_block(true) {
+                    builder.align_with(&next);
+                }
+                builder.add_with_stored_block(key, input.value(), || input.stored_block(false));
                 if builder.file_size() >= state.compaction.max_output_file_size {
                     result = self.finish_compaction_output(state, Some(&mut *syncer), Ok(()));
                     if result.is_err() {

@@ -724,15 +724,14 @@ impl BlockIter {
             .seek_narrowed(&self.block, &*self.cmp, target, bounds);
     }
 
-    /// The block's contents, when the iterator is at its one and only
-    /// entry.
-    pub fn sole_entry_contents(&self) -> Option<&[u8]> {
-        let (block, cursor) = (&*self.block, &self.cursor);
-        let sole = block.num_restarts == 1
-            && cursor.valid(block)
-            && cursor.current == 0
-            && cursor.next_entry_offset() == block.restart_offset;
-        sole.then(|| block.contents())
+    /// The contents of the block iterated.
+    pub fn contents(&self) -> &[u8] {
+        self.block.contents()
+    }
+
+    /// Whether the iterator is at the block's first entry.
+    pub fn at_first_entry(&self) -> bool {
+        self.cursor.valid(&self.block) && self.cursor.current == 0
     }
 }
 

@@ -138,23 +138,24 @@ impl TableBuilder {
 
     /// Adds an entry; `key` must sort after every key added before.
     pub fn add(&mut self, key: &[u8], value: &[u8]) {
-        self.add_with_stored_block(key, value, None);
+        self.add_with_stored_block(key, value, || None);
     }
 
-    /// As [`add`](TableBuilder::add), for an entry that was alone in a
-    /// block stored as `stored` (a compaction's input: see
-    /// `InternalIterator::sole_entry_block`). If the entry makes a block of
-    /// its own here too, that block is the stored one byte for byte, and it
-    /// was compressed as this builder compresses, the stored bytes are
-    /// written as they are. Why: a value of a block size or more fills a
-    /// block alone, and compressing it again was about half of what a
-    /// compaction of large values costs. The table is one LevelDB could
-    /// have written: the stored bytes decompress to the same block.
-    pub fn add_with_stored_block(
+    /// As [`add`](TableBuilder::add), for an entry a compaction read from a
+    /// table block that `stored` can tell about (see
+    /// `InternalIterator::stored_block`; it is asked only when this entry
+    /// ends a block). If the block ending here is that stored block byte
+    /// for byte, and the block was compressed as this builder compresses,
+    /// the stored bytes are written as they are. Why: compressing again is
+    /// about half of what merging a block costs, and a run of blocks that
+    /// no other input interleaves comes out of a merge unchanged. The table
+    /// is one LevelDB could have written: the stored bytes decompress to
+    /// the same block.
+    pub fn add_with_stored_block<'s>(
         &mut self,
         key: &[u8],
         value: &[u8],
-        stored: Option<StoredBlock<'_>>,
+        stored: impl FnOnce() -> Option<StoredBlock<'s>>,
     ) {
         assert!(!self.closed, "add() after finish() or abandon()");
         if !self.ok() {
@@ -177,10 +178,24 @@ impl TableBuilder {
             f.add_key(key);
         }
         self.num_entries += 1;
-        let alone = self.data_block.is_empty();
         self.data_block.add(key, value);
         if self.data_block.current_size_estimate() >= self.block_size {
-            self.flush_with(stored.filter(|_| alone));
+            self.flush_with(stored());
+        }
+    }
+
+    /// Called before adding the first entry of the stored block `next`:
+    /// ends the open data block early when that lets `next` be written
+    /// from its stored bytes (`StoredBlock::worth_aligning_to`). Blocks
+    /// left alone would stay out of step with the input's from the first
+    /// entry another input put in between, and no block after it would
+    /// match.
+    pub fn align_with(&mut self, next: &StoredBlock<'_>) {
+        if !self.closed
+            && !self.data_block.is_empty()
+            && next.worth_aligning_to(self.compressor.compression() as u8, self.block_size)
+        {
+            self.flush();
         }
     }
 

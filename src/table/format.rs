@@ -471,7 +471,7 @@ fn verify_trailer(raw: &[u8], verify_checksums: bool) -> Result<()> {
 /// A data block as a table file stores it, with its contents: what a
 /// compaction needs to write the block again without compressing it again
 /// (`TableBuilder::add_with_stored_block`). Borrowed from the table's
-/// mapping and the open block.
+/// mapping, its index and the open block.
 #[derive(Clone, Copy, Debug)]
 pub struct StoredBlock<'a> {
     /// The block's uncompressed contents.
@@ -479,18 +479,33 @@ pub struct StoredBlock<'a> {
     /// The bytes stored for it followed by its trailer (at least
     /// `BLOCK_TRAILER_SIZE` bytes).
     raw: &'a [u8],
+    /// At or after every key of the block: its index entry's key (the
+    /// separator LevelDB's builder chose).
+    pub upper_bound: &'a [u8],
+    /// Whether another source of the iterator that answered (another child
+    /// of a merge) may have a key at or before `upper_bound`, so that the
+    /// block's entries need not come out of the merge in one run. A table
+    /// iterator answers `false`; a merging iterator sets it.
+    pub interleaved: bool,
 }
 
 impl<'a> StoredBlock<'a> {
     /// The stored block at `range` of a mapped table file (`None` if the
-    /// range is not inside it), whose contents are `contents`.
+    /// range is not inside it), whose contents are `contents` and whose
+    /// index key is `upper_bound`.
     pub fn in_mapping(
         map: &'a [u8],
         range: Range<usize>,
         contents: &'a [u8],
+        upper_bound: &'a [u8],
     ) -> Option<StoredBlock<'a>> {
         let raw = map.get(range)?;
-        (raw.len() >= BLOCK_TRAILER_SIZE).then_some(StoredBlock { contents, raw })
+        (raw.len() >= BLOCK_TRAILER_SIZE).then_some(StoredBlock {
+            contents,
+            raw,
+            upper_bound,
+            interleaved: false,
+        })
     }
 
     /// The bytes stored for the block, without the trailer.
@@ -511,11 +526,28 @@ impl<'a> StoredBlock<'a> {
     /// contents came from the block cache). Zstd blocks are compressed
     /// again: their frames depend on the configured level.
     pub fn reusable_for(&self, raw: &[u8], block_type: u8) -> bool {
-        self.block_type() == block_type
-            && block_type == SNAPPY_COMPRESSION
+        self.may_be_reused(block_type)
             && self.stored().len() < raw.len() - raw.len() / 8
             && self.contents == raw
             && verify_trailer(self.raw, true).is_ok()
+    }
+
+    /// Whether a builder with these options, meeting this block's first
+    /// entry with a block of its own open, should end that block early so
+    /// that this one may be written from its stored bytes: nothing else
+    /// comes between its entries, it is stored as the builder would store
+    /// it, and it is as large as the builder's own blocks (at least
+    /// `block_size`, less than twice that). A block cut to another size was
+    /// written with other options; following its boundaries would carry
+    /// that size over.
+    pub fn worth_aligning_to(&self, block_type: u8, block_size: usize) -> bool {
+        !self.interleaved
+            && self.may_be_reused(block_type)
+            && (block_size..block_size.saturating_mul(2)).contains(&self.contents.len())
+    }
+
+    fn may_be_reused(&self, block_type: u8) -> bool {
+        self.block_type() == block_type && block_type == SNAPPY_COMPRESSION
     }
 }
 

@@ -186,6 +186,20 @@ impl<C: Comparator> MergingIterator<C> {
         self.sift_down(runner_up);
     }
 
+    /// The child that comes out after the root, if any.
+    fn runner_up_child(&self) -> Option<usize> {
+        match (self.runner_up, self.heap.len()) {
+            (_, 0 | 1) => None,
+            (0, 2) => Some(self.heap[1]),
+            (0, _) => Some(if self.before(self.heap[2], self.heap[1]) {
+                self.heap[2]
+            } else {
+                self.heap[1]
+            }),
+            (pos, _) => Some(self.heap[pos]),
+        }
+    }
+
     fn current_index(&self) -> usize {
         match self.heap.first() {
             Some(&c) => c,
@@ -287,8 +301,18 @@ impl<C: Comparator + 'static> InternalIterator for MergingIterator<C> {
         self.children[self.current_index()].value()
     }
 
-    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
-        self.children[*self.heap.first()?].sole_entry_block()
+    fn stored_block(&self, at_start: bool) -> Option<StoredBlock<'_>> {
+        let mut block = self.children[*self.heap.first()?].stored_block(at_start)?;
+        if !block.interleaved {
+            // Moving forward, every other child's next key is at or after
+            // the runner-up's: if that one is past the block's bound, the
+            // whole block comes out before any other child moves.
+            block.interleaved = self.direction == Direction::Reverse
+                || self.runner_up_child().is_some_and(|other| {
+                    self.cmp.compare(self.child_key(other), block.upper_bound) != Ordering::Greater
+                });
+        }
+        Some(block)
     }
 
     fn status(&self) -> Result<()> {

@@ -433,15 +433,19 @@ impl crate::table::two_level::BlockOpener for TableBlockOpener {
     fn open(&mut self, index_value: &[u8]) -> BlockIter {
         self.table.block_iter(&self.options, index_value)
     }
-    fn sole_entry_block<'a>(
+    fn stored_block<'a>(
         &'a self,
+        index_key: &'a [u8],
         index_value: &[u8],
         data: &'a BlockIter,
+        at_start: bool,
     ) -> Option<StoredBlock<'a>> {
-        let contents = data.sole_entry_contents()?;
+        if !data.valid() || (at_start && !data.at_first_entry()) {
+            return None;
+        }
         let map = self.table.file.mapped()?;
         let handle = BlockHandle::decode_from(&mut &index_value[..]).ok()?;
         let range = block_range(self.table.file_size, &handle).ok()?;
-        StoredBlock::in_mapping(map, range, contents)
+        StoredBlock::in_mapping(map, range, data.contents(), index_key)
     }
 }

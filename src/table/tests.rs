@@ -941,45 +941,30 @@ fn large_and_small_entries() -> impl Strategy<Value = BTreeMap<Vec<u8>, Vec<u8>>
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// Copying a mapped table entry by entry through
-    /// `add_with_stored_block`, as a compaction does, makes the same table,
-    /// and writes every block that held one entry alone, snappy-compressed,
+    /// Copying a mapped table entry by entry as a compaction does
+    /// (`align_with`, then `add_with_stored_block`) makes the same table,
+    /// and writes every block that the size rule cut and snappy compressed
     /// from its stored bytes instead of compressing it again.
     #[test]
-    fn copying_a_table_writes_its_sole_entry_blocks_as_stored(
+    fn copying_a_table_writes_its_blocks_as_stored(
         entries in large_and_small_entries(),
         compression in prop_oneof![Just(SNAPPY), Just(NONE)],
         block_size in prop_oneof![Just(256usize), Just(4096)],
     ) {
         let options = plain_options(block_size, 16, compression, false);
         let input = build_table(&options, &entries);
-        let table = open_mapped(&options, &input);
-        let mut it = table.table_iter(&BlockReadOptions { verify_checksums: true, fill_cache: false });
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let mut copy = TableBuilder::new(&options, Box::new(Sink(Arc::clone(&out))));
-        let reused_before = super::builder::BLOCKS_REUSED.with(|n| n.get());
-        let mut sole_compressed = 0;
-        it.seek_to_first();
-        while it.valid() {
-            let stored = it.sole_entry_block();
-            if let Some(s) = stored {
-                // Blocks cut by their entry alone; a last block of one
-                // small entry is cut by `finish`, and simply compressed.
-                sole_compressed += usize::from(s.block_type() == 1 && s.contents.len() >= block_size);
-            }
-            copy.add_with_stored_block(it.key(), it.value(), stored);
-            it.next();
-        }
-        it.status().unwrap();
-        copy.finish().unwrap();
-        let reused = super::builder::BLOCKS_REUSED.with(|n| n.get()) - reused_before;
-        prop_assert_eq!(reused, sole_compressed);
-        prop_assert!(*out.lock().unwrap() == input);
+        // A merge of one table is a copy of it.
+        let (copy, reused) = merge_as_compaction(&options, std::slice::from_ref(&input), true);
+        // A last block that `finish` cut is simply compressed.
+        let cut_by_size_and_compressed =
+            block_spans(&options, &input).iter().filter(|s| s.reusable).count();
+        prop_assert_eq!(reused, cut_by_size_and_compressed);
+        prop_assert!(copy == input);
         // A table read without a mapping cannot lend stored bytes.
         let unmapped = open(&options, &input).unwrap();
         let mut it = unmapped.table_iter(&BlockReadOptions::default());
         it.seek_to_first();
-        prop_assert!(it.sole_entry_block().is_none());
+        prop_assert!(it.stored_block(false).is_none());
     }
 }
 
@@ -995,7 +980,7 @@ fn stored_blocks_are_reused_only_when_they_are_the_block_intact() {
     let table = open_mapped(&options, &input);
     let mut it = table.table_iter(&BlockReadOptions::default());
     it.seek_to_first();
-    let stored = it.sole_entry_block().expect("one entry, one block");
+    let stored = it.stored_block(true).expect("one entry, one block");
     let raw = stored.contents;
     assert!(stored.reusable_for(raw, 1));
     // Not for another compression, nor for other contents.
@@ -1009,26 +994,207 @@ fn stored_blocks_are_reused_only_when_they_are_the_block_intact() {
         |bytes: &[u8]| -> Vec<u8> { [bytes, &super::format::block_trailer(bytes, 1)[..]].concat() };
     let mut damaged = stored_at(stored.stored());
     *damaged.last_mut().unwrap() ^= 1;
-    let damaged = super::format::StoredBlock::in_mapping(&damaged, 0..damaged.len(), raw).unwrap();
+    let damaged =
+        super::format::StoredBlock::in_mapping(&damaged, 0..damaged.len(), raw, b"").unwrap();
     assert!(!damaged.reusable_for(raw, 1));
     // (The same bytes with their own trailer pass.)
     let intact = stored_at(stored.stored());
-    let intact = super::format::StoredBlock::in_mapping(&intact, 0..intact.len(), raw).unwrap();
+    let intact =
+        super::format::StoredBlock::in_mapping(&intact, 0..intact.len(), raw, b"").unwrap();
     assert!(intact.reusable_for(raw, 1));
     // Not if they save less than an eighth (LevelDB would store it plain).
     let padded = stored_at(&[stored.stored(), &vec![0; raw.len() / 2][..]].concat());
-    let bloated = super::format::StoredBlock::in_mapping(&padded, 0..padded.len(), raw).unwrap();
+    let bloated =
+        super::format::StoredBlock::in_mapping(&padded, 0..padded.len(), raw, b"").unwrap();
     assert!(!bloated.reusable_for(raw, 1));
     // An entry that shares its block with another is compressed afresh.
     let out = Arc::new(Mutex::new(Vec::new()));
     let mut b = TableBuilder::new(&options, Box::new(Sink(Arc::clone(&out))));
     let before = super::builder::BLOCKS_REUSED.with(|n| n.get());
     b.add(b"a", b"small");
-    b.add_with_stored_block(it.key(), it.value(), Some(stored));
+    b.add_with_stored_block(it.key(), it.value(), || Some(stored));
     b.finish().unwrap();
     assert_eq!(super::builder::BLOCKS_REUSED.with(|n| n.get()), before);
     let copy = open(&options, &out.lock().unwrap()).unwrap();
     let mut it = copy.table_iter(&BlockReadOptions::default());
     it.seek(&[b"key".as_slice()].concat());
     assert_eq!(it.value(), &value[..]);
+}
+
+/// Keys `0..` in runs of the given lengths, dealt alternately to two
+/// tables, with values of `value_len` bytes that snappy compresses.
+fn tables_of_runs(runs: &[usize], value_len: usize) -> [BTreeMap<Vec<u8>, Vec<u8>>; 2] {
+    let mut tables = [BTreeMap::new(), BTreeMap::new()];
+    let mut key = 0u32;
+    for (i, &len) in runs.iter().enumerate() {
+        for _ in 0..len {
+            let value = compressible(key, 0.3, value_len);
+            tables[i % 2].insert(format!("{key:08}").into_bytes(), value);
+            key += 1;
+        }
+    }
+    tables
+}
+
+/// Merges the tables `inputs` (mapped) into one as a compaction does, with
+/// or without `align_with`; returns the output and how many of its blocks
+/// were written from stored bytes.
+fn merge_as_compaction(
+    options: &TableOptions,
+    inputs: &[Vec<u8>],
+    align: bool,
+) -> (Vec<u8>, usize) {
+    let read = BlockReadOptions {
+        verify_checksums: true,
+        fill_cache: false,
+    };
+    let children = inputs
+        .iter()
+        .map(|bytes| {
+            Box::new(open_mapped(options, bytes).table_iter(&read)) as Box<dyn InternalIterator>
+        })
+        .collect();
+    let mut merged = super::merger::MergingIterator::new(bytewise(), children);
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let mut builder = TableBuilder::new(options, Box::new(Sink(Arc::clone(&out))));
+    let reused_before = super::builder::BLOCKS_REUSED.with(|n| n.get());
+    merged.seek_to_first();
+    while merged.valid() {
+        if let Some(start) = merged.stored_block(true).filter(|_| align) {
+            builder.align_with(&start);
+        }
+        builder.add_with_stored_block(merged.key(), merged.value(), || merged.stored_block(false));
+        merged.next();
+    }
+    merged.status().unwrap();
+    builder.finish().unwrap();
+    let reused = super::builder::BLOCKS_REUSED.with(|n| n.get()) - reused_before;
+    let bytes = out.lock().unwrap().clone();
+    (bytes, reused)
+}
+
+/// Each data block of a table: its keys and stored form.
+struct BlockSpan {
+    first: Vec<u8>,
+    last: Vec<u8>,
+    /// The first key of the table's next block, if any.
+    next_first: Option<Vec<u8>>,
+    /// Cut by the size rule, and stored snappy-compressed.
+    reusable: bool,
+    /// Short enough to be worth aligning to (`StoredBlock::worth_aligning_to`).
+    alignable: bool,
+}
+
+fn block_spans(options: &TableOptions, bytes: &[u8]) -> Vec<BlockSpan> {
+    let table = open_mapped(options, bytes);
+    let mut it = table.table_iter(&BlockReadOptions::default());
+    let mut spans: Vec<BlockSpan> = Vec::new();
+    it.seek_to_first();
+    while it.valid() {
+        if let Some(start) = it.stored_block(true) {
+            if let Some(prev) = spans.last_mut() {
+                prev.next_first = Some(it.key().to_vec());
+            }
+            let len = start.contents.len();
+            spans.push(BlockSpan {
+                first: it.key().to_vec(),
+                last: Vec::new(),
+                next_first: None,
+                reusable: start.block_type() == 1 && len >= options.block_size,
+                alignable: len < 2 * options.block_size,
+            });
+        }
+        spans.last_mut().unwrap().last = it.key().to_vec();
+        it.next();
+    }
+    spans
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A merge of two tables whose keys come in runs, made as a compaction
+    /// makes it, is the union of the two, and writes from stored bytes
+    /// every block that no key of the other table interrupts up to the
+    /// next block, and no block that one of them interrupts.
+    #[test]
+    fn a_merge_writes_uninterrupted_blocks_from_their_stored_bytes(
+        runs in prop::collection::vec(1usize..300, 1..10),
+        value_len in 20usize..300,
+        bloom in any::<bool>(),
+    ) {
+        let options = plain_options(1024, 16, SNAPPY, bloom);
+        let tables = tables_of_runs(&runs, value_len);
+        let inputs: Vec<Vec<u8>> = tables.iter().map(|t| build_table(&options, t)).collect();
+        let (output, reused) = merge_as_compaction(&options, &inputs, true);
+
+        let mut union = tables[0].clone();
+        union.extend(tables[1].clone());
+        let copy = open(&options, &output).unwrap();
+        let mut it = copy.table_iter(&BlockReadOptions { verify_checksums: true, fill_cache: false });
+        it.seek_to_first();
+        for (k, v) in &union {
+            prop_assert!(it.valid());
+            prop_assert_eq!(it.key(), &k[..]);
+            prop_assert_eq!(it.value(), &v[..]);
+            it.next();
+        }
+        prop_assert!(!it.valid());
+        it.status().unwrap();
+
+        let (mut at_least, mut at_most) = (0, 0);
+        for (mine, other) in [(0, 1), (1, 0)] {
+            let others = &tables[other];
+            let none_of_others_in = |from: &[u8], to: &[u8], to_included: bool| {
+                others
+                    .range(from.to_vec()..)
+                    .next()
+                    .map_or(true, |(k, _)| if to_included { k.as_slice() > to } else { k.as_slice() >= to })
+            };
+            for span in block_spans(&options, &inputs[mine]) {
+                if !span.reusable {
+                    continue;
+                }
+                at_most += usize::from(none_of_others_in(&span.first, &span.last, true));
+                at_least += usize::from(
+                    span.alignable
+                        && span
+                            .next_first
+                            .as_deref()
+                            .is_some_and(|next| none_of_others_in(&span.first, next, false)),
+                );
+            }
+        }
+        prop_assert!(at_least <= reused && reused <= at_most, "{} <= {} <= {}", at_least, reused, at_most);
+    }
+}
+
+/// Without ending its own block where an input's uninterrupted block
+/// starts, a merge stays out of step with that input's blocks after the
+/// first key another input put in between, and compresses them again.
+#[test]
+fn aligning_with_input_blocks_is_what_lets_a_merge_reuse_them() {
+    let options = plain_options(1024, 16, SNAPPY, false);
+    // Runs that do not divide into whole blocks (ten entries here).
+    let tables = tables_of_runs(&[305, 297, 311, 293], 100);
+    let inputs: Vec<Vec<u8>> = tables.iter().map(|t| build_table(&options, t)).collect();
+    let blocks: usize = inputs.iter().map(|t| block_spans(&options, t).len()).sum();
+    let (aligned_output, aligned) = merge_as_compaction(&options, &inputs, true);
+    let (plain_output, plain) = merge_as_compaction(&options, &inputs, false);
+    // Every block but those at the ends of runs.
+    assert!(aligned + 8 >= blocks, "{aligned} of {blocks} blocks reused");
+    assert!(plain < aligned / 2, "{plain} against {aligned}");
+    // Both are the same entries.
+    let entries = |bytes: &[u8]| {
+        let t = open(&options, bytes).unwrap();
+        let mut it = t.table_iter(&BlockReadOptions::default());
+        let mut all = Vec::new();
+        it.seek_to_first();
+        while it.valid() {
+            all.push((it.key().to_vec(), it.value().to_vec()));
+            it.next();
+        }
+        all
+    };
+    assert_eq!(entries(&aligned_output), entries(&plain_output));
 }

@@ -19,16 +19,18 @@ use crate::table::format::StoredBlock;
 pub trait BlockOpener: Send {
     type Iter: InternalIterator;
     fn open(&mut self, index_value: &[u8]) -> Self::Iter;
-    /// `data`'s [`sole_entry_block`](InternalIterator::sole_entry_block),
-    /// `data` being open on the block `index_value` names. By default the
-    /// data iterator's own answer; an opener of table blocks knows where
-    /// the block is stored.
-    fn sole_entry_block<'a>(
+    /// `data`'s [`stored_block`](InternalIterator::stored_block), `data`
+    /// being open on the block that the index entry `index_key` →
+    /// `index_value` names. By default the data iterator's own answer; an
+    /// opener of table blocks knows where the block is stored.
+    fn stored_block<'a>(
         &'a self,
+        _index_key: &'a [u8],
         _index_value: &[u8],
         data: &'a Self::Iter,
+        at_start: bool,
     ) -> Option<StoredBlock<'a>> {
-        data.sole_entry_block()
+        data.stored_block(at_start)
     }
 }
 
@@ -197,9 +199,13 @@ impl<I: InternalIterator, O: BlockOpener> InternalIterator for TwoLevelIterator<
     fn current_key(&self) -> Option<&[u8]> {
         self.data.as_ref()?.current_key()
     }
-    fn sole_entry_block(&self) -> Option<StoredBlock<'_>> {
+    fn stored_block(&self, at_start: bool) -> Option<StoredBlock<'_>> {
         let data = self.data.as_ref()?;
-        self.opener.sole_entry_block(&self.data_block_handle, data)
+        if !self.index.valid() {
+            return None;
+        }
+        self.opener
+            .stored_block(self.index.key(), &self.data_block_handle, data, at_start)
     }
 
     fn status(&self) -> Result<()> {

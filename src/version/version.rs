@@ -678,8 +678,8 @@ impl InternalIterator for LevelIterator {
     fn current_key(&self) -> Option<&[u8]> {
         self.current.as_ref()?.current_key()
     }
-    fn sole_entry_block(&self) -> Option<crate::table::format::StoredBlock<'_>> {
-        self.current.as_ref()?.sole_entry_block()
+    fn stored_block(&self, at_start: bool) -> Option<crate::table::format::StoredBlock<'_>> {
+        self.current.as_ref()?.stored_block(at_start)
     }
     fn status(&self) -> Result<()> {
         self.status.clone()?;
