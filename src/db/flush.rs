@@ -63,22 +63,34 @@ impl DropShadowed<'_> {
     }
 }
 
-/// Writes the entries of `iter` to table `number`, syncs and verifies it,
-/// leaving out the entries `drop_shadowed` allows to leave out, if given.
-/// Returns the file's metadata; `file_size` 0 means there was nothing to
-/// write (and no file is left behind). Each written entry's user key is
-/// also added to `key_filter`, if given.
-#[allow(clippy::too_many_arguments)]
+/// Where [`build_table`] writes a table: the database's directory and
+/// env, the options of its tables, and the cache that reads the new table
+/// back to verify it.
+pub(crate) struct TableDestination<'a> {
+    pub dbname: &'a str,
+    pub env: &'a dyn Env,
+    pub table_options: &'a TableOptions,
+    pub table_cache: &'a TableCache,
+}
+
+/// Writes the entries of `iter` to table `number` at `to`, syncs and
+/// verifies it, leaving out the entries `drop_shadowed` allows to leave
+/// out, if given. Returns the file's metadata; `file_size` 0 means there
+/// was nothing to write (and no file is left behind). Each written entry's
+/// user key is also added to `key_filter`, if given.
 pub(crate) fn build_table(
-    dbname: &str,
-    env: &dyn Env,
-    table_options: &TableOptions,
-    table_cache: &TableCache,
+    to: &TableDestination<'_>,
     iter: &mut dyn InternalIterator,
     number: u64,
     mut key_filter: Option<&mut bloom::FoldingFilterBuilder>,
     drop_shadowed: Option<&DropShadowed<'_>>,
 ) -> Result<FileMetaData> {
+    let TableDestination {
+        dbname,
+        env,
+        table_options,
+        table_cache,
+    } = *to;
     let mut meta = FileMetaData::new(number, 0, Vec::new(), Vec::new());
     let fname = table_file_name(dbname, number);
     iter.seek_to_first();
@@ -125,6 +137,16 @@ pub(crate) fn build_table(
 }
 
 impl DbInner {
+    /// Where this database's flushes write their tables.
+    fn table_destination(&self) -> TableDestination<'_> {
+        TableDestination {
+            dbname: &self.dbname,
+            env: self.env.as_ref(),
+            table_options: &self.table_options,
+            table_cache: &self.table_cache,
+        }
+    }
+
     /// Flushes `mem` to a new table, recording it in `edit` (at the level
     /// `base` suggests, or level 0 during recovery).
     pub(crate) fn write_level0_table(
@@ -167,10 +189,7 @@ impl DbInner {
         let result = MutexGuard::unlocked(guard, || {
             let mut iter = mem.iter();
             build_table(
-                &self.dbname,
-                self.env.as_ref(),
-                &self.table_options,
-                &self.table_cache,
+                &self.table_destination(),
                 &mut iter,
                 number,
                 key_filter.as_mut(),

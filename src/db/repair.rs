@@ -30,7 +30,7 @@ use crate::version::edit::{FileMetaData, VersionEdit};
 use crate::version::set::info_log;
 use crate::write_batch::{WriteBatch, HEADER_SIZE};
 
-use super::flush::build_table;
+use super::flush::{build_table, TableDestination};
 use super::open::sanitize_options;
 use crate::table::TableCache;
 use crate::write_batch::insert_into;
@@ -202,11 +202,14 @@ impl Repairer {
         let table_number = self.next_file_number;
         self.next_file_number += 1;
         let mut iter = mem.iter();
+        let to = TableDestination {
+            dbname: &self.dbname,
+            env: self.env.as_ref(),
+            table_options: &self.table_options,
+            table_cache: &self.table_cache,
+        };
         let result = build_table(
-            &self.dbname,
-            self.env.as_ref(),
-            &self.table_options,
-            &self.table_cache,
+            &to,
             &mut iter,
             table_number,
             None,
