@@ -553,7 +553,6 @@ fn defer(job: Deferred) {
         std::thread::Builder::new()
             .name("leveldb-logpages".to_string())
             .spawn(move || {
-                yield_to_woken_writers();
                 while let Ok(job) = rx.recv() {
                     run(job);
                     QUEUED.fetch_sub(1, Ordering::Release);
@@ -578,28 +577,6 @@ fn defer(job: Deferred) {
             }
         }
         None => run(job),
-    }
-}
-
-/// Puts the calling thread (the page releaser) under `SCHED_BATCH`: same
-/// share of the CPU, but waking it never preempts the thread that woke it.
-///
-/// Why: the writer wakes the releaser several hundred times in a 1M
-/// fillrandom. Under the default policy a woken thread that has slept a
-/// while preempts the running one on its core, so the writer stepped aside
-/// for a `madvise` or `munmap` (a `sched_switch` profile showed 212 such
-/// preemptions in the send). Those were a large part of its slowest 0.1%
-/// of writes. Any thread may choose this policy for itself; if the call
-/// fails the thread just keeps the default.
-fn yield_to_woken_writers() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `param` is a valid sched_param that outlives the call;
-        // pid 0 names the calling thread. Failure changes nothing.
-        unsafe {
-            libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
-        }
     }
 }
 

@@ -588,26 +588,6 @@ fn log_pages_are_given_back_and_chunks_unmapped_off_the_writers_path() {
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(bytes.len(), records * record.len());
     assert!(bytes.chunks(record.len()).all(|c| c == &record[..]));
-    // The releaser runs under SCHED_BATCH, so that waking it never
-    // preempts the writer (see `yield_to_woken_writers`).
-    let releaser = std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .map(|t| t.unwrap().path())
-        .find(|t| {
-            // The kernel keeps 15 bytes of a thread name.
-            std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.trim() == "leveldb-logpage")
-        })
-        .expect("the page releaser thread");
-    let tid: libc::pid_t = releaser
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    // SAFETY: sched_getscheduler only reads the policy of thread `tid`.
-    let policy = unsafe { libc::sched_getscheduler(tid) };
-    assert_eq!(policy, libc::SCHED_BATCH);
 }
 
 /// Every payload of a large record goes into the page cache with pwrite,
