@@ -1132,14 +1132,7 @@ proptest! {
         union.extend(tables[1].clone());
         let copy = open(&options, &output).unwrap();
         let mut it = copy.table_iter(&BlockReadOptions { verify_checksums: true, fill_cache: false });
-        it.seek_to_first();
-        for (k, v) in &union {
-            prop_assert!(it.valid());
-            prop_assert_eq!(it.key(), &k[..]);
-            prop_assert_eq!(it.value(), &v[..]);
-            it.next();
-        }
-        prop_assert!(!it.valid());
+        prop_assert_eq!(forward(&mut it), union.into_iter().collect::<Vec<_>>());
         it.status().unwrap();
 
         let (mut at_least, mut at_most) = (0, 0);
@@ -1187,14 +1180,7 @@ fn aligning_with_input_blocks_is_what_lets_a_merge_reuse_them() {
     // Both are the same entries.
     let entries = |bytes: &[u8]| {
         let t = open(&options, bytes).unwrap();
-        let mut it = t.table_iter(&BlockReadOptions::default());
-        let mut all = Vec::new();
-        it.seek_to_first();
-        while it.valid() {
-            all.push((it.key().to_vec(), it.value().to_vec()));
-            it.next();
-        }
-        all
+        forward(&mut t.table_iter(&BlockReadOptions::default()))
     };
     assert_eq!(entries(&aligned_output), entries(&plain_output));
 }
