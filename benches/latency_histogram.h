@@ -8,8 +8,9 @@
  * wider than 1/2^SUB_BITS (about 3%) of the values it holds. Recording is a
  * count-leading-zeros, a shift and an increment; no allocation, no lock (one
  * histogram per thread, merged after the threads are joined). Percentiles
- * interpolate linearly inside the bucket that holds them and are clamped to
- * the exact minimum and maximum, which are kept apart from the buckets.
+ * and counts above a threshold interpolate linearly inside the bucket that
+ * holds them, over the part of it between the exact minimum and maximum,
+ * which are kept apart from the buckets.
  *
  * Invariants: count == sum of buckets[]; min <= max whenever count > 0.
  */
@@ -76,6 +77,20 @@ static inline void hist_merge(latency_histogram_t *into, const latency_histogram
   if (from->max_ns > into->max_ns) into->max_ns = from->max_ns;
 }
 
+/* The values bucket `index` can hold given the recorded minimum and
+ * maximum: [*lower, *lower + *width). Interpolating over this span rather
+ * than the whole bucket keeps the first and last buckets honest. */
+static inline void hist_bucket_span(const latency_histogram_t *h, int index, uint64_t *lower,
+                                    uint64_t *width) {
+  uint64_t lo, w;
+  hist_bucket_range(index, &lo, &w);
+  uint64_t hi = lo + w;
+  if (lo < h->min_ns) lo = h->min_ns;
+  if (h->max_ns < UINT64_MAX && hi > h->max_ns + 1) hi = h->max_ns + 1;
+  *lower = lo;
+  *width = hi > lo ? hi - lo : 1;
+}
+
 /* The latency (ns) below which `percent` of the recorded values fall. */
 static inline double hist_percentile(const latency_histogram_t *h, double percent) {
   if (h->count == 0) return 0;
@@ -86,7 +101,7 @@ static inline double hist_percentile(const latency_histogram_t *h, double percen
     double in_bucket = (double)h->buckets[i];
     if (seen + in_bucket >= threshold) {
       uint64_t lower, width;
-      hist_bucket_range(i, &lower, &width);
+      hist_bucket_span(h, i, &lower, &width);
       double v = (double)lower + (double)width * (threshold - seen) / in_bucket;
       if (v < (double)h->min_ns) v = (double)h->min_ns;
       if (v > (double)h->max_ns) v = (double)h->max_ns;
@@ -95,6 +110,28 @@ static inline double hist_percentile(const latency_histogram_t *h, double percen
     seen += in_bucket;
   }
   return (double)h->max_ns;
+}
+
+/* How many recorded values are at or above `ns`: whole buckets above it,
+ * plus a linear share of the bucket it falls in (the interpolation
+ * hist_percentile uses, so that hist_percentile(h, p) >= ns exactly when
+ * this is at least (100 - p)% of the count). */
+static inline double hist_count_at_least(const latency_histogram_t *h, uint64_t ns) {
+  if (h->count == 0 || ns > h->max_ns) return 0;
+  if (ns <= h->min_ns) return (double)h->count;
+  double below = 0;
+  for (int i = 0; i < HIST_BUCKETS; i++) {
+    if (h->buckets[i] == 0) continue;
+    uint64_t lower, width;
+    hist_bucket_span(h, i, &lower, &width);
+    if (lower + width <= ns) {
+      below += (double)h->buckets[i];
+    } else {
+      if (lower < ns) below += (double)h->buckets[i] * (double)(ns - lower) / (double)width;
+      break;
+    }
+  }
+  return (double)h->count - below;
 }
 
 #endif /* STRATA_BENCH_LATENCY_HISTOGRAM_H */

@@ -6,7 +6,7 @@
 //! into one process) and must report the library it was linked to. Also
 //! checked: the `--histogram=1` percentiles (against known distributions, in
 //! a C program over `benches/latency_histogram.h`) and the machine-readable
-//! `Ops:`, `IO:` and `Latency:` lines compare.sh reads.
+//! `Ops:`, `IO:` and `Latency:` lines compare.sh reads (and `Tail:`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -410,6 +410,24 @@ fn db_bench_reports_latency_ops_and_io_lines() {
             .collect();
         assert!(stats[0] > 0.0, "{stderr}");
         assert!(stats.windows(2).all(|w| w[0] <= w[1]), "{stats:?}");
+        // The tail counts agree with the percentiles they come from: none
+        // above the maximum, fewer for each higher threshold, and at least
+        // 0.1% of the operations at or above p99.9 (one off for rounding).
+        let tail = tagged_fields(&stderr, "Tail:", name);
+        let mut previous = ops;
+        for us in [10.0, 20.0, 30.0, 50.0, 100.0, 1000.0] {
+            let at_least = field(&tail, &format!("ge{us}us"));
+            assert!(at_least <= previous, "{stderr}");
+            if us > stats[3] {
+                assert_eq!(at_least, 0.0, "{stderr}");
+            }
+            if us <= stats[2] {
+                assert!(at_least + 1.0 >= ops / 1000.0, "{us} µs: {stderr}");
+            } else {
+                assert!(at_least <= ops / 1000.0 + 1.0, "{us} µs: {stderr}");
+            }
+            previous = at_least;
+        }
         let op_counts = tagged_fields(&stderr, "Ops:", name);
         assert_eq!(field(&op_counts, "ops"), ops);
         assert_eq!(field(&op_counts, "threads"), 2.0);
@@ -517,6 +535,16 @@ int main(void) {
     double got = hist_percentile(&a, want[k][0]);
     CHECK(near(got, want[k][1], 1.0 / HIST_SUB), "P%g = %f, want %f", want[k][0], got, want[k][1]);
   }
+  /* Values at or above a threshold: exact for uniform values up to the
+   * unit step (the interpolation inside a bucket is linear). */
+  const uint64_t thresholds[] = {1, 31, 1000, 10000, 50000, 99000, 100000};
+  for (int k = 0; k < 7; k++) {
+    double got = hist_count_at_least(&a, thresholds[k]);
+    double want = 100001.0 - (double)thresholds[k];
+    CHECK(got >= want - 1 && got <= want + 1, "at least %llu: %f, want %f",
+          (unsigned long long)thresholds[k], got, want);
+  }
+  CHECK(hist_count_at_least(&a, 100001) == 0, "above max");
 
   /* One slow op in 500 fast ones: P99.9 and max see it, P50 and P99 not. */
   hist_clear(&a);
@@ -528,10 +556,13 @@ int main(void) {
         hist_percentile(&a, 99.9));
   CHECK(hist_percentile(&a, 100) == 5000000, "spike max %f", hist_percentile(&a, 100));
   CHECK(a.max_ns == 5000000, "max_ns");
+  CHECK(hist_count_at_least(&a, 2000) == 1, "spike tail %f", hist_count_at_least(&a, 2000));
+  CHECK(hist_count_at_least(&a, 1000) == 500, "spike all %f", hist_count_at_least(&a, 1000));
 
   /* An empty histogram reports zeros. */
   hist_clear(&a);
   CHECK(hist_percentile(&a, 99) == 0, "empty P99");
+  CHECK(hist_count_at_least(&a, 0) == 0, "empty tail");
   return failures == 0 ? 0 : 1;
 }
 "#;
