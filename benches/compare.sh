@@ -28,7 +28,8 @@
 # speedups of Strata (LevelDB micros/op / Strata micros/op and RocksDB's /
 # Strata's: above 1, Strata is faster), MB/s and peak RSS during the
 # workload; with --threads, aggregate throughput (operations of all threads
-# over wall time); with db_bench's --histogram=1, latency percentiles; and
+# over wall time); with db_bench's --histogram=1, latency percentiles and
+# how many operations took at least 10 µs, 30 µs and 1 ms; and
 # write amplification (bytes the process wrote, /proc/self/io write_bytes,
 # over key + value bytes the workload put) of every workload that writes.
 #
@@ -280,6 +281,11 @@ for side in $sides; do
           print p, k, "p50", field("p50"); print p, k, "p99", field("p99")
           print p, k, "p99.9", field("p99.9"); print p, k, "max", field("max")
         }
+        /^Tail: / {
+          name = $2; n["tail " name]++; k = name "#" n["tail " name]
+          print p, k, "n>=10us", field("ge10us"); print p, k, "n>=30us", field("ge30us")
+          print p, k, "n>=1ms", field("ge1000us")
+        }
         /^IO: / {
           name = $2; n["io " name]++; put = field("put_bytes"); wb = field("write_bytes")
           if (put + 0 > 0 && wb != "") print p, name "#" n["io " name], "wa", wb / put
@@ -374,12 +380,16 @@ awk -v sides="$sides" -v threads_given="$threads_given" \
     }
 
     if (any_row("p50")) {
-      print ""; print "Latency per operation (--histogram=1), µs; speedup = other / Strata (above 1: Strata lower). \"/writes\": readwhilewriting'"'"'s writer thread."; print ""
+      print ""; print "Latency per operation (--histogram=1), µs; \"ops ≥ T\": how many operations took at least T (they decide p99.9: it is the time 0.1% of the operations reach); speedup = other / Strata (above 1: Strata lower). \"/writes\": readwhilewriting'"'"'s writer thread."; print ""
       h = lead_head("workload") " | stat"; r = lead_rule() " | ---"; head("", "speedup"); print_head()
-      nstats = split("p50 p99 p99.9 max", stat, " ")
+      nstats = split("p50 p99 p99.9 max n>=10us n>=30us n>=1ms", stat, " ")
       for (i = 1; i <= nrows; i++) {
         if (!has(order[i], "p50")) continue
-        for (t = 1; t <= nstats; t++) print lead(order[i]) " | " stat[t] cells(order[i], stat[t], "%.3f", "speedup") " |"
+        for (t = 1; t <= nstats; t++) {
+          if (!has(order[i], stat[t])) continue
+          shown = stat[t]; sub(/^n>=/, "ops ≥ ", shown); sub(/us$/, " µs", shown); sub(/ms$/, " ms", shown)
+          print lead(order[i]) " | " shown cells(order[i], stat[t], (t > 4 ? "%.0f" : "%.3f"), "speedup") " |"
+        }
       }
     }
 

@@ -633,6 +633,30 @@ fn compare_script_prints_side_by_side_tables() {
             );
             let cells = row(&output, "Latency per operation", &format!("{lead} p99.9 |"));
             (4..7).for_each(|c| positive(&cells[c], &output));
+            // The tail counts: whole operations, fewer at each higher
+            // threshold, at most all of them.
+            let count_rows: Vec<Vec<String>> = ["10 µs", "30 µs", "1 ms"]
+                .iter()
+                .map(|t| {
+                    row(
+                        &output,
+                        "Latency per operation",
+                        &format!("{lead} ops ≥ {t} |"),
+                    )
+                })
+                .collect();
+            let all = 2000.0 * threads.parse::<f64>().unwrap();
+            for c in 4..7 {
+                let counts: Vec<f64> = count_rows
+                    .iter()
+                    .map(|r| r[c].parse::<f64>().expect("a count"))
+                    .collect();
+                assert!(counts[0] <= all, "{output}");
+                assert!(
+                    counts.windows(2).all(|w| w[1] <= w[0]),
+                    "{counts:?} in\n{output}"
+                );
+            }
         }
         // Write amplification: a number for each library (write_bytes can
         // be 0 where the temp dir is a tmpfs).
