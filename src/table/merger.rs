@@ -168,14 +168,8 @@ impl<C: Comparator> MergingIterator<C> {
         if n == 1 {
             return;
         }
-        if self.runner_up == 0 {
-            self.runner_up = if n > 2 && self.before(self.heap[2], self.heap[1]) {
-                2
-            } else {
-                1
-            };
-        }
-        let runner_up = self.runner_up;
+        let runner_up = self.runner_up_position();
+        self.runner_up = runner_up;
         if self.before(root, self.heap[runner_up]) {
             return;
         }
@@ -186,18 +180,21 @@ impl<C: Comparator> MergingIterator<C> {
         self.sift_down(runner_up);
     }
 
+    /// The heap position (1 or 2) of the child that comes out after the
+    /// root: `runner_up` when known, else the earlier of the two. Only for
+    /// a heap of two children or more.
+    #[inline]
+    fn runner_up_position(&self) -> usize {
+        match self.runner_up {
+            0 if self.heap.len() > 2 && self.before(self.heap[2], self.heap[1]) => 2,
+            0 => 1,
+            known => known,
+        }
+    }
+
     /// The child that comes out after the root, if any.
     fn runner_up_child(&self) -> Option<usize> {
-        match (self.runner_up, self.heap.len()) {
-            (_, 0 | 1) => None,
-            (0, 2) => Some(self.heap[1]),
-            (0, _) => Some(if self.before(self.heap[2], self.heap[1]) {
-                self.heap[2]
-            } else {
-                self.heap[1]
-            }),
-            (pos, _) => Some(self.heap[pos]),
-        }
+        (self.heap.len() > 1).then(|| self.heap[self.runner_up_position()])
     }
 
     fn current_index(&self) -> usize {
