@@ -90,6 +90,26 @@ fn bytes_per_level(db: &DB) -> [u64; NUM_LEVELS] {
     out
 }
 
+/// How many compactions the info LOG of the database in `dir` reports.
+fn compactions_logged(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("LOG"))
+        .unwrap()
+        .matches("Compacted ")
+        .count()
+}
+
+/// Closes `db` and checks that LevelDB 1.23, in a process of its own,
+/// reads exactly `expected` from `dir`.
+fn assert_leveldb_reads(db: DB, dir: &Path, expected: &Entries) {
+    drop(db);
+    let reference = dump(dir);
+    assert_eq!(reference.len(), expected.len());
+    assert!(
+        reference == *expected,
+        "LevelDB reads our database differently"
+    );
+}
+
 fn level_summary(db: &DB) -> String {
     let bytes = bytes_per_level(db);
     (0..NUM_LEVELS)
@@ -400,20 +420,14 @@ fn heavily_compacted_database_opens_in_leveldb() {
         .rev()
         .find(|&l| files_at_level(&db, l) > 0)
         .unwrap();
-    let compactions = std::fs::read_to_string(dir.join("LOG"))
-        .unwrap()
-        .matches("Compacted ")
-        .count();
+    let compactions = compactions_logged(&dir);
     assert!(
         levels >= 1 && deepest >= 2 && files >= 8 && compactions >= 3,
         "not heavily compacted ({compactions} compactions): {}",
         level_summary(&db)
     );
     let ours = scan(&db);
-    drop(db);
-    let reference = dump(&dir);
-    assert_eq!(reference.len(), ours.len());
-    assert!(reference == ours, "LevelDB reads our database differently");
+    assert_leveldb_reads(db, &dir, &ours);
 }
 
 /// Several ascending streams of keys written in bursts (time series from
@@ -448,10 +462,7 @@ fn streams_compacted_from_stored_blocks_read_the_same_in_leveldb() {
         }
     }
     wait_until_settled(&db, Duration::from_secs(300));
-    let compactions = std::fs::read_to_string(dir.join("LOG"))
-        .unwrap()
-        .matches("Compacted ")
-        .count();
+    let compactions = compactions_logged(&dir);
     assert!(
         compactions >= 3,
         "{compactions} compactions: {}",
@@ -466,10 +477,7 @@ fn streams_compacted_from_stored_blocks_read_the_same_in_leveldb() {
         scan(&db) == model,
         "our reads differ after a full compaction"
     );
-    drop(db);
-    let reference = dump(&dir);
-    assert_eq!(reference.len(), model.len());
-    assert!(reference == model, "LevelDB reads our database differently");
+    assert_leveldb_reads(db, &dir, &model);
 }
 
 /// A database written and compacted (leveldb_compact_range) by LevelDB 1.23
